@@ -1,0 +1,172 @@
+package crema.engine;
+
+import caffe.Caffe.LayerParameter;
+import caffe.Caffe.Phase;
+import crema.engine.math.Backend;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One layer of a net: Caffe's Layer. {@link #setUp} checks the blob counts, runs the layer's own
+ * setup and shapes the tops; {@link #forward} returns the layer's weighted loss; {@link #backward}
+ * fills bottom gradients and accumulates parameter gradients.
+ *
+ * <p>Loss layers read their loss weight from the first element of their top's gradient, which the
+ * net sets before every backward pass, exactly as Caffe does.
+ */
+public abstract class Layer {
+  protected final LayerParameter param;
+  /** Learnable (or stored) parameter blobs, in Caffe's order: weights, bias, … */
+  protected final List<Blob> blobs = new ArrayList<>();
+  protected Backend math = Backend.cpu();
+  private float[] lossWeights = new float[0];
+  private boolean[] paramPropagateDown = new boolean[0];
+
+  protected Layer(LayerParameter param) {
+    this.param = param;
+  }
+
+  public final LayerParameter param() {
+    return param;
+  }
+
+  public final String name() {
+    return param.getName();
+  }
+
+  public String type() {
+    return param.getType();
+  }
+
+  public final Phase phase() {
+    return param.getPhase();
+  }
+
+  public final List<Blob> blobs() {
+    return blobs;
+  }
+
+  public void setBackend(Backend backend) {
+    this.math = backend;
+  }
+
+  /** Checks blob counts, sets the layer up, shapes its tops and records its loss weights. */
+  public final void setUp(List<Blob> bottom, List<Blob> top) {
+    checkBlobCounts(bottom, top);
+    layerSetUp(bottom, top);
+    reshape(bottom, top);
+    lossWeights = new float[top.size()];
+    int n = param.getLossWeightCount();
+    if (n > 0 && n != top.size()) {
+      throw new NetException(this, "loss_weight must be unspecified or given once per top blob ("
+          + top.size() + " tops, " + n + " loss_weight values)");
+    }
+    for (int i = 0; i < top.size(); i++) {
+      lossWeights[i] = n > 0 ? param.getLossWeight(i) : (i == 0 && isLoss() ? 1f : 0f);
+    }
+  }
+
+  /** One-time setup: read parameters, create and fill parameter blobs. */
+  protected void layerSetUp(List<Blob> bottom, List<Blob> top) {}
+
+  /** Shapes the tops (and internal buffers) from the bottoms' shapes. */
+  public abstract void reshape(List<Blob> bottom, List<Blob> top);
+
+  /** Reshapes, computes the tops and returns Σ loss_weight · top. */
+  public final double forward(List<Blob> bottom, List<Blob> top) {
+    reshape(bottom, top);
+    forwardCpu(bottom, top);
+    double loss = 0;
+    for (int i = 0; i < top.size(); i++) {
+      if (lossWeights[i] != 0) {
+        Blob t = top.get(i);
+        loss += math.dot(t.count(), t.data(), 0, filled(t.count(), lossWeights[i]), 0);
+      }
+    }
+    return loss;
+  }
+
+  private static float[] filled(int n, float v) {
+    float[] a = new float[n];
+    java.util.Arrays.fill(a, v);
+    return a;
+  }
+
+  public final void backward(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
+    backwardCpu(top, propagateDown, bottom);
+  }
+
+  protected abstract void forwardCpu(List<Blob> bottom, List<Blob> top);
+
+  protected abstract void backwardCpu(List<Blob> top, boolean[] propagateDown, List<Blob> bottom);
+
+  public final float lossWeight(int topIndex) {
+    return topIndex < lossWeights.length ? lossWeights[topIndex] : 0f;
+  }
+
+  /** Loss layers get loss_weight 1 on their first top by default. */
+  public boolean isLoss() {
+    return false;
+  }
+
+  /**
+   * The learning-rate and decay multipliers of parameter blob {@code i}: the layer's {@code param}
+   * entry, or the defaults (1, 1). Layers whose blobs are statistics override this with 0.
+   */
+  public caffe.Caffe.ParamSpec paramSpec(int i) {
+    return i < param.getParamCount() ? param.getParam(i) : caffe.Caffe.ParamSpec.getDefaultInstance();
+  }
+
+  /** Whether the net may force a gradient into bottom {@code i} (labels: no). */
+  public boolean allowForceBackward(int bottomIndex) {
+    return true;
+  }
+
+  /** Whether the gradient of parameter blob {@code i} is needed (lr_mult ≠ 0). */
+  public final boolean paramPropagateDown(int i) {
+    return i < paramPropagateDown.length && paramPropagateDown[i];
+  }
+
+  public final void setParamPropagateDown(int i, boolean value) {
+    if (paramPropagateDown.length <= i) {
+      paramPropagateDown = java.util.Arrays.copyOf(paramPropagateDown, i + 1);
+    }
+    paramPropagateDown[i] = value;
+  }
+
+  // Blob-count constraints, as Caffe declares them; -1 means unconstrained.
+  protected int exactBottoms() { return -1; }
+  protected int minBottoms() { return -1; }
+  protected int maxBottoms() { return -1; }
+  protected int exactTops() { return -1; }
+  protected int minTops() { return -1; }
+  protected int maxTops() { return -1; }
+  protected boolean equalBottomTopCounts() { return false; }
+
+  private void checkBlobCounts(List<Blob> bottom, List<Blob> top) {
+    check(exactBottoms() < 0 || bottom.size() == exactBottoms(), "takes " + exactBottoms() + " bottom blob(s)", bottom.size());
+    check(minBottoms() < 0 || bottom.size() >= minBottoms(), "takes at least " + minBottoms() + " bottom blob(s)", bottom.size());
+    check(maxBottoms() < 0 || bottom.size() <= maxBottoms(), "takes at most " + maxBottoms() + " bottom blob(s)", bottom.size());
+    check(exactTops() < 0 || top.size() == exactTops(), "produces " + exactTops() + " top blob(s)", top.size());
+    check(minTops() < 0 || top.size() >= minTops(), "produces at least " + minTops() + " top blob(s)", top.size());
+    check(maxTops() < 0 || top.size() <= maxTops(), "produces at most " + maxTops() + " top blob(s)", top.size());
+    if (equalBottomTopCounts() && bottom.size() != top.size()) {
+      throw new NetException(this, "needs as many tops as bottoms (" + bottom.size() + " bottoms, "
+          + top.size() + " tops)");
+    }
+  }
+
+  private void check(boolean ok, String what, int got) {
+    if (!ok) {
+      throw new NetException(this, type() + " " + what + ", got " + got);
+    }
+  }
+
+  /** Releases what the layer holds open (data sources, prefetch threads). */
+  public void close() {}
+
+  @Override
+  public String toString() {
+    return name() + " (" + type() + ")";
+  }
+}

@@ -1,0 +1,153 @@
+package crema.engine.data;
+
+import caffe.Caffe.BlobProto;
+import caffe.Caffe.Datum;
+import caffe.Caffe.Phase;
+import caffe.Caffe.TransformationParameter;
+import crema.engine.Blob;
+import crema.engine.DataException;
+import crema.engine.Rng;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Turns a Datum into one C×H×W item of a batch, as Caffe's DataTransformer does: value = (x − mean)
+ * · scale, with the mean from mean_file or mean_value; crop_size crops (at random in TRAIN, the
+ * centre in TEST) and mirror flips at random in TRAIN.
+ *
+ * <p>It also refuses what Caffe silently accepts: {@code data} bytes whose length is not C·H·W
+ * (float or int64 arrays written with tostring(), Caffe issue #4109), and records whose shape
+ * differs from the first.
+ */
+public final class DatumTransformer {
+  private final TransformationParameter p;
+  private final Phase phase;
+  private final float[] meanFile;
+  private int[] expected;
+  private Boolean firstWasBytes;
+
+  public DatumTransformer(TransformationParameter p, Phase phase) {
+    this.p = p;
+    this.phase = phase;
+    if (p.hasMeanFile() && p.getMeanValueCount() > 0) {
+      throw new DataException("transform_param: cannot specify mean_file and mean_value at the same time");
+    }
+    this.meanFile = p.hasMeanFile() ? readMean(p.getMeanFile()) : null;
+  }
+
+  private static float[] readMean(String file) {
+    try (InputStream in = Files.newInputStream(Path.of(file))) {
+      BlobProto proto = BlobProto.parseFrom(in);
+      Blob b = new Blob();
+      b.fromProto(proto, true);
+      return java.util.Arrays.copyOf(b.data(), b.count());
+    } catch (IOException e) {
+      throw new DataException("cannot read mean_file '" + file + "': " + e.getMessage(), e);
+    }
+  }
+
+  /** The item shape this transformer produces from a Datum: (C, crop or H, crop or W). */
+  public int[] itemShape(Datum d) {
+    int crop = p.getCropSize();
+    if (crop > 0 && (crop > d.getHeight() || crop > d.getWidth())) {
+      throw new DataException("crop_size " + crop + " is larger than the datum (" + d.getHeight()
+          + "x" + d.getWidth() + ")");
+    }
+    return new int[] {d.getChannels(), crop > 0 ? crop : d.getHeight(), crop > 0 ? crop : d.getWidth()};
+  }
+
+  /** Validates {@code d} against the first record seen; {@code where} names it in messages. */
+  public void check(Datum d, String where) {
+    int c = d.getChannels();
+    int h = d.getHeight();
+    int w = d.getWidth();
+    int dim = c * h * w;
+    if (d.getEncoded()) {
+      throw new DataException(where + ": encoded (JPEG/PNG) Datum records are not supported; store"
+          + " decoded C×H×W values");
+    }
+    boolean bytes = !d.getData().isEmpty();
+    if (bytes && d.getData().size() != dim) {
+      String hint = d.getData().size() == 4 * dim ? " (4 bytes per value: float32 features)"
+          : d.getData().size() == 8 * dim ? " (8 bytes per value: float64 or int64 features)" : "";
+      throw new DataException(where + ": Datum `data` holds " + d.getData().size() + " bytes but "
+          + "channels×height×width = " + dim + hint + ". Caffe reads `data` as one uint8 pixel per "
+          + "byte, so features written with tostring() become garbage. Write float features to "
+          + "`float_data` and leave `data` empty (pycaffe's array_to_datum does this).");
+    }
+    if (!bytes && d.getFloatDataCount() != dim) {
+      throw new DataException(where + ": Datum has " + d.getFloatDataCount() + " float_data values"
+          + " but channels×height×width = " + c + "×" + h + "×" + w + " = " + dim);
+    }
+    if (bytes && d.getFloatDataCount() > 0) {
+      throw new DataException(where + ": Datum sets both `data` (" + d.getData().size()
+          + " bytes) and `float_data` (" + d.getFloatDataCount() + " values); Caffe would silently"
+          + " read only the uint8 bytes. Keep one.");
+    }
+    int[] shape = {c, h, w};
+    if (expected == null) {
+      expected = shape;
+      firstWasBytes = bytes;
+    } else {
+      if (!java.util.Arrays.equals(expected, shape)) {
+        throw new DataException(where + ": Datum is " + c + "×" + h + "×" + w
+            + " but the first record was " + expected[0] + "×" + expected[1] + "×" + expected[2]
+            + "; every record of a batch must have the same size");
+      }
+      if (firstWasBytes != bytes) {
+        throw new DataException(where + ": Datum stores its values in `" + (bytes ? "data" : "float_data")
+            + "` but the first record used `" + (firstWasBytes ? "data" : "float_data")
+            + "`. Mixing uint8 `data` with `float_data` in one source is almost always the uint8 "
+            + "pitfall (Caffe issue #4109): write float features to `float_data` only.");
+      }
+    }
+    if (meanFile != null && meanFile.length != dim) {
+      throw new DataException(where + ": mean_file has " + meanFile.length + " values, the Datum "
+          + dim);
+    }
+    if (p.getMeanValueCount() > 1 && p.getMeanValueCount() != c) {
+      throw new DataException("transform_param: Specify either 1 mean_value or as many as channels: "
+          + c + " (got " + p.getMeanValueCount() + ")");
+    }
+  }
+
+  /** Writes the transformed item into {@code out} from {@code offset}. */
+  public void transform(Datum d, float[] out, int offset) {
+    int c = d.getChannels();
+    int h = d.getHeight();
+    int w = d.getWidth();
+    int crop = p.getCropSize();
+    int oh = crop > 0 ? crop : h;
+    int ow = crop > 0 ? crop : w;
+    int hOff = 0;
+    int wOff = 0;
+    if (crop > 0) {
+      if (phase == Phase.TRAIN) {
+        hOff = Rng.get().nextInt(h - crop + 1);
+        wOff = Rng.get().nextInt(w - crop + 1);
+      } else {
+        hOff = (h - crop) / 2;
+        wOff = (w - crop) / 2;
+      }
+    }
+    boolean mirror = p.getMirror() && phase == Phase.TRAIN && Rng.get().nextBoolean();
+    boolean bytes = !d.getData().isEmpty();
+    com.google.protobuf.ByteString data = d.getData();
+    float scale = p.getScale();
+    for (int ch = 0; ch < c; ch++) {
+      float meanValue = p.getMeanValueCount() == 0 ? 0f
+          : p.getMeanValue(p.getMeanValueCount() == 1 ? 0 : ch);
+      for (int y = 0; y < oh; y++) {
+        for (int x = 0; x < ow; x++) {
+          int src = (ch * h + hOff + y) * w + wOff + x;
+          int dst = (ch * oh + y) * ow + (mirror ? ow - 1 - x : x);
+          float v = bytes ? (data.byteAt(src) & 0xff) : d.getFloatData(src);
+          float mean = meanFile != null ? meanFile[src] : meanValue;
+          out[offset + dst] = (v - mean) * scale;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,43 @@
+package crema.engine.layers;
+
+import caffe.Caffe.LayerParameter;
+import crema.engine.Blob;
+import java.util.List;
+
+/** x clamped to [min, max]. */
+public final class ClipLayer extends NeuronLayer {
+  final float min = param.getClipParam().getMin();
+  final float max = param.getClipParam().getMax();
+
+  public ClipLayer(LayerParameter param) {
+    super(param);
+  }
+
+  @Override
+  protected void forwardCpu(List<Blob> bottom, List<Blob> top) {
+    saveInputIfInPlace(bottom, top);
+    float[] in = bottom.get(0).data();
+    float[] out = top.get(0).data();
+    for (int i = 0, n = bottom.get(0).count(); i < n; i++) {
+      float x = in[i];
+      out[i] = Math.max(min, Math.min(max, x));
+    }
+  }
+
+  @Override
+  protected void backwardCpu(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
+    if (!propagateDown[0]) {
+      return;
+    }
+    float[] in = input(bottom, top);
+    float[] out = top.get(0).data();
+    float[] topDiff = top.get(0).diff();
+    float[] bottomDiff = bottom.get(0).diff();
+    for (int i = 0, n = bottom.get(0).count(); i < n; i++) {
+      float x = in[i];
+      float y = out[i];
+      float d = topDiff[i];
+      bottomDiff[i] = x >= min && x <= max ? d : 0f;
+    }
+  }
+}

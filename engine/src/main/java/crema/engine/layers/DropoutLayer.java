@@ -1,0 +1,58 @@
+package crema.engine.layers;
+
+import caffe.Caffe.LayerParameter;
+import caffe.Caffe.Phase;
+import crema.engine.Blob;
+import crema.engine.Rng;
+import java.util.List;
+
+/** Inverted dropout: in TRAIN each value is kept with probability 1 − p and scaled by 1/(1 − p). */
+public final class DropoutLayer extends NeuronLayer {
+  private final float ratio;
+  private final float scale;
+  private boolean[] mask = new boolean[0];
+
+  public DropoutLayer(LayerParameter param) {
+    super(param);
+    ratio = param.getDropoutParam().getDropoutRatio();
+    if (ratio < 0 || ratio >= 1) {
+      throw new IllegalArgumentException("dropout_ratio must be in [0, 1), got " + ratio);
+    }
+    scale = 1f / (1f - ratio);
+  }
+
+  @Override
+  protected void forwardCpu(List<Blob> bottom, List<Blob> top) {
+    float[] in = bottom.get(0).data();
+    float[] out = top.get(0).data();
+    int n = bottom.get(0).count();
+    if (phase() == Phase.TRAIN) {
+      if (mask.length < n) {
+        mask = new boolean[n];
+      }
+      for (int i = 0; i < n; i++) {
+        mask[i] = Rng.uniform(0, 1) >= ratio;
+        out[i] = mask[i] ? in[i] * scale : 0f;
+      }
+    } else if (in != out) {
+      System.arraycopy(in, 0, out, 0, n);
+    }
+  }
+
+  @Override
+  protected void backwardCpu(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
+    if (!propagateDown[0]) {
+      return;
+    }
+    float[] topDiff = top.get(0).diff();
+    float[] bottomDiff = bottom.get(0).diff();
+    int n = bottom.get(0).count();
+    if (phase() == Phase.TRAIN) {
+      for (int i = 0; i < n; i++) {
+        bottomDiff[i] = mask[i] ? topDiff[i] * scale : 0f;
+      }
+    } else if (topDiff != bottomDiff) {
+      System.arraycopy(topDiff, 0, bottomDiff, 0, n);
+    }
+  }
+}

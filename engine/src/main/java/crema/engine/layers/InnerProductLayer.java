@@ -1,0 +1,106 @@
+package crema.engine.layers;
+
+import caffe.Caffe.InnerProductParameter;
+import caffe.Caffe.LayerParameter;
+import crema.engine.Blob;
+import crema.engine.Filler;
+import crema.engine.Layer;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A fully connected layer: y = x·Wᵀ + b, with x flattened from {@code axis} on. W is (N, K), or
+ * (K, N) with {@code transpose}. The GEMM calls are Caffe's, in Caffe's order.
+ */
+public final class InnerProductLayer extends Layer {
+  private final InnerProductParameter p;
+  private int m;
+  private int k;
+  private int n;
+  private float[] biasMultiplier = new float[0];
+
+  public InnerProductLayer(LayerParameter param) {
+    super(param);
+    p = param.getInnerProductParam();
+    if (!p.hasNumOutput()) {
+      throw new IllegalArgumentException("inner_product_param.num_output is required");
+    }
+  }
+
+  @Override
+  protected int exactBottoms() {
+    return 1;
+  }
+
+  @Override
+  protected int exactTops() {
+    return 1;
+  }
+
+  @Override
+  protected void layerSetUp(List<Blob> bottom, List<Blob> top) {
+    n = p.getNumOutput();
+    int axis = bottom.get(0).canonicalAxis(p.getAxis());
+    k = bottom.get(0).count(axis);
+    Blob weights = p.getTranspose() ? new Blob(k, n) : new Blob(n, k);
+    Filler.fill(p.getWeightFiller(), weights);
+    blobs.add(weights);
+    if (p.getBiasTerm()) {
+      Blob bias = new Blob(n);
+      Filler.fill(p.getBiasFiller(), bias);
+      blobs.add(bias);
+    }
+  }
+
+  @Override
+  public void reshape(List<Blob> bottom, List<Blob> top) {
+    Blob b = bottom.get(0);
+    int axis = b.canonicalAxis(p.getAxis());
+    int newK = b.count(axis);
+    if (newK != k) {
+      throw new IllegalArgumentException("Input size incompatible with inner product parameters: the"
+          + " weights expect " + k + " inputs per example, the bottom " + b.shapeString()
+          + " gives " + newK);
+    }
+    m = b.count(0, axis);
+    int[] topShape = Arrays.copyOf(b.shape(), axis + 1);
+    topShape[axis] = n;
+    top.get(0).reshape(topShape);
+    if (p.getBiasTerm() && biasMultiplier.length < m) {
+      biasMultiplier = new float[m];
+      Arrays.fill(biasMultiplier, 1f);
+    }
+  }
+
+  @Override
+  protected void forwardCpu(List<Blob> bottom, List<Blob> top) {
+    float[] x = bottom.get(0).data();
+    float[] y = top.get(0).data();
+    float[] w = blobs.get(0).data();
+    math.gemm(false, !p.getTranspose(), m, n, k, 1f, x, 0, w, 0, 0f, y, 0);
+    if (p.getBiasTerm()) {
+      math.gemm(false, false, m, n, 1, 1f, biasMultiplier, 0, blobs.get(1).data(), 0, 1f, y, 0);
+    }
+  }
+
+  @Override
+  protected void backwardCpu(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
+    float[] dy = top.get(0).diff();
+    float[] x = bottom.get(0).data();
+    if (paramPropagateDown(0)) {
+      float[] dw = blobs.get(0).diff();
+      if (p.getTranspose()) {
+        math.gemm(true, false, k, n, m, 1f, x, 0, dy, 0, 1f, dw, 0);
+      } else {
+        math.gemm(true, false, n, k, m, 1f, dy, 0, x, 0, 1f, dw, 0);
+      }
+    }
+    if (p.getBiasTerm() && paramPropagateDown(1)) {
+      math.gemv(true, m, n, 1f, dy, 0, biasMultiplier, 0, 1f, blobs.get(1).diff(), 0);
+    }
+    if (propagateDown[0]) {
+      float[] dx = bottom.get(0).diff();
+      math.gemm(false, p.getTranspose(), m, k, n, 1f, dy, 0, blobs.get(0).data(), 0, 0f, dx, 0);
+    }
+  }
+}

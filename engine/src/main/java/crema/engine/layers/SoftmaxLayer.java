@@ -1,0 +1,90 @@
+package crema.engine.layers;
+
+import caffe.Caffe.LayerParameter;
+import crema.engine.Blob;
+import crema.engine.Layer;
+import java.util.List;
+
+/** Softmax along {@code softmax_param.axis}, with the maximum subtracted for stability. */
+public final class SoftmaxLayer extends Layer {
+  private int axis;
+
+  public SoftmaxLayer(LayerParameter param) {
+    super(param);
+  }
+
+  @Override
+  protected int exactBottoms() {
+    return 1;
+  }
+
+  @Override
+  protected int exactTops() {
+    return 1;
+  }
+
+  @Override
+  public void reshape(List<Blob> bottom, List<Blob> top) {
+    axis = bottom.get(0).canonicalAxis(param.getSoftmaxParam().getAxis());
+    top.get(0).reshapeLike(bottom.get(0));
+  }
+
+  @Override
+  protected void forwardCpu(List<Blob> bottom, List<Blob> top) {
+    softmax(bottom.get(0), top.get(0), axis);
+  }
+
+  /** top = softmax(bottom) along axis; top may be bottom. */
+  static void softmax(Blob bottom, Blob top, int axis) {
+    int outer = bottom.count(0, axis);
+    int channels = bottom.shape(axis);
+    int inner = bottom.count(axis + 1);
+    float[] in = bottom.data();
+    float[] out = top.data();
+    for (int o = 0; o < outer; o++) {
+      int base = o * channels * inner;
+      for (int k = 0; k < inner; k++) {
+        float max = in[base + k];
+        for (int c = 1; c < channels; c++) {
+          max = Math.max(max, in[base + c * inner + k]);
+        }
+        float sum = 0;
+        for (int c = 0; c < channels; c++) {
+          int idx = base + c * inner + k;
+          out[idx] = (float) Math.exp(in[idx] - max);
+          sum += out[idx];
+        }
+        for (int c = 0; c < channels; c++) {
+          out[base + c * inner + k] /= sum;
+        }
+      }
+    }
+  }
+
+  @Override
+  protected void backwardCpu(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
+    if (!propagateDown[0]) {
+      return;
+    }
+    Blob t = top.get(0);
+    int outer = t.count(0, axis);
+    int channels = t.shape(axis);
+    int inner = t.count(axis + 1);
+    float[] y = t.data();
+    float[] dy = t.diff();
+    float[] dx = bottom.get(0).diff();
+    for (int o = 0; o < outer; o++) {
+      int base = o * channels * inner;
+      for (int k = 0; k < inner; k++) {
+        float dot = 0;
+        for (int c = 0; c < channels; c++) {
+          dot += dy[base + c * inner + k] * y[base + c * inner + k];
+        }
+        for (int c = 0; c < channels; c++) {
+          int idx = base + c * inner + k;
+          dx[idx] = (dy[idx] - dot) * y[idx];
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,117 @@
+package crema.engine.layers;
+
+import caffe.Caffe.LayerParameter;
+import caffe.Caffe.LossParameter.NormalizationMode;
+import crema.engine.Blob;
+import java.util.List;
+
+/**
+ * Softmax followed by the multinomial log loss, −log(max(p_label, FLT_MIN)), normalised as
+ * loss_param says (VALID by default). A fully diverged net therefore reports 87.3365.
+ */
+public final class SoftmaxWithLossLayer extends LossLayer {
+  private final Blob prob = new Blob();
+  private final boolean hasIgnoreLabel;
+  private final int ignoreLabel;
+  private final NormalizationMode mode;
+  private int axis;
+  private int outer;
+  private int inner;
+
+  public SoftmaxWithLossLayer(LayerParameter param) {
+    super(param);
+    hasIgnoreLabel = param.getLossParam().hasIgnoreLabel();
+    ignoreLabel = param.getLossParam().getIgnoreLabel();
+    mode = normalization(param, NormalizationMode.VALID);
+  }
+
+  @Override
+  protected int exactTops() {
+    return -1;
+  }
+
+  @Override
+  protected int minTops() {
+    return 1;
+  }
+
+  @Override
+  protected int maxTops() {
+    return 2;
+  }
+
+  @Override
+  public void reshape(List<Blob> bottom, List<Blob> top) {
+    top.get(0).reshape();
+    axis = bottom.get(0).canonicalAxis(param.getSoftmaxParam().getAxis());
+    outer = bottom.get(0).count(0, axis);
+    inner = bottom.get(0).count(axis + 1);
+    if (outer * inner != bottom.get(1).count()) {
+      throw new IllegalArgumentException("Number of labels must match number of predictions; e.g., if"
+          + " softmax axis == 1 and prediction shape is (N, C, H, W), label count (number of labels)"
+          + " must be N*H*W, with integer values in {0, 1, ..., C-1}. Predictions "
+          + bottom.get(0).shapeString() + ", labels " + bottom.get(1).shapeString());
+    }
+    prob.reshapeLike(bottom.get(0));
+    if (top.size() > 1) {
+      top.get(1).reshapeLike(bottom.get(0));
+    }
+  }
+
+  @Override
+  protected void forwardCpu(List<Blob> bottom, List<Blob> top) {
+    SoftmaxLayer.softmax(bottom.get(0), prob, axis);
+    float[] p = prob.data();
+    float[] label = bottom.get(1).data();
+    int channels = bottom.get(0).shape(axis);
+    float loss = 0;
+    int count = 0;
+    for (int i = 0; i < outer; i++) {
+      for (int j = 0; j < inner; j++) {
+        int l = (int) label[i * inner + j];
+        if (hasIgnoreLabel && l == ignoreLabel) {
+          continue;
+        }
+        if (l < 0 || l >= channels) {
+          throw new IllegalArgumentException("label " + l + " out of range [0, " + channels + ")");
+        }
+        loss -= (float) Math.log(Math.max(p[i * channels * inner + l * inner + j], Float.MIN_NORMAL));
+        count++;
+      }
+    }
+    top.get(0).data()[0] = loss / normalizer(mode, outer, inner, count);
+    if (top.size() == 2) {
+      System.arraycopy(p, 0, top.get(1).data(), 0, prob.count());
+    }
+  }
+
+  @Override
+  protected void backwardCpu(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
+    if (propagateDown.length > 1 && propagateDown[1]) {
+      throw new IllegalArgumentException("SoftmaxWithLoss cannot backpropagate to label inputs");
+    }
+    if (!propagateDown[0]) {
+      return;
+    }
+    float[] d = bottom.get(0).diff();
+    System.arraycopy(prob.data(), 0, d, 0, prob.count());
+    float[] label = bottom.get(1).data();
+    int channels = bottom.get(0).shape(axis);
+    int count = 0;
+    for (int i = 0; i < outer; i++) {
+      for (int j = 0; j < inner; j++) {
+        int l = (int) label[i * inner + j];
+        if (hasIgnoreLabel && l == ignoreLabel) {
+          for (int c = 0; c < channels; c++) {
+            d[i * channels * inner + c * inner + j] = 0;
+          }
+        } else {
+          d[i * channels * inner + l * inner + j] -= 1;
+          count++;
+        }
+      }
+    }
+    float scale = topWeight(top) / normalizer(mode, outer, inner, count);
+    math.scal(prob.count(), scale, d, 0);
+  }
+}
