@@ -46,13 +46,15 @@ public final class Net implements AutoCloseable {
   private final List<Float> decayMults = new ArrayList<>();
 
   /** Builds the net from an already upgraded NetParameter (see {@code Prototxt}). */
-  public Net(NetParameter netParam, NetState stateOverride) {
-    this(netParam, stateOverride, Backend.cpu());
+  public Net(NetParameter netParam, NetState state) {
+    this(netParam, state, Backend.cpu());
   }
 
-  public Net(NetParameter netParam, NetState stateOverride, Backend backend) {
-    NetState state = netParam.getState().toBuilder().mergeFrom(stateOverride).build();
-    // Merge replaces repeated stages by appending; the override's phase wins.
+  /**
+   * Builds the net for {@code state}, which decides the include/exclude rules (see
+   * {@link #state(NetParameter, Phase, int, List)} for the state Caffe's tools use).
+   */
+  public Net(NetParameter netParam, NetState state, Backend backend) {
     this.phase = state.getPhase();
     NetParameter filtered = NetFilter.insertSplits(NetFilter.filter(netParam, state));
     this.param = filtered;
@@ -241,9 +243,18 @@ public final class Net implements AutoCloseable {
         }
       }
     }
-    outputNames.addAll(available);
+    // Caffe keeps the available blobs in a std::set, so outputs are listed by name.
+    outputNames.addAll(new java.util.TreeSet<>(available));
     LOG.log(Level.INFO, "Network initialization done: " + name + " (" + phase + "), "
         + layers.size() + " layers, outputs " + outputNames);
+  }
+
+  /**
+   * The state Caffe's {@code Net(file, phase, level, stages)} builds: the net's own state with the
+   * phase replaced, the level set and the stages added.
+   */
+  public static NetState state(NetParameter netParam, Phase phase, int level, List<String> stages) {
+    return netParam.getState().toBuilder().setPhase(phase).setLevel(level).addAllStage(stages).build();
   }
 
   public String name() {
@@ -348,7 +359,8 @@ public final class Net implements AutoCloseable {
     return loss;
   }
 
-  double forwardLayer(int i) {
+  /** Runs layer {@code i} forward; returns its weighted loss. */
+  public double forwardLayer(int i) {
     try {
       return layers.get(i).forward(bottoms.get(i), tops.get(i));
     } catch (NetException | DataException e) {
@@ -361,17 +373,22 @@ public final class Net implements AutoCloseable {
   /** Runs backward through every layer that needs it. */
   public void backward() {
     for (int i = layers.size() - 1; i >= 0; i--) {
-      Layer layer = layers.get(i);
-      List<Blob> top = tops.get(i);
-      for (int t = 0; t < top.size(); t++) {
-        float w = layer.lossWeight(t);
-        if (w != 0) {
-          Arrays.fill(top.get(t).diff(), 0, top.get(t).count(), w);
-        }
+      backwardLayer(i);
+    }
+  }
+
+  /** Runs layer {@code i} backward if the backward plan says it needs to. */
+  public void backwardLayer(int i) {
+    Layer layer = layers.get(i);
+    List<Blob> top = tops.get(i);
+    for (int t = 0; t < top.size(); t++) {
+      float w = layer.lossWeight(t);
+      if (w != 0) {
+        Arrays.fill(top.get(t).diff(), 0, top.get(t).count(), w);
       }
-      if (layerNeedBackward.get(i)) {
-        layer.backward(top, bottomNeedBackward.get(i), bottoms.get(i));
-      }
+    }
+    if (layerNeedBackward.get(i)) {
+      layer.backward(top, bottomNeedBackward.get(i), bottoms.get(i));
     }
   }
 

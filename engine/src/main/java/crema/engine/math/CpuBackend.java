@@ -11,8 +11,8 @@ import java.lang.System.Logger.Level;
  * operands, exactly as Caffe's caffe_cpu_gemm does over cblas.
  */
 final class CpuBackend implements Backend {
-  static final CpuBackend INSTANCE = new CpuBackend();
   private static final System.Logger LOG = System.getLogger(CpuBackend.class.getName());
+  static final CpuBackend INSTANCE = new CpuBackend();
 
   private final BLAS blas;
 

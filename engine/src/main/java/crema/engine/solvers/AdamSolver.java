@@ -1,0 +1,40 @@
+package crema.engine.solvers;
+
+import caffe.Caffe.SolverParameter;
+import crema.engine.Blob;
+import crema.engine.Solver;
+
+/**
+ * Adam with β1 = momentum, β2 = momentum2: m ← β1·m + (1 − β1)·g; v ← β2·v + (1 − β2)·g²;
+ * W ← W − α·√(1 − β2ᵗ)/(1 − β1ᵗ)·m/(√v + δ), t = iter + 1. δ is added to the uncorrected √v, as
+ * in Caffe. History holds m for every parameter, then v.
+ */
+public final class AdamSolver extends Solver {
+  public AdamSolver(SolverParameter param) {
+    super(param);
+    int n = history.size();
+    for (int i = 0; i < n; i++) {
+      history.add(new Blob(history.get(i).shape()));
+    }
+  }
+
+  @Override
+  protected void computeUpdateValue(int i, float rate) {
+    Blob p = net.learnableParams().get(i);
+    int n = net.learnableParams().size();
+    float[] g = p.diff();
+    float[] m = history.get(i).data();
+    float[] v = history.get(n + i).data();
+    float beta1 = param.getMomentum();
+    float beta2 = param.getMomentum2();
+    float eps = param.getDelta();
+    int t = iter + 1;
+    float correction = (float) (Math.sqrt(1.0f - Math.pow(beta2, t)) / (1.0f - Math.pow(beta1, t)));
+    float scale = localRate(i, rate) * correction;
+    for (int k = 0; k < p.count(); k++) {
+      m[k] = (1 - beta1) * g[k] + beta1 * m[k];
+      v[k] = (1 - beta2) * (g[k] * g[k]) + beta2 * v[k];
+      g[k] = scale * (m[k] / ((float) Math.sqrt(v[k]) + eps));
+    }
+  }
+}

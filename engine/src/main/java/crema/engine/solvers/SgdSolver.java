@@ -1,0 +1,23 @@
+package crema.engine.solvers;
+
+import caffe.Caffe.SolverParameter;
+import crema.engine.Blob;
+import crema.engine.Solver;
+
+/**
+ * Caffe's SGD with momentum: V ← μ·V + α·g; W ← W − V. The learning rate is folded into the
+ * velocity, unlike PyTorch's v ← μ·v + g.
+ */
+public final class SgdSolver extends Solver {
+  public SgdSolver(SolverParameter param) {
+    super(param);
+  }
+
+  @Override
+  protected void computeUpdateValue(int i, float rate) {
+    Blob p = net.learnableParams().get(i);
+    Blob v = history.get(i);
+    math.axpby(p.count(), localRate(i, rate), p.diff(), 0, param.getMomentum(), v.data(), 0);
+    System.arraycopy(v.data(), 0, p.diff(), 0, p.count());
+  }
+}
