@@ -1,0 +1,64 @@
+package crema.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import caffe.Caffe.BlobProto;
+import caffe.Caffe.LayerParameter;
+import caffe.Caffe.NetParameter;
+import caffe.Caffe.SolverState;
+import java.util.List;
+
+/** Comparisons of Crema's outputs with Caffe's, blob by blob. */
+public final class FixtureAssert {
+  private FixtureAssert() {}
+
+  /**
+   * max |a − b| over a blob, relative to the blob's largest magnitude: the measure in which Caffe's
+   * own runs differ by ~1e-7 between BLAS kernels.
+   */
+  public static double relativeError(BlobProto expected, BlobProto actual) {
+    assertEquals(expected.getDataCount(), actual.getDataCount(), "blob size");
+    double maxDiff = 0;
+    double scale = 0;
+    for (int i = 0; i < expected.getDataCount(); i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(expected.getData(i) - actual.getData(i)));
+      scale = Math.max(scale, Math.abs(expected.getData(i)));
+    }
+    return scale == 0 ? maxDiff : maxDiff / scale;
+  }
+
+  /** Asserts every parameter blob of every layer that has blobs agrees within {@code tol}. */
+  public static double assertWeightsClose(NetParameter expected, NetParameter actual, double tol, String what) {
+    double worst = 0;
+    for (LayerParameter e : expected.getLayerList()) {
+      if (e.getBlobsCount() == 0) {
+        continue;
+      }
+      LayerParameter a = actual.getLayerList().stream().filter(l -> l.getName().equals(e.getName()))
+          .findFirst().orElseThrow(() -> new AssertionError(what + ": layer " + e.getName() + " missing"));
+      assertEquals(e.getBlobsCount(), a.getBlobsCount(), what + ": blobs of " + e.getName());
+      for (int i = 0; i < e.getBlobsCount(); i++) {
+        double err = relativeError(e.getBlobs(i), a.getBlobs(i));
+        worst = Math.max(worst, err);
+        assertTrue(err <= tol, what + ": " + e.getName() + " blob " + i + " differs by " + err + " relative");
+      }
+    }
+    return worst;
+  }
+
+  public static double assertHistoryClose(SolverState expected, SolverState actual, double tol, String what) {
+    assertEquals(expected.getIter(), actual.getIter(), what + ": iter");
+    assertEquals(expected.getCurrentStep(), actual.getCurrentStep(), what + ": current_step");
+    List<BlobProto> e = expected.getHistoryList();
+    List<BlobProto> a = actual.getHistoryList();
+    assertEquals(e.size(), a.size(), what + ": history blobs");
+    double worst = 0;
+    for (int i = 0; i < e.size(); i++) {
+      double err = relativeError(e.get(i), a.get(i));
+      worst = Math.max(worst, err);
+      assertTrue(err <= tol, what + ": history " + i + " differs by " + err + " relative");
+    }
+    return worst;
+  }
+}
