@@ -1,0 +1,78 @@
+package crema.engine;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import caffe.Caffe.LayerParameter;
+import caffe.Caffe.Phase;
+import crema.engine.io.Prototxt;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/** Building single layers and their blobs for layer tests. */
+public final class LayerTestSupport {
+  private LayerTestSupport() {}
+
+  /** A layer from its prototxt text, in the TRAIN phase unless the text sets one. */
+  public static Layer layer(String text) {
+    LayerParameter.Builder b = LayerParameter.newBuilder();
+    Prototxt.parse(text, "test layer", b);
+    if (!b.hasPhase()) {
+      b.setPhase(Phase.TRAIN);
+    }
+    if (!b.hasName()) {
+      b.setName("under_test");
+    }
+    return LayerRegistry.create(b.build());
+  }
+
+  public static Blob gaussian(long seed, double std, int... shape) {
+    Blob b = new Blob(shape);
+    Random r = new Random(seed);
+    for (int i = 0; i < b.count(); i++) {
+      b.data()[i] = (float) (r.nextGaussian() * std);
+    }
+    return b;
+  }
+
+  public static Blob uniform(long seed, double lo, double hi, int... shape) {
+    Blob b = new Blob(shape);
+    Random r = new Random(seed);
+    for (int i = 0; i < b.count(); i++) {
+      b.data()[i] = (float) (lo + (hi - lo) * r.nextDouble());
+    }
+    return b;
+  }
+
+  public static Blob labels(long seed, int n, int classes) {
+    Blob b = new Blob(n);
+    Random r = new Random(seed);
+    for (int i = 0; i < n; i++) {
+      b.data()[i] = r.nextInt(classes);
+    }
+    return b;
+  }
+
+  public static Blob of(float[] values, int... shape) {
+    Blob b = new Blob(shape);
+    System.arraycopy(values, 0, b.data(), 0, values.length);
+    return b;
+  }
+
+  public static List<Blob> list(Blob... blobs) {
+    return new ArrayList<>(List.of(blobs));
+  }
+
+  public static List<Blob> tops(int n) {
+    List<Blob> t = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      t.add(new Blob());
+    }
+    return t;
+  }
+
+  /** Runs a check and asserts it compared something. */
+  public static void assertChecked(GradientChecker c) {
+    assertTrue(c.checked() > 0, "the gradient check compared no elements");
+  }
+}

@@ -1,0 +1,146 @@
+package crema.engine.layers;
+
+import static crema.engine.LayerTestSupport.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import caffe.Caffe.Datum;
+import com.google.protobuf.ByteString;
+import crema.engine.Blob;
+import crema.engine.DataException;
+import crema.engine.Layer;
+import crema.engine.OttoFixture;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lmdbjava.Dbi;
+import org.lmdbjava.DbiFlags;
+import org.lmdbjava.Env;
+
+class DataLayerTest {
+  @TempDir
+  Path dir;
+
+  private Layer dataLayer(String source, int batch, String transform) {
+    return layer("type: 'Data' top: 'data' top: 'label' data_param { source: '" + source + "' batch_size: "
+        + batch + " backend: LMDB } " + transform);
+  }
+
+  @Test
+  void readsCaffesLmdbInKeyOrderAndWrapsAround() throws Exception {
+    Path root = OttoFixture.copyTo(dir);
+    List<String> csv = Files.readAllLines(root.resolve("data/test.csv"));
+    Layer layer = dataLayer(root.resolve("data/test_lmdb").toString(), 100, "");
+    List<Blob> top = tops(2);
+    layer.setUp(list(), top);
+    try {
+      for (int batch = 0; batch < 7; batch++) {
+        layer.forward(list(), top);
+        for (int i = 0; i < 100; i += 33) {
+          int row = (batch * 100 + i) % 600;
+          String[] f = csv.get(row + 1).split(",");
+          for (int j = 0; j < 93; j++) {
+            assertEquals((float) Math.log(Integer.parseInt(f[j + 1]) + 1.0), top.get(0).data()[i * 93 + j],
+                "row " + row + " feature " + j);
+          }
+          assertEquals(Integer.parseInt(f[94].substring(6)) - 1, (int) top.get(1).data()[i], "label of row " + row);
+        }
+      }
+      assertEquals(700, ((DataLayer) layer).readPosition());
+    } finally {
+      layer.close();
+    }
+  }
+
+  @Test
+  void transformSubtractsMeanThenScales() throws Exception {
+    Path db = lmdb(List.of(Datum.newBuilder().setChannels(2).setHeight(1).setWidth(1).setLabel(3)
+        .addFloatData(10).addFloatData(20).build()));
+    Layer layer = dataLayer(db.toString(), 1, "transform_param { scale: 0.5 mean_value: 4 mean_value: 8 }");
+    List<Blob> top = tops(2);
+    layer.setUp(list(), top);
+    layer.forward(list(), top);
+    assertEquals(3f, top.get(0).data()[0]);
+    assertEquals(6f, top.get(0).data()[1]);
+    assertEquals(3f, top.get(1).data()[0]);
+    layer.close();
+  }
+
+  @Test
+  void uint8BytesOfFloatFeaturesAreExplained() throws Exception {
+    ByteBuffer raw = ByteBuffer.allocate(8 * 3);
+    for (int i = 0; i < 3; i++) {
+      raw.putDouble(i + 0.5);
+    }
+    Path db = lmdb(List.of(Datum.newBuilder().setChannels(3).setHeight(1).setWidth(1)
+        .setData(ByteString.copyFrom(raw.array())).build()));
+    Layer layer = dataLayer(db.toString(), 1, "");
+    DataException e = assertThrows(DataException.class, () -> layer.setUp(list(), tops(2)));
+    assertTrue(e.getMessage().contains("float64") && e.getMessage().contains("float_data"), e.getMessage());
+    assertTrue(e.getMessage().contains("key '00000000'"), e.getMessage());
+  }
+
+  @Test
+  void recordOfAnotherSizeIsNamed() throws Exception {
+    Datum a = Datum.newBuilder().setChannels(2).setHeight(1).setWidth(1).addFloatData(1).addFloatData(2).build();
+    Datum b = Datum.newBuilder().setChannels(3).setHeight(1).setWidth(1).addFloatData(1).addFloatData(2).addFloatData(3).build();
+    Path db = lmdb(List.of(a, a, b));
+    Layer layer = dataLayer(db.toString(), 3, "");
+    List<Blob> top = tops(2);
+    layer.setUp(list(), top);
+    DataException e = assertThrows(DataException.class, () -> layer.forward(list(), top));
+    assertTrue(e.getMessage().contains("record 2") && e.getMessage().contains("3×1×1")
+        && e.getMessage().contains("first record was 2×1×1"), e.getMessage());
+    layer.close();
+  }
+
+  @Test
+  void defaultLeveldbBackendGetsAHint() {
+    Layer layer = layer("type: 'Data' top: 'data' data_param { source: 'x' batch_size: 1 }");
+    DataException e = assertThrows(DataException.class, () -> layer.setUp(list(), tops(1)));
+    assertTrue(e.getMessage().contains("backend: LMDB"), e.getMessage());
+  }
+
+  @Test
+  void seekingRestartsPrefetchAtThePosition() throws Exception {
+    Path root = OttoFixture.copyTo(dir);
+    DataLayer a = (DataLayer) dataLayer(root.resolve("data/test_lmdb").toString(), 64, "");
+    DataLayer b = (DataLayer) dataLayer(root.resolve("data/test_lmdb").toString(), 64, "");
+    List<Blob> ta = tops(2);
+    List<Blob> tb = tops(2);
+    a.setUp(list(), ta);
+    b.setUp(list(), tb);
+    for (int i = 0; i < 12; i++) {
+      a.forward(list(), ta);
+    }
+    b.forward(list(), tb);
+    b.seekReadPosition(a.readPosition());
+    a.forward(list(), ta);
+    b.forward(list(), tb);
+    for (int i = 0; i < 64 * 93; i++) {
+      assertEquals(ta.get(0).data()[i], tb.get(0).data()[i]);
+    }
+    a.close();
+    b.close();
+  }
+
+  private Path lmdb(List<Datum> records) throws Exception {
+    Path db = Files.createTempDirectory(dir, "lmdb");
+    try (Env<ByteBuffer> env = Env.create().setMapSize(1 << 20).open(db.toFile())) {
+      Dbi<ByteBuffer> dbi = env.openDbi((byte[]) null, DbiFlags.MDB_CREATE);
+      for (int i = 0; i < records.size(); i++) {
+        byte[] k = String.format("%08d", i).getBytes(StandardCharsets.US_ASCII);
+        byte[] v = records.get(i).toByteArray();
+        ByteBuffer kb = ByteBuffer.allocateDirect(k.length).put(k).flip();
+        ByteBuffer vb = ByteBuffer.allocateDirect(v.length).put(v).flip();
+        dbi.put(kb, vb);
+      }
+    }
+    return db;
+  }
+}
