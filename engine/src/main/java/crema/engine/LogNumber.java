@@ -23,7 +23,7 @@ public final class LogNumber {
     }
     BigDecimal d = new BigDecimal(v).round(new MathContext(6));
     int exponent = d.precision() - d.scale() - 1;
-    if (exponent < -5 || exponent >= 6) {
+    if (exponent < -4 || exponent >= 6) {
       BigDecimal mantissa = d.movePointLeft(exponent);
       String m = strip(mantissa.toPlainString());
       String e = String.format("%02d", Math.abs(exponent));
