@@ -72,6 +72,22 @@ class DataLayerTest {
   }
 
   @Test
+  void meanFileIsALegacyBlobProtoSubtractedPerElement() throws Exception {
+    Path db = lmdb(List.of(Datum.newBuilder().setChannels(2).setHeight(1).setWidth(1)
+        .setData(ByteString.copyFrom(new byte[] {(byte) 200, 10})).build()));
+    Path mean = dir.resolve("mean.binaryproto");
+    Files.write(mean, caffe.Caffe.BlobProto.newBuilder().setNum(1).setChannels(2).setHeight(1).setWidth(1)
+        .addData(100).addData(4).build().toByteArray());
+    Layer layer = dataLayer(db.toString(), 1, "transform_param { scale: 0.5 mean_file: '" + mean + "' }");
+    List<Blob> top = tops(2);
+    layer.setUp(list(), top);
+    layer.forward(list(), top);
+    assertEquals(50f, top.get(0).data()[0], "uint8 200 read unsigned");
+    assertEquals(3f, top.get(0).data()[1]);
+    layer.close();
+  }
+
+  @Test
   void uint8BytesOfFloatFeaturesAreExplained() throws Exception {
     ByteBuffer raw = ByteBuffer.allocate(8 * 3);
     for (int i = 0; i < 3; i++) {
