@@ -20,12 +20,13 @@ import picocli.CommandLine.Command;
 @Command(name = "crema", mixinStandardHelpOptions = true, version = "crema 0.1.0 (caffe 1.0.0 compatible)",
     description = "Caffe-style deep learning on the JVM.",
     subcommands = {TrainCommand.class, TestCommand.class, TimeCommand.class, DeviceQueryCommand.class,
+        ConvertCommand.class, PredictCommand.class, DrawCommand.class, WeightsCommand.class,
         UpgradeCommand.class})
 public final class Crema implements Runnable {
   @Override
   public void run() {
     CommandLine.usage(this, System.err);
-    System.err.println("Available crema actions: train, test, time, device_query, upgrade");
+    System.err.println("Available crema actions: train, test, time, device_query, convert, predict, draw, weights, upgrade");
   }
 
   public static void main(String[] args) {

@@ -1,0 +1,134 @@
+package crema.engine.csv;
+
+import caffe.Caffe.Datum;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+
+/**
+ * Turns one CSV line (raw bytes) into the Datum Caffe reads: channels = features, height = width
+ * = 1, {@code float_data} = the features (optionally ln(1 + x), computed in double and rounded once
+ * to float), {@code label} = the label's index. Every reason a line can be refused — invalid UTF-8,
+ * empty or over-long, wrong column count, a non-number, NaN/Inf, an unknown label — is a
+ * {@link RowRejectedException} naming the column.
+ */
+public final class RowParser {
+  /** Lines longer than this many bytes are refused by default. */
+  public static final int DEFAULT_MAX_LINE_BYTES = 1 << 20;
+
+  private static final CSVFormat FORMAT = CSVFormat.RFC4180.builder().setTrim(false).get();
+
+  private final CsvSchema schema;
+  private final Labels labels;
+  private final boolean log1p;
+  private final int maxLineBytes;
+
+  /** {@code labels} may be null when the schema has no label column. */
+  public RowParser(CsvSchema schema, Labels labels, boolean log1p, int maxLineBytes) {
+    if (schema.hasLabel() && labels == null) {
+      throw new IllegalArgumentException("a label column needs the label names");
+    }
+    this.schema = schema;
+    this.labels = labels;
+    this.log1p = log1p;
+    this.maxLineBytes = maxLineBytes;
+  }
+
+  public CsvSchema schema() {
+    return schema;
+  }
+
+  /** Decodes a line strictly as UTF-8 and splits it into fields. */
+  public static List<String> fields(byte[] line, int maxLineBytes) throws RowRejectedException {
+    if (line.length > maxLineBytes) {
+      throw new RowRejectedException("line is longer than the limit of " + maxLineBytes + " bytes");
+    }
+    String text;
+    try {
+      text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(line)).toString();
+    } catch (CharacterCodingException e) {
+      throw new RowRejectedException("invalid UTF-8");
+    }
+    if (text.endsWith("\r")) {
+      text = text.substring(0, text.length() - 1);
+    }
+    if (text.isBlank()) {
+      throw new RowRejectedException("empty line");
+    }
+    try (CSVParser p = CSVParser.parse(new StringReader(text), FORMAT)) {
+      List<CSVRecord> records = p.getRecords();
+      if (records.size() != 1) {
+        throw new RowRejectedException("line holds " + records.size() + " CSV records");
+      }
+      List<String> out = new ArrayList<>(records.get(0).size());
+      records.get(0).forEach(out::add);
+      return out;
+    } catch (IOException | IllegalStateException | java.io.UncheckedIOException e) {
+      throw new RowRejectedException("malformed CSV: " + e.getMessage());
+    }
+  }
+
+  /** Parses one data line (without its newline). */
+  public CsvRow parse(byte[] line, long lineNumber) throws RowRejectedException {
+    List<String> f = fields(line, maxLineBytes);
+    if (f.size() != schema.columns()) {
+      throw new RowRejectedException("expected " + schema.columns() + " columns, found " + f.size());
+    }
+    Datum.Builder d = Datum.newBuilder().setChannels(schema.featureCount()).setHeight(1).setWidth(1);
+    String label = null;
+    if (schema.hasLabel()) {
+      label = f.get(schema.labelColumn()).strip();
+      int index = labels.indexOf(label);
+      if (index < 0) {
+        throw new RowRejectedException("unknown label '" + label + "' in column '"
+            + schema.header().get(schema.labelColumn()) + "' (known: " + abbreviate(labels.names()) + ")");
+      }
+      d.setLabel(index);
+    }
+    for (int i = 0; i < schema.featureCount(); i++) {
+      int c = schema.featureColumn(i);
+      d.addFloatData(feature(f.get(c), schema.header().get(c), log1p));
+    }
+    String id = schema.idColumn() >= 0 ? f.get(schema.idColumn()).strip() : Long.toString(lineNumber);
+    return new CsvRow(lineNumber, id, label, d.build());
+  }
+
+  /** One feature value, ln(1 + x) with {@code log1p}; refuses what is not a finite number. */
+  public static float feature(String raw, String column, boolean log1p) throws RowRejectedException {
+    String s = raw.strip();
+    double v;
+    try {
+      v = Double.parseDouble(s);
+    } catch (NumberFormatException e) {
+      throw new RowRejectedException("column '" + column + "': '" + abbreviate(s) + "' is not a number");
+    }
+    if (!Double.isFinite(v)) {
+      throw new RowRejectedException("column '" + column + "': " + s + " is not finite");
+    }
+    if (log1p) {
+      if (v <= -1) {
+        throw new RowRejectedException("column '" + column + "': log1p of " + s + " is undefined");
+      }
+      return (float) Math.log(v + 1.0);
+    }
+    float f = (float) v;
+    if (!Float.isFinite(f)) {
+      throw new RowRejectedException("column '" + column + "': " + s + " overflows a float");
+    }
+    return f;
+  }
+
+  private static String abbreviate(Object o) {
+    String s = String.valueOf(o);
+    return s.length() > 80 ? s.substring(0, 77) + "..." : s;
+  }
+}
