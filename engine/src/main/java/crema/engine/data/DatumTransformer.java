@@ -58,31 +58,31 @@ public final class DatumTransformer {
     return new int[] {d.getChannels(), crop > 0 ? crop : d.getHeight(), crop > 0 ? crop : d.getWidth()};
   }
 
-  /** Validates {@code d} against the first record seen; {@code where} names it in messages. */
-  public void check(Datum d, String where) {
+  /** Validates {@code d} against the first record seen; {@code whereSupplier} names it in messages. */
+  public void check(Datum d, java.util.function.Supplier<String> whereSupplier) {
     int c = d.getChannels();
     int h = d.getHeight();
     int w = d.getWidth();
     int dim = c * h * w;
     if (d.getEncoded()) {
-      throw new DataException(where + ": encoded (JPEG/PNG) Datum records are not supported; store"
+      throw new DataException(whereSupplier.get() + ": encoded (JPEG/PNG) Datum records are not supported; store"
           + " decoded C×H×W values");
     }
     boolean bytes = !d.getData().isEmpty();
     if (bytes && d.getData().size() != dim) {
       String hint = d.getData().size() == 4 * dim ? " (4 bytes per value: float32 features)"
           : d.getData().size() == 8 * dim ? " (8 bytes per value: float64 or int64 features)" : "";
-      throw new DataException(where + ": Datum `data` holds " + d.getData().size() + " bytes but "
+      throw new DataException(whereSupplier.get() + ": Datum `data` holds " + d.getData().size() + " bytes but "
           + "channels×height×width = " + dim + hint + ". Caffe reads `data` as one uint8 pixel per "
           + "byte, so features written with tostring() become garbage. Write float features to "
           + "`float_data` and leave `data` empty (pycaffe's array_to_datum does this).");
     }
     if (!bytes && d.getFloatDataCount() != dim) {
-      throw new DataException(where + ": Datum has " + d.getFloatDataCount() + " float_data values"
+      throw new DataException(whereSupplier.get() + ": Datum has " + d.getFloatDataCount() + " float_data values"
           + " but channels×height×width = " + c + "×" + h + "×" + w + " = " + dim);
     }
     if (bytes && d.getFloatDataCount() > 0) {
-      throw new DataException(where + ": Datum sets both `data` (" + d.getData().size()
+      throw new DataException(whereSupplier.get() + ": Datum sets both `data` (" + d.getData().size()
           + " bytes) and `float_data` (" + d.getFloatDataCount() + " values); Caffe would silently"
           + " read only the uint8 bytes. Keep one.");
     }
@@ -92,19 +92,19 @@ public final class DatumTransformer {
       firstWasBytes = bytes;
     } else {
       if (!java.util.Arrays.equals(expected, shape)) {
-        throw new DataException(where + ": Datum is " + c + "×" + h + "×" + w
+        throw new DataException(whereSupplier.get() + ": Datum is " + c + "×" + h + "×" + w
             + " but the first record was " + expected[0] + "×" + expected[1] + "×" + expected[2]
             + "; every record of a batch must have the same size");
       }
       if (firstWasBytes != bytes) {
-        throw new DataException(where + ": Datum stores its values in `" + (bytes ? "data" : "float_data")
+        throw new DataException(whereSupplier.get() + ": Datum stores its values in `" + (bytes ? "data" : "float_data")
             + "` but the first record used `" + (firstWasBytes ? "data" : "float_data")
             + "`. Mixing uint8 `data` with `float_data` in one source is almost always the uint8 "
             + "pitfall (Caffe issue #4109): write float features to `float_data` only.");
       }
     }
     if (meanFile != null && meanFile.length != dim) {
-      throw new DataException(where + ": mean_file has " + meanFile.length + " values, the Datum "
+      throw new DataException(whereSupplier.get() + ": mean_file has " + meanFile.length + " values, the Datum "
           + dim);
     }
     if (p.getMeanValueCount() > 1 && p.getMeanValueCount() != c) {
@@ -134,6 +134,21 @@ public final class DatumTransformer {
     }
     boolean mirror = p.getMirror() && phase == Phase.TRAIN && Rng.get().nextBoolean();
     boolean bytes = !d.getData().isEmpty();
+    if (crop == 0 && !mirror && !bytes && meanFile == null) {
+      // The common case for feature vectors: float_data in order, one mean per channel.
+      com.google.protobuf.Internal.FloatList values = (com.google.protobuf.Internal.FloatList) d.getFloatDataList();
+      float scale = p.getScale();
+      int plane = h * w;
+      int means = p.getMeanValueCount();
+      for (int ch = 0; ch < c; ch++) {
+        float mean = means == 0 ? 0f : p.getMeanValue(means == 1 ? 0 : ch);
+        int base = ch * plane;
+        for (int i = base; i < base + plane; i++) {
+          out[offset + i] = (values.getFloat(i) - mean) * scale;
+        }
+      }
+      return;
+    }
     com.google.protobuf.ByteString data = d.getData();
     float scale = p.getScale();
     for (int ch = 0; ch < c; ch++) {

@@ -66,7 +66,7 @@ public final class DataLayer extends Layer implements Resumable {
     cursor = DatumSources.open(p);
     transformer = new DatumTransformer(param.getTransformParam(), phase());
     Datum first = cursor.peek();
-    transformer.check(first, where());
+    transformer.check(first, this::where);
     itemShape = transformer.itemShape(first);
     itemSize = itemShape[0] * itemShape[1] * itemShape[2];
     top.get(0).reshape(batchSize, itemShape[0], itemShape[1], itemShape[2]);
@@ -80,8 +80,12 @@ public final class DataLayer extends Layer implements Resumable {
   }
 
   private String where() {
-    return "data layer '" + name() + "', source '" + cursor.source() + "', record "
-        + cursor.position() + (cursor.key().isEmpty() ? "" : " (key '" + cursor.key() + "')");
+    return where(cursor.position(), cursor.key());
+  }
+
+  private String where(long position, String key) {
+    return "data layer '" + name() + "', source '" + cursor.source() + "', record " + position
+        + (key.isEmpty() ? "" : " (key '" + key + "')");
   }
 
   private void startPrefetch() {
@@ -115,9 +119,10 @@ public final class DataLayer extends Layer implements Resumable {
     float[] data = new float[batchSize * itemSize];
     float[] label = new float[batchSize];
     for (int i = 0; i < batchSize; i++) {
-      String where = where();
+      long position = cursor.position();
+      String key = cursor.key();
       Datum d = cursor.next();
-      transformer.check(d, where);
+      transformer.check(d, () -> where(position, key));
       transformer.transform(d, data, i * itemSize);
       label[i] = d.getLabel();
     }

@@ -10,7 +10,10 @@ import java.util.List;
 public final class DropoutLayer extends NeuronLayer {
   private final float ratio;
   private final float scale;
-  private boolean[] mask = new boolean[0];
+  /** Caffe's rule: keep a unit when a uniform 31-bit draw is at least ratio · 2³¹. */
+  private final long threshold;
+  /** Per unit: scale where kept, 0 where dropped. */
+  private float[] mask = new float[0];
 
   public DropoutLayer(LayerParameter param) {
     super(param);
@@ -19,6 +22,7 @@ public final class DropoutLayer extends NeuronLayer {
       throw new IllegalArgumentException("dropout_ratio must be in [0, 1), got " + ratio);
     }
     scale = 1f / (1f - ratio);
+    threshold = (long) (ratio * (double) (1L << 31));
   }
 
   @Override
@@ -28,11 +32,15 @@ public final class DropoutLayer extends NeuronLayer {
     int n = bottom.get(0).count();
     if (phase() == Phase.TRAIN) {
       if (mask.length < n) {
-        mask = new boolean[n];
+        mask = new float[n];
       }
+      // One draw from the global RNG seeds this pass's mask, so a seed still reproduces a run
+      // while the per-unit draws avoid the shared generator's lock.
+      java.util.SplittableRandom r = new java.util.SplittableRandom(Rng.nextLong());
       for (int i = 0; i < n; i++) {
-        mask[i] = Rng.uniform(0, 1) >= ratio;
-        out[i] = mask[i] ? in[i] * scale : 0f;
+        long keep = 1 - (((r.nextInt() >>> 1) - threshold) >>> 63);
+        mask[i] = keep * scale;
+        out[i] = in[i] * mask[i];
       }
     } else if (in != out) {
       System.arraycopy(in, 0, out, 0, n);
@@ -49,7 +57,7 @@ public final class DropoutLayer extends NeuronLayer {
     int n = bottom.get(0).count();
     if (phase() == Phase.TRAIN) {
       for (int i = 0; i < n; i++) {
-        bottomDiff[i] = mask[i] ? topDiff[i] * scale : 0f;
+        bottomDiff[i] = topDiff[i] * mask[i];
       }
     } else if (topDiff != bottomDiff) {
       System.arraycopy(topDiff, 0, bottomDiff, 0, n);

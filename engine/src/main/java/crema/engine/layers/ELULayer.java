@@ -14,7 +14,6 @@ public final class ELULayer extends NeuronLayer {
 
   @Override
   protected void forwardCpu(List<Blob> bottom, List<Blob> top) {
-    saveInputIfInPlace(bottom, top);
     float[] in = bottom.get(0).data();
     float[] out = top.get(0).data();
     for (int i = 0, n = bottom.get(0).count(); i < n; i++) {
@@ -28,7 +27,8 @@ public final class ELULayer extends NeuronLayer {
     if (!propagateDown[0]) {
       return;
     }
-    float[] in = input(bottom, top);
+    // In place, the input is gone, but y > 0 exactly where x > 0, which is all backward needs.
+    float[] in = bottom.get(0).data();
     float[] out = top.get(0).data();
     float[] topDiff = top.get(0).diff();
     float[] bottomDiff = bottom.get(0).diff();

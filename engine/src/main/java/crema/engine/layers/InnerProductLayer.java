@@ -77,6 +77,18 @@ public final class InnerProductLayer extends Layer {
     float[] x = bottom.get(0).data();
     float[] y = top.get(0).data();
     float[] w = blobs.get(0).data();
+    if (m == 1) {
+      // One row (batch-1 inference): a matrix-vector product, as Caffe's GPU path does.
+      if (p.getTranspose()) {
+        math.gemv(true, k, n, 1f, w, 0, x, 0, 0f, y, 0);
+      } else {
+        math.gemv(false, n, k, 1f, w, 0, x, 0, 0f, y, 0);
+      }
+      if (p.getBiasTerm()) {
+        math.axpy(n, 1f, blobs.get(1).data(), 0, y, 0);
+      }
+      return;
+    }
     math.gemm(false, !p.getTranspose(), m, n, k, 1f, x, 0, w, 0, 0f, y, 0);
     if (p.getBiasTerm()) {
       math.gemm(false, false, m, n, 1, 1f, biasMultiplier, 0, blobs.get(1).data(), 0, 1f, y, 0);

@@ -1,0 +1,70 @@
+package crema.benchmarks;
+
+import crema.engine.Predictor;
+import crema.engine.Solver;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/** Prediction with a deploy net: µs per call at batch 1, and calls/s at batch 1024. */
+@State(Scope.Thread)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-opens=java.base/java.nio=ALL-UNNAMED"})
+public class InferenceBenchmark {
+  @Param({"seed", "wide"})
+  public String net;
+
+  private Predictor predictor;
+  private float[][] one;
+  private float[][] many;
+
+  @Setup(Level.Trial)
+  public void setUp() {
+    String layers = net.equals("seed") ? Nets.seedLayers() : Nets.wideLayers();
+    try (Solver s = Nets.trainer(layers, 1)) {
+      predictor = new Predictor(Nets.deploy(layers), s.net().toProto(false));
+    }
+    Random r = new Random(2);
+    one = new float[1][93];
+    many = new float[1024][93];
+    for (float[][] rows : new float[][][] {one, many}) {
+      for (float[] row : rows) {
+        for (int j = 0; j < 93; j++) {
+          row[j] = r.nextFloat() < 0.8f ? 0 : (float) Math.log1p(r.nextInt(20));
+        }
+      }
+    }
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.MICROSECONDS)
+  public float[][] batch1() {
+    return predictor.predict(one);
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.Throughput)
+  @OutputTimeUnit(TimeUnit.SECONDS)
+  public float[][] batch1024() {
+    return predictor.predict(many);
+  }
+
+  @TearDown
+  public void tearDown() {
+    predictor.close();
+  }
+}
