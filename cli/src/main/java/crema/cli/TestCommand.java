@@ -20,30 +20,21 @@ import picocli.CommandLine.Option;
 final class TestCommand implements Callable<Integer> {
   private static final System.Logger LOG = System.getLogger(TestCommand.class.getName());
 
-  @Option(names = {"-model", "--model"}, required = true, description = "The model definition protocol buffer text file.")
-  String model;
-
   @Option(names = {"-weights", "--weights"}, required = true, description = "The trained .caffemodel.")
   String weights;
 
   @Option(names = {"-iterations", "--iterations"}, defaultValue = "50", description = "The number of iterations to run.")
   int iterations;
 
-  @Option(names = {"-gpu", "--gpu"}, defaultValue = "", description = "GPU device id; empty: the CPU.")
-  String gpu;
-
-  @Option(names = {"-level", "--level"}, defaultValue = "0", description = "NetState level.")
-  int level;
-
-  @Option(names = {"-stage", "--stage"}, defaultValue = "", description = "NetState stages, comma-separated.")
-  String stage;
+  @picocli.CommandLine.Mixin
+  NetFlags flags;
 
   @Override
   public Integer call() {
-    Flags.requireCpu(gpu);
+    Flags.requireCpu(flags.gpu);
     LOG.log(Level.INFO, "Use CPU.");
-    NetParameter param = Prototxt.readNet(Path.of(model));
-    try (Net net = new Net(param, Net.state(param, Phase.TEST, level, Flags.commaList(stage)))) {
+    NetParameter param = Prototxt.readNet(Path.of(flags.model));
+    try (Net net = new Net(param, Net.state(param, Phase.TEST, flags.level, Flags.commaList(flags.stage)))) {
       net.copyTrainedLayersFrom(BinaryProto.readNet(Path.of(weights)));
       LOG.log(Level.INFO, "Running for " + iterations + " iterations.");
       List<Float> scores = new ArrayList<>();

@@ -15,29 +15,20 @@ import picocli.CommandLine.Option;
 final class TimeCommand implements Callable<Integer> {
   private static final System.Logger LOG = System.getLogger(TimeCommand.class.getName());
 
-  @Option(names = {"-model", "--model"}, required = true, description = "The model definition protocol buffer text file.")
-  String model;
-
   @Option(names = {"-iterations", "--iterations"}, defaultValue = "50", description = "The number of iterations to run.")
   int iterations;
 
   @Option(names = {"-phase", "--phase"}, defaultValue = "", description = "TRAIN (default) or TEST.")
   String phase;
 
-  @Option(names = {"-gpu", "--gpu"}, defaultValue = "", description = "GPU device id; empty: the CPU.")
-  String gpu;
-
-  @Option(names = {"-level", "--level"}, defaultValue = "0", description = "NetState level.")
-  int level;
-
-  @Option(names = {"-stage", "--stage"}, defaultValue = "", description = "NetState stages, comma-separated.")
-  String stage;
+  @picocli.CommandLine.Mixin
+  NetFlags flags;
 
   @Override
   public Integer call() {
-    Flags.requireCpu(gpu);
-    NetParameter param = Prototxt.readNet(Path.of(model));
-    try (Net net = new Net(param, Net.state(param, Flags.phase(phase), level, Flags.commaList(stage)))) {
+    Flags.requireCpu(flags.gpu);
+    NetParameter param = Prototxt.readNet(Path.of(flags.model));
+    try (Net net = new Net(param, Net.state(param, Flags.phase(phase), flags.level, Flags.commaList(flags.stage)))) {
       LOG.log(Level.INFO, "Performing Forward");
       double initialLoss = net.forward();
       LOG.log(Level.INFO, "Initial loss: " + LogNumber.format(initialLoss));

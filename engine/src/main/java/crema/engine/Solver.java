@@ -529,6 +529,17 @@ public abstract class Solver implements AutoCloseable {
     }
   }
 
+  /**
+   * Adds a second history blob per learnable parameter after the first ones (AdaDelta's E[Δ²],
+   * Adam's v), in the order Caffe stores them in the solver state.
+   */
+  protected final void addSecondHistory() {
+    int n = history.size();
+    for (int i = 0; i < n; i++) {
+      history.add(new Blob(history.get(i).shape()));
+    }
+  }
+
   /** The solver's own rule: leaves in diff the step to subtract from the parameter. */
   protected abstract void computeUpdateValue(int paramId, float rate);
 

@@ -11,10 +11,7 @@ import crema.engine.Solver;
 public final class AdaDeltaSolver extends Solver {
   public AdaDeltaSolver(SolverParameter param) {
     super(param);
-    int n = history.size();
-    for (int i = 0; i < n; i++) {
-      history.add(new Blob(history.get(i).shape()));
-    }
+    addSecondHistory();
   }
 
   @Override

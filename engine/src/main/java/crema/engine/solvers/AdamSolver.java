@@ -12,10 +12,7 @@ import crema.engine.Solver;
 public final class AdamSolver extends Solver {
   public AdamSolver(SolverParameter param) {
     super(param);
-    int n = history.size();
-    for (int i = 0; i < n; i++) {
-      history.add(new Blob(history.get(i).shape()));
-    }
+    addSecondHistory();
   }
 
   @Override
