@@ -1,0 +1,58 @@
+package crema.bus;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Kafka clients as the pipeline uses them: string keys, protobuf bytes as values; producers
+ * idempotent with acks=all; consumers that never auto-commit (progress lives in checkpoints).
+ * Every extra setting given (TLS, SASL, timeouts) is passed to every client unchanged.
+ */
+public final class KafkaClients {
+  private final Map<String, Object> common;
+
+  /** {@code extra}: client settings such as security.protocol, sasl.*, ssl.* passed through. */
+  public KafkaClients(String bootstrapServers, Map<String, ?> extra) {
+    common = new HashMap<>(extra);
+    common.put("bootstrap.servers", bootstrapServers);
+  }
+
+  public String bootstrapServers() {
+    return (String) common.get("bootstrap.servers");
+  }
+
+  public Map<String, Object> common() {
+    return Map.copyOf(common);
+  }
+
+  public KafkaProducer<String, byte[]> producer(String clientId) {
+    Map<String, Object> p = new HashMap<>(common);
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 64 << 20);
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 300_000);
+    return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  /** A consumer without a group: callers assign partitions and seek, as the trainer does. */
+  public KafkaConsumer<String, byte[]> consumer(String clientId) {
+    Map<String, Object> p = new HashMap<>(common);
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 64 << 20);
+    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 << 20);
+    return new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+  }
+}
