@@ -29,6 +29,17 @@ public final class EmbeddedBroker implements AutoCloseable {
   private final int controllerPort;
   private KafkaRaftServer server;
 
+  private static EmbeddedBroker shared;
+
+  /** One broker per JVM, started on first use and closed at exit: tests share it. */
+  public static synchronized EmbeddedBroker shared() {
+    if (shared == null) {
+      shared = start();
+      Runtime.getRuntime().addShutdownHook(new Thread(shared::close));
+    }
+    return shared;
+  }
+
   private EmbeddedBroker(Path dir, boolean deleteOnClose, int port, int controllerPort) {
     this.dir = dir;
     this.deleteOnClose = deleteOnClose;

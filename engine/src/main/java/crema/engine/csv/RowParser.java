@@ -26,18 +26,33 @@ public final class RowParser {
 
   private static final CSVFormat FORMAT = CSVFormat.RFC4180.builder().setTrim(false).get();
 
+  /** Maps a label name to its index, or −1 when the name is unknown. */
+  @FunctionalInterface
+  public interface LabelIndex {
+    int indexOf(String label);
+  }
+
   private final CsvSchema schema;
-  private final Labels labels;
+  private final LabelIndex labels;
+  private final java.util.function.Supplier<String> knownLabels;
   private final boolean log1p;
   private final int maxLineBytes;
 
   /** {@code labels} may be null when the schema has no label column. */
   public RowParser(CsvSchema schema, Labels labels, boolean log1p, int maxLineBytes) {
+    this(schema, labels == null ? null : labels::indexOf,
+        () -> labels == null ? "" : abbreviate(labels.names()), log1p, maxLineBytes);
+  }
+
+  /** With a label index that may grow as rows arrive (streaming ingest). */
+  public RowParser(CsvSchema schema, LabelIndex labels, java.util.function.Supplier<String> knownLabels,
+      boolean log1p, int maxLineBytes) {
     if (schema.hasLabel() && labels == null) {
       throw new IllegalArgumentException("a label column needs the label names");
     }
     this.schema = schema;
     this.labels = labels;
+    this.knownLabels = knownLabels;
     this.log1p = log1p;
     this.maxLineBytes = maxLineBytes;
   }
@@ -90,7 +105,7 @@ public final class RowParser {
       int index = labels.indexOf(label);
       if (index < 0) {
         throw new RowRejectedException("unknown label '" + label + "' in column '"
-            + schema.header().get(schema.labelColumn()) + "' (known: " + abbreviate(labels.names()) + ")");
+            + schema.header().get(schema.labelColumn()) + "' (known: " + knownLabels.get() + ")");
       }
       d.setLabel(index);
     }

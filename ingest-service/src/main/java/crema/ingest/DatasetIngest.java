@@ -1,0 +1,224 @@
+package crema.ingest;
+
+import caffe.Caffe.Datum;
+import crema.bus.Topics;
+import crema.engine.csv.CsvLines;
+import crema.engine.csv.CsvRow;
+import crema.engine.csv.CsvSchema;
+import crema.engine.csv.RowParser;
+import crema.engine.csv.RowRejectedException;
+import crema.proto.ClassCounts;
+import crema.proto.DatasetSchema;
+import crema.proto.DeadLetter;
+import crema.proto.FeatureStats;
+import jakarta.inject.Singleton;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * Streams CSV rows of one request into Kafka: each accepted row as a Datum on
+ * {@code crema.datums.<dataset>.<split>} (key = row id), each rejected row with its line and reason
+ * on {@code crema.dead-letter}, and the dataset's schema (labels, counts, feature statistics) on
+ * {@code crema.datasets}. Conversion and validation are {@code crema convert}'s.
+ */
+@Singleton
+public class DatasetIngest {
+  /** What a request asks for; see the controller's query parameters. */
+  @io.micronaut.serde.annotation.Serdeable
+  public record Request(String dataset, String source, String labelColumn, String idColumn, boolean log1p,
+      String split, double testFraction, long seed, List<String> labels) {}
+
+  /** The reply: counts and the first reasons. */
+  @io.micronaut.serde.annotation.Serdeable
+  public record Result(String dataset, long received, long accepted, long rejected, Map<String, Long> perSplit,
+      List<String> labels, List<String> firstReasons) {}
+
+  private final KafkaProducer<String, byte[]> producer;
+  private final IngestConfig config;
+  /** Label names per dataset, as learnt so far (kept across requests of this process). */
+  private final Map<String, List<String>> labelsByDataset = new ConcurrentHashMap<>();
+
+  public DatasetIngest(KafkaProducer<String, byte[]> producer, IngestConfig config) {
+    this.producer = producer;
+    this.config = config;
+  }
+
+  public Result ingest(Request r, InputStream body) throws IOException {
+    Topics.checkName(r.dataset(), "dataset");
+    if (r.testFraction() < 0 || r.testFraction() >= 1) {
+      throw new IllegalArgumentException("test_fraction must be in [0, 1), got " + r.testFraction());
+    }
+    String split = r.testFraction() > 0 ? null : Topics.checkName(r.split() == null ? "train" : r.split(), "split");
+    List<String> labels = labelsByDataset.computeIfAbsent(r.dataset(), d -> new ArrayList<>());
+    synchronized (labels) {
+      if (r.labels() != null && !r.labels().isEmpty()) {
+        if (!labels.isEmpty() && !labels.equals(r.labels())) {
+          throw new IllegalArgumentException("dataset '" + r.dataset() + "' already has labels " + labels
+              + "; this request gives " + r.labels());
+        }
+        labels.clear();
+        labels.addAll(r.labels());
+      }
+    }
+    boolean fixedLabels = r.labels() != null && !r.labels().isEmpty();
+    AtomicReference<Exception> sendError = new AtomicReference<>();
+    AtomicLong acked = new AtomicLong();
+    List<String> reasons = new ArrayList<>();
+    Map<String, Long> perSplit = new LinkedHashMap<>();
+    Map<String, long[]> classCounts = new LinkedHashMap<>();
+    Map<String, Integer> seenPerClass = new java.util.HashMap<>();
+    Map<String, Double> phase = new java.util.HashMap<>();
+    Random random = new Random(r.seed());
+    long received = 0;
+    long accepted = 0;
+    long rejected = 0;
+    double[] min = null;
+    double[] max = null;
+    double[] mean = null;
+    double[] m2 = null;
+    CsvSchema schema;
+    try (CsvLines lines = new CsvLines(body, config.getMaxLineBytes())) {
+      byte[] head = lines.next();
+      if (head == null) {
+        throw new IllegalArgumentException("the body is empty; it needs a CSV header line");
+      }
+      try {
+        schema = CsvSchema.of(RowParser.fields(head, config.getMaxLineBytes()), r.idColumn(), r.labelColumn());
+      } catch (RowRejectedException e) {
+        throw new IllegalArgumentException("line 1: header: " + e.getMessage());
+      }
+      RowParser parser = new RowParser(schema, name -> labelIndex(labels, name, fixedLabels),
+          () -> String.valueOf(labels), r.log1p(), config.getMaxLineBytes());
+      int features = schema.featureCount();
+      min = new double[features];
+      max = new double[features];
+      mean = new double[features];
+      m2 = new double[features];
+      java.util.Arrays.fill(min, Double.POSITIVE_INFINITY);
+      java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
+      byte[] line;
+      while ((line = lines.next()) != null) {
+        received++;
+        CsvRow row;
+        try {
+          row = parser.parse(line, lines.lineNumber());
+        } catch (RowRejectedException e) {
+          rejected++;
+          if (reasons.size() < 10) {
+            reasons.add("line " + lines.lineNumber() + ": " + e.getMessage());
+          }
+          DeadLetter dl = DeadLetter.newBuilder().setSource(r.source()).setLineNumber(lines.lineNumber())
+              .setRawLine(new String(line, StandardCharsets.UTF_8)).setReason(e.getMessage())
+              .setDataset(r.dataset()).setTimeMs(System.currentTimeMillis()).build();
+          send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), sendError, acked);
+          continue;
+        }
+        accepted++;
+        String target = split;
+        if (target == null) {
+          // Exact stratification on a stream: within each class, every 1/F-th row (with a seeded
+          // phase) goes to test.
+          String c = row.label() == null ? "" : row.label();
+          double ph = phase.computeIfAbsent(c, k -> random.nextDouble() / r.testFraction());
+          int k = seenPerClass.merge(c, 1, Integer::sum) - 1;
+          boolean test = Math.floor((k + 1 + ph) * r.testFraction()) > Math.floor((k + ph) * r.testFraction());
+          target = test ? "test" : "train";
+        }
+        perSplit.merge(target, 1L, Long::sum);
+        Datum d = row.datum();
+        if (row.label() != null) {
+          long[] counts = classCounts.computeIfAbsent(target, t -> new long[0]);
+          int label = d.getLabel();
+          if (counts.length <= label) {
+            counts = java.util.Arrays.copyOf(counts, label + 1);
+            classCounts.put(target, counts);
+          }
+          counts[label]++;
+        }
+        for (int j = 0; j < features; j++) {
+          double v = d.getFloatData(j);
+          min[j] = Math.min(min[j], v);
+          max[j] = Math.max(max[j], v);
+          double delta = v - mean[j];
+          mean[j] += delta / accepted;
+          m2[j] += delta * (v - mean[j]);
+        }
+        send(new ProducerRecord<>(Topics.datums(r.dataset(), target), row.id(), d.toByteArray()), sendError, acked);
+      }
+    }
+    DatasetSchema.Builder s = DatasetSchema.newBuilder().setDataset(r.dataset())
+        .addAllFeatureNames(schema.featureNames()).setRejected(rejected).setLog1P(r.log1p());
+    synchronized (labels) {
+      s.addAllLabelNames(labels);
+    }
+    for (Map.Entry<String, long[]> e : classCounts.entrySet()) {
+      ClassCounts.Builder cc = ClassCounts.newBuilder();
+      for (long c : e.getValue()) {
+        cc.addCount(c);
+      }
+      s.putCountsBySplit(e.getKey(), cc.build());
+    }
+    for (int j = 0; j < schema.featureCount(); j++) {
+      s.addFeatures(FeatureStats.newBuilder().setName(schema.featureNames().get(j))
+          .setMin(accepted > 0 ? min[j] : 0).setMax(accepted > 0 ? max[j] : 0).setMean(mean[j])
+          .setStd(accepted > 1 ? Math.sqrt(m2[j] / (accepted - 1)) : 0));
+    }
+    send(new ProducerRecord<>(Topics.DATASETS, r.dataset(), s.build().toByteArray()), sendError, acked);
+    producer.flush();
+    if (sendError.get() != null) {
+      throw new IllegalStateException("Kafka did not accept every record: " + sendError.get().getMessage(),
+          sendError.get());
+    }
+    List<String> labelNames;
+    synchronized (labels) {
+      labelNames = List.copyOf(labels);
+    }
+    return new Result(r.dataset(), received, accepted, rejected, perSplit, labelNames, reasons);
+  }
+
+  private void send(ProducerRecord<String, byte[]> record, AtomicReference<Exception> error, AtomicLong acked) {
+    producer.send(record, (meta, e) -> {
+      if (e != null) {
+        error.compareAndSet(null, e);
+      } else {
+        acked.incrementAndGet();
+      }
+    });
+  }
+
+  /**
+   * A label's index: from the request's label list when given; else integers name their own index
+   * (digits "0".."9"); else names get the next index in order of first appearance.
+   */
+  private static int labelIndex(List<String> labels, String name, boolean fixed) {
+    synchronized (labels) {
+      int i = labels.indexOf(name);
+      if (i >= 0 || fixed) {
+        return i;
+      }
+      if (name.matches("\\d{1,6}")) {
+        int v = Integer.parseInt(name);
+        while (labels.size() <= v) {
+          labels.add(Integer.toString(labels.size()));
+        }
+        return labels.get(v).equals(name) ? v : -1;
+      }
+      if (name.isEmpty()) {
+        return -1;
+      }
+      labels.add(name);
+      return labels.size() - 1;
+    }
+  }
+}
