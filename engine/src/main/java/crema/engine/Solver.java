@@ -42,6 +42,15 @@ public abstract class Solver implements AutoCloseable {
   /** What a signal asks the solver to do (Caffe's SolverAction). */
   public enum Action { NONE, SNAPSHOT, STOP }
 
+  /**
+   * Takes over snapshots from the file writer: the trainer service publishes a checkpoint record
+   * instead of writing {@code .caffemodel} and {@code .solverstate} files.
+   */
+  @FunctionalInterface
+  public interface SnapshotHandler {
+    void snapshot(Solver solver);
+  }
+
   /** Receives progress; the trainer service publishes events and checkpoints from it. */
   public interface Listener {
     default void onDisplay(int iter, double smoothedLoss, float rate, Map<String, Float> outputs) {}
@@ -63,6 +72,7 @@ public abstract class Solver implements AutoCloseable {
   private double smoothedLoss;
   private final List<Listener> listeners = new ArrayList<>();
   private volatile Action requested = Action.NONE;
+  private SnapshotHandler snapshotHandler;
   private boolean requestedEarlyExit;
   private int divergedStreak;
   private Path lastSnapshot;
@@ -548,8 +558,19 @@ public abstract class Solver implements AutoCloseable {
     return rate * net.lrMult(i);
   }
 
-  /** Writes {@code <prefix>_iter_<iter>.caffemodel} and {@code .solverstate}; returns the state file. */
+  public void setSnapshotHandler(SnapshotHandler handler) {
+    this.snapshotHandler = handler;
+  }
+
+  /**
+   * Writes {@code <prefix>_iter_<iter>.caffemodel} and {@code .solverstate} and returns the state
+   * file, or hands the snapshot to the {@link SnapshotHandler} (then returns null).
+   */
   public Path snapshot() {
+    if (snapshotHandler != null) {
+      snapshotHandler.snapshot(this);
+      return null;
+    }
     String prefix = param.getSnapshotPrefix();
     if (prefix.isEmpty()) {
       throw new IllegalStateException("snapshot_prefix is empty");

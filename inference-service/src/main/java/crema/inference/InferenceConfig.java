@@ -1,0 +1,28 @@
+package crema.inference;
+
+import io.micronaut.context.annotation.ConfigurationProperties;
+
+/** {@code crema.inference.*}. */
+@ConfigurationProperties("crema.inference")
+public class InferenceConfig {
+  /** The checkpoints to follow. Default crema.checkpoints. */
+  private String checkpointTopic = "crema.checkpoints";
+  /** Most rows run through the net at once when requests are batched. Default 256. */
+  private int maxBatch = 256;
+
+  public String getCheckpointTopic() {
+    return checkpointTopic;
+  }
+
+  public void setCheckpointTopic(String checkpointTopic) {
+    this.checkpointTopic = checkpointTopic;
+  }
+
+  public int getMaxBatch() {
+    return maxBatch;
+  }
+
+  public void setMaxBatch(int maxBatch) {
+    this.maxBatch = maxBatch;
+  }
+}

@@ -1,0 +1,143 @@
+package crema.inference;
+
+import crema.bus.KafkaClients;
+import crema.proto.Checkpoint;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The served models. A background thread follows the checkpoint topic from its beginning; for each
+ * model it loads every newer checkpoint that verifies, warms it up beside the old one and swaps it
+ * in atomically. A checkpoint that fails is logged and counted; the old model keeps serving.
+ */
+@Singleton
+public class Models {
+  private static final Logger LOG = LoggerFactory.getLogger(Models.class);
+
+  private final KafkaClients clients;
+  private final InferenceConfig config;
+  private final Map<String, ServedModel> served = new ConcurrentHashMap<>();
+  private final AtomicLong rejected = new AtomicLong();
+  private final AtomicLong swaps = new AtomicLong();
+  private volatile boolean running = true;
+  private Thread follower;
+
+  public Models(KafkaClients clients, InferenceConfig config) {
+    this.clients = clients;
+    this.config = config;
+  }
+
+  @PostConstruct
+  void start() {
+    follower = new Thread(this::follow, "checkpoint-follower");
+    follower.setDaemon(true);
+    follower.start();
+  }
+
+  private void follow() {
+    while (running) {
+      try (KafkaConsumer<String, byte[]> c = clients.consumer("crema-inference-checkpoints")) {
+        String topic = config.getCheckpointTopic();
+        List<PartitionInfo> parts = List.of();
+        while (running && parts.isEmpty()) {
+          parts = c.partitionsFor(topic, Duration.ofSeconds(5));
+          if (parts == null || parts.isEmpty()) {
+            parts = List.of();
+            Thread.sleep(500);
+          }
+        }
+        List<TopicPartition> tps = parts.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+        c.assign(tps);
+        c.seekToBeginning(tps);
+        while (running) {
+          for (var r : c.poll(Duration.ofMillis(200))) {
+            if (r.value() != null) {
+              offer(r.key(), r.value());
+            }
+          }
+        }
+      } catch (InterruptedException e) {
+        return;
+      } catch (RuntimeException e) {
+        // The broker went away or the topic changed: reconnect and read again from the start.
+        LOG.warn("checkpoint follower: {}; reconnecting", e.getMessage());
+        try {
+          Thread.sleep(1000);
+        } catch (InterruptedException ie) {
+          return;
+        }
+      }
+    }
+  }
+
+  /** Considers one checkpoint record: loads it when it is newer than what is served and verifies. */
+  void offer(String key, byte[] value) {
+    Checkpoint c;
+    try {
+      c = Checkpoint.parseFrom(value);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      reject(key, "not a Checkpoint record: " + e.getMessage());
+      return;
+    }
+    ServedModel current = served.get(c.getModel());
+    if (current != null && current.checkpoint.getSha256().equals(c.getSha256())) {
+      return;
+    }
+    if (current != null && current.checkpoint.getRun().equals(c.getRun())
+        && current.checkpoint.getIteration() > c.getIteration()) {
+      return;
+    }
+    ServedModel next;
+    try {
+      next = ServedModel.load(c, config.getMaxBatch());
+    } catch (RuntimeException e) {
+      reject(c.getModel(), "checkpoint at iteration " + c.getIteration() + ": " + e.getMessage());
+      return;
+    }
+    ServedModel old = served.put(c.getModel(), next);
+    swaps.incrementAndGet();
+    LOG.info("serving {} from checkpoint at iteration {}", c.getModel(), c.getIteration());
+    if (old != null) {
+      old.close();
+    }
+  }
+
+  private void reject(String model, String why) {
+    rejected.incrementAndGet();
+    LOG.warn("rejected checkpoint for {}: {}", model, why);
+  }
+
+  public Optional<ServedModel> get(String model) {
+    return Optional.ofNullable(served.get(model));
+  }
+
+  public Map<String, ServedModel> all() {
+    return Map.copyOf(served);
+  }
+
+  public long rejectedCheckpoints() {
+    return rejected.get();
+  }
+
+  public long swaps() {
+    return swaps.get();
+  }
+
+  @PreDestroy
+  void stop() {
+    running = false;
+    served.values().forEach(ServedModel::close);
+  }
+}

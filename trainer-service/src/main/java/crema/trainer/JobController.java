@@ -1,0 +1,59 @@
+package crema.trainer;
+
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.serde.annotation.Serdeable;
+import java.util.List;
+import java.util.Map;
+
+/** {@code /v1/jobs}: submit, list, inspect and stop training jobs. */
+@Controller("/v1/jobs")
+public class JobController {
+  /** What the API shows of a job. */
+  @Serdeable
+  public record JobView(String id, String model, String state, int iteration, Map<String, Double> metrics,
+      String message) {
+    static JobView of(Job j) {
+      return new JobView(j.id(), j.spec().model(), j.state().name(), j.iteration(), j.metrics(), j.message());
+    }
+  }
+
+  private final Jobs jobs;
+
+  public JobController(Jobs jobs) {
+    this.jobs = jobs;
+  }
+
+  @Post
+  public HttpResponse<?> submit(@Body JobSpec spec) {
+    try {
+      return HttpResponse.created(JobView.of(jobs.submit(spec)));
+    } catch (IllegalArgumentException e) {
+      return HttpResponse.badRequest(Map.of("error", e.getMessage()));
+    }
+  }
+
+  @Get
+  public List<JobView> list() {
+    return jobs.all().stream().map(JobView::of).toList();
+  }
+
+  @Get("/{id}")
+  public HttpResponse<?> get(@PathVariable String id) {
+    return jobs.get(id).<HttpResponse<?>>map(j -> HttpResponse.ok(JobView.of(j)))
+        .orElse(HttpResponse.notFound(Map.of("error", "no job " + id)));
+  }
+
+  /** {@code POST /v1/jobs/{id}:stop}: snapshot, then stop. */
+  @Post("/{id}:stop")
+  public HttpResponse<?> stop(@PathVariable String id) {
+    return jobs.get(id).<HttpResponse<?>>map(j -> {
+      j.stop();
+      return HttpResponse.accepted().body(JobView.of(j));
+    }).orElse(HttpResponse.notFound(Map.of("error", "no job " + id)));
+  }
+}

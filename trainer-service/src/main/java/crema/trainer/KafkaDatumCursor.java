@@ -1,0 +1,159 @@
+package crema.trainer;
+
+import caffe.Caffe.Datum;
+import com.google.protobuf.InvalidProtocolBufferException;
+import crema.bus.KafkaClients;
+import crema.engine.DataException;
+import crema.engine.data.DatumCursor;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * A Data layer's source on a topic of Datum records ({@code backend: KAFKA}, {@code source:} the
+ * topic), read in offset order and cycled like Caffe's LMDB cursor: at the end of the log it starts
+ * again from the beginning, so rows appended meanwhile join the next pass.
+ *
+ * <p>Datum topics have one partition (the pipeline creates them so), which makes the position
+ * simply the next offset to read: the trainer stores it in its checkpoints and seeks back to it.
+ */
+final class KafkaDatumCursor implements DatumCursor {
+  private static final Duration POLL = Duration.ofMillis(100);
+
+  private final String topic;
+  private final TopicPartition partition;
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final Deque<ConsumerRecord<String, byte[]>> buffer = new ArrayDeque<>();
+  private final long waitMs;
+  private long next;
+
+  KafkaDatumCursor(KafkaClients clients, String topic, long waitMs) {
+    this.topic = topic;
+    this.waitMs = waitMs;
+    this.consumer = clients.consumer("crema-trainer-" + topic);
+    List<PartitionInfo> parts = waitForTopic();
+    if (parts.size() != 1) {
+      consumer.close();
+      throw new DataException("topic '" + topic + "' has " + parts.size() + " partitions; Datum topics"
+          + " read by a Data layer need exactly one, so that the read position is one offset");
+    }
+    partition = new TopicPartition(topic, 0);
+    consumer.assign(List.of(partition));
+    next = beginning();
+    consumer.seek(partition, next);
+  }
+
+  private List<PartitionInfo> waitForTopic() {
+    long deadline = System.currentTimeMillis() + waitMs;
+    while (true) {
+      List<PartitionInfo> parts = consumer.partitionsFor(topic, Duration.ofSeconds(10));
+      if (parts != null && !parts.isEmpty()) {
+        return parts;
+      }
+      if (System.currentTimeMillis() > deadline) {
+        consumer.close();
+        throw new DataException("topic '" + topic + "' does not exist (ingest a dataset into it first)");
+      }
+      sleep();
+    }
+  }
+
+  private long beginning() {
+    return consumer.beginningOffsets(List.of(partition)).get(partition);
+  }
+
+  private long end() {
+    return consumer.endOffsets(List.of(partition)).get(partition);
+  }
+
+  private static void sleep() {
+    try {
+      Thread.sleep(100);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DataException("interrupted while waiting for Kafka");
+    }
+  }
+
+  /** The record at {@link #next}, fetching (and wrapping to the beginning) as needed. */
+  private ConsumerRecord<String, byte[]> head() {
+    long deadline = System.currentTimeMillis() + waitMs;
+    while (buffer.isEmpty()) {
+      if (next >= end()) {
+        long start = beginning();
+        if (start >= end()) {
+          if (System.currentTimeMillis() > deadline) {
+            throw new DataException("topic '" + topic + "' holds no records");
+          }
+          sleep();
+          continue;
+        }
+        next = start;
+        consumer.seek(partition, next);
+      }
+      for (ConsumerRecord<String, byte[]> r : consumer.poll(POLL).records(partition)) {
+        if (r.offset() >= next) {
+          buffer.add(r);
+        }
+      }
+      if (Thread.currentThread().isInterrupted()) {
+        throw new DataException("interrupted while reading " + topic);
+      }
+    }
+    return buffer.peekFirst();
+  }
+
+  private Datum parse(ConsumerRecord<String, byte[]> r) {
+    try {
+      return Datum.parseFrom(r.value());
+    } catch (InvalidProtocolBufferException e) {
+      throw new DataException("topic '" + topic + "', offset " + r.offset() + ": not a Datum: " + e.getMessage());
+    }
+  }
+
+  @Override
+  public Datum peek() {
+    return parse(head());
+  }
+
+  @Override
+  public Datum next() {
+    ConsumerRecord<String, byte[]> r = head();
+    buffer.removeFirst();
+    next = r.offset() + 1;
+    return parse(r);
+  }
+
+  /** The next offset to read. */
+  @Override
+  public long position() {
+    return next;
+  }
+
+  @Override
+  public void seek(long offset) {
+    buffer.clear();
+    next = offset;
+    consumer.seek(partition, offset);
+  }
+
+  @Override
+  public String key() {
+    return buffer.isEmpty() ? "" : String.valueOf(buffer.peekFirst().key());
+  }
+
+  @Override
+  public String source() {
+    return topic;
+  }
+
+  @Override
+  public void close() {
+    consumer.close();
+  }
+}

@@ -1,0 +1,38 @@
+package crema.trainer;
+
+import io.micronaut.context.annotation.ConfigurationProperties;
+
+/** {@code crema.trainer.*}. */
+@ConfigurationProperties("crema.trainer")
+public class TrainerConfig {
+  /** Where checkpoints are published (compacted, key = model). Default crema.checkpoints. */
+  private String checkpointTopic = "crema.checkpoints";
+  /** Where progress is published (key = run). Default crema.train-events. */
+  private String eventsTopic = "crema.train-events";
+  /** How long a Data layer waits for its topic to exist and hold records, in ms. Default 60000. */
+  private long dataWaitMs = 60_000;
+
+  public String getCheckpointTopic() {
+    return checkpointTopic;
+  }
+
+  public void setCheckpointTopic(String checkpointTopic) {
+    this.checkpointTopic = checkpointTopic;
+  }
+
+  public String getEventsTopic() {
+    return eventsTopic;
+  }
+
+  public void setEventsTopic(String eventsTopic) {
+    this.eventsTopic = eventsTopic;
+  }
+
+  public long getDataWaitMs() {
+    return dataWaitMs;
+  }
+
+  public void setDataWaitMs(long dataWaitMs) {
+    this.dataWaitMs = dataWaitMs;
+  }
+}
