@@ -47,12 +47,18 @@ public final class KafkaClients {
 
   /** A consumer without a group: callers assign partitions and seek, as the trainer does. */
   public KafkaConsumer<String, byte[]> consumer(String clientId) {
+    return consumer(clientId, Map.of());
+  }
+
+  /** The same, with settings of the caller's own on top. */
+  public KafkaConsumer<String, byte[]> consumer(String clientId, Map<String, Object> overrides) {
     Map<String, Object> p = new HashMap<>(common);
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 64 << 20);
     p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 << 20);
+    p.putAll(overrides);
     return new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
   }
 }

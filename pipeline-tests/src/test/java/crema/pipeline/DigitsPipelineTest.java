@@ -78,6 +78,8 @@ class DigitsPipelineTest {
 
   @AfterAll
   static void stop() throws Exception {
+    Files.writeString(Path.of("target/digits-trainer.log"), trainer.log());
+    Files.writeString(Path.of("target/digits-inference.log"), inference.log());
     http.close();
     inference.close();
     trainer.close();
@@ -86,36 +88,16 @@ class DigitsPipelineTest {
   }
 
   static String digitsCsv() throws Exception {
-    StringBuilder csv = new StringBuilder();
-    for (int i = 0; i < 64; i++) {
-      csv.append('p').append(i).append(',');
-    }
-    csv.append("digit\n");
-    Path gz = Path.of("").toAbsolutePath().getParent().resolve("examples/digits/digits.csv.gz");
-    try (InputStream in = new GZIPInputStream(Files.newInputStream(gz))) {
-      csv.append(new String(in.readAllBytes(), StandardCharsets.US_ASCII));
-    }
-    return csv.toString();
+    return PipelineSupport.digitsCsv();
   }
 
   static List<ConsumerRecord<String, byte[]>> readAll(String topic) {
-    KafkaClients clients = new KafkaClients(broker.bootstrapServers(), Map.of());
-    try (KafkaConsumer<String, byte[]> c = clients.consumer("test-reader")) {
-      TopicPartition tp = new TopicPartition(topic, 0);
-      c.assign(List.of(tp));
-      c.seekToBeginning(List.of(tp));
-      long end = c.endOffsets(List.of(tp)).get(tp);
-      List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-      while (c.position(tp) < end) {
-        c.poll(Duration.ofMillis(200)).forEach(out::add);
-      }
-      return out;
-    }
+    return PipelineSupport.readAll(broker, topic);
   }
 
   @SuppressWarnings("unchecked")
   static Map<String, Object> post(String base, String path, Object body, MediaType type) {
-    return http.toBlocking().retrieve(HttpRequest.POST(base + path, body).contentType(type), Map.class);
+    return PipelineSupport.post(base, path, body, type);
   }
 
   @Test

@@ -34,6 +34,8 @@ public class JobController {
       return HttpResponse.created(JobView.of(jobs.submit(spec)));
     } catch (IllegalArgumentException e) {
       return HttpResponse.badRequest(Map.of("error", e.getMessage()));
+    } catch (IllegalStateException e) {
+      return HttpResponse.serverError(Map.of("error", e.getMessage()));
     }
   }
 

@@ -31,11 +31,15 @@ final class KafkaDatumCursor implements DatumCursor {
   private final Deque<ConsumerRecord<String, byte[]>> buffer = new ArrayDeque<>();
   private final long waitMs;
   private long next;
+  /** The log end as last asked; asked again only when the cursor reaches it (an RPC per pass, not per poll). */
+  private long knownEnd = -1;
 
   KafkaDatumCursor(KafkaClients clients, String topic, long waitMs) {
     this.topic = topic;
     this.waitMs = waitMs;
-    this.consumer = clients.consumer("crema-trainer-" + topic);
+    // A fetch parked at the end of the log would hold the wrap to the beginning for the broker's
+    // fetch.max.wait.ms (500 ms by default) on every pass: keep it short.
+    this.consumer = clients.consumer("crema-trainer-" + topic, java.util.Map.of("fetch.max.wait.ms", 5));
     List<PartitionInfo> parts = waitForTopic();
     if (parts.size() != 1) {
       consumer.close();
@@ -84,9 +88,12 @@ final class KafkaDatumCursor implements DatumCursor {
   private ConsumerRecord<String, byte[]> head() {
     long deadline = System.currentTimeMillis() + waitMs;
     while (buffer.isEmpty()) {
-      if (next >= end()) {
+      if (next >= knownEnd) {
+        knownEnd = end();
+      }
+      if (next >= knownEnd) {
         long start = beginning();
-        if (start >= end()) {
+        if (start >= knownEnd) {
           if (System.currentTimeMillis() > deadline) {
             throw new DataException("topic '" + topic + "' holds no records");
           }

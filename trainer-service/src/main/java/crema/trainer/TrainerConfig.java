@@ -9,6 +9,8 @@ public class TrainerConfig {
   private String checkpointTopic = "crema.checkpoints";
   /** Where progress is published (key = run). Default crema.train-events. */
   private String eventsTopic = "crema.train-events";
+  /** Where submitted jobs are recorded, to resume them after a restart. Default crema.jobs. */
+  private String jobsTopic = "crema.jobs";
   /** How long a Data layer waits for its topic to exist and hold records, in ms. Default 60000. */
   private long dataWaitMs = 60_000;
 
@@ -26,6 +28,14 @@ public class TrainerConfig {
 
   public void setEventsTopic(String eventsTopic) {
     this.eventsTopic = eventsTopic;
+  }
+
+  public String getJobsTopic() {
+    return jobsTopic;
+  }
+
+  public void setJobsTopic(String jobsTopic) {
+    this.jobsTopic = jobsTopic;
   }
 
   public long getDataWaitMs() {

@@ -1,0 +1,68 @@
+package crema.pipeline;
+
+import crema.bus.EmbeddedBroker;
+import crema.bus.KafkaClients;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.client.HttpClient;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPInputStream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+
+/** What the pipeline tests share: the digits CSV, HTTP posts, reading a topic to its end. */
+final class PipelineSupport {
+  private static HttpClient http;
+
+  private PipelineSupport() {}
+
+  static synchronized HttpClient http() {
+    if (http == null) {
+      http = HttpClient.create(null);
+    }
+    return http;
+  }
+
+  /** The real UCI digits (examples/digits) with a header: p0..p63, digit. */
+  static String digitsCsv() throws Exception {
+    StringBuilder csv = new StringBuilder();
+    for (int i = 0; i < 64; i++) {
+      csv.append('p').append(i).append(',');
+    }
+    csv.append("digit\n");
+    Path gz = Path.of("").toAbsolutePath().getParent().resolve("examples/digits/digits.csv.gz");
+    try (InputStream in = new GZIPInputStream(Files.newInputStream(gz))) {
+      csv.append(new String(in.readAllBytes(), StandardCharsets.US_ASCII));
+    }
+    return csv.toString();
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> post(String base, String path, Object body, MediaType type) {
+    return http().toBlocking().retrieve(HttpRequest.POST(base + path, body).contentType(type), Map.class);
+  }
+
+  /** Every record of a one-partition topic, from the beginning to the end it has now. */
+  static List<ConsumerRecord<String, byte[]>> readAll(EmbeddedBroker broker, String topic) {
+    KafkaClients clients = new KafkaClients(broker.bootstrapServers(), Map.of());
+    try (KafkaConsumer<String, byte[]> c = clients.consumer("test-reader")) {
+      TopicPartition tp = new TopicPartition(topic, 0);
+      c.assign(List.of(tp));
+      c.seekToBeginning(List.of(tp));
+      long end = c.endOffsets(List.of(tp)).get(tp);
+      List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+      while (c.position(tp) < end) {
+        c.poll(Duration.ofMillis(200)).forEach(out::add);
+      }
+      return out;
+    }
+  }
+}
