@@ -21,12 +21,12 @@ import picocli.CommandLine.Command;
     description = "Caffe-style deep learning on the JVM.",
     subcommands = {TrainCommand.class, TestCommand.class, TimeCommand.class, DeviceQueryCommand.class,
         ConvertCommand.class, PredictCommand.class, DrawCommand.class, WeightsCommand.class,
-        UpgradeCommand.class})
+        UpgradeCommand.class, UpCommand.class})
 public final class Crema implements Runnable {
   @Override
   public void run() {
     CommandLine.usage(this, System.err);
-    System.err.println("Available crema actions: train, test, time, device_query, convert, predict, draw, weights, upgrade");
+    System.err.println("Available crema actions: train, test, time, device_query, convert, predict, draw, weights, upgrade, up");
   }
 
   public static void main(String[] args) {

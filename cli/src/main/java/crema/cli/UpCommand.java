@@ -1,0 +1,166 @@
+package crema.cli;
+
+import crema.bus.EmbeddedBroker;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code crema up}: the pipeline on one machine. A real Kafka broker runs inside this process; the
+ * ingest, trainer and inference services run beside it, each from its own jar; examples/otto's
+ * data is streamed in through ingest and the seed's job is submitted. Ctrl-C stops everything.
+ */
+@Command(name = "up", description = "Run the pipeline on an embedded broker with the Otto example streamed in.")
+final class UpCommand implements Callable<Integer> {
+  private static final String[] SERVICES = {"ingest", "trainer", "inference"};
+  private static final int[] PORTS = {8081, 8082, 8083};
+
+  @Option(names = "--kafka-port", defaultValue = "9092", description = "The broker's port (0: any free port).")
+  int kafkaPort;
+
+  @Option(names = "--data-dir", defaultValue = "target/crema-up", description = "Where the broker and the example data live.")
+  Path dataDir;
+
+  @Option(names = "--rows", defaultValue = "61878", description = "Otto-shaped training rows to generate and stream in.")
+  int rows;
+
+  @Option(names = "--max-iter", defaultValue = "100000", description = "Iterations of the seed job.")
+  int maxIter;
+
+  @Option(names = "--exit-when-served", description = "Stop once the final checkpoint is served (a smoke test).")
+  boolean exitWhenServed;
+
+  @Override
+  public Integer call() throws Exception {
+    Path repo = Path.of("").toAbsolutePath();
+    for (String s : SERVICES) {
+      if (!Files.exists(jar(repo, s))) {
+        throw new IllegalStateException(jar(repo, s) + " is missing: run from the repository root after"
+            + " `mvn -DskipTests package` (bin/crema up does both)");
+      }
+    }
+    Files.createDirectories(dataDir);
+    List<Process> processes = new ArrayList<>();
+    System.err.println("crema up: starting a Kafka broker (KRaft) in this process");
+    try (EmbeddedBroker broker = EmbeddedBroker.start(dataDir.resolve("kafka"), false, kafkaPort)) {
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> processes.forEach(Process::destroy)));
+      for (int i = 0; i < SERVICES.length; i++) {
+        Path log = dataDir.resolve(SERVICES[i] + ".log");
+        processes.add(new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar", jar(repo, SERVICES[i]).toString(),
+            "-micronaut.server.port=" + PORTS[i], "-kafka.bootstrap.servers=" + broker.bootstrapServers())
+            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start());
+        System.err.println("crema up: " + SERVICES[i] + " service on http://localhost:" + PORTS[i] + " (log " + log + ")");
+      }
+      HttpClient http = HttpClient.newHttpClient();
+      for (int port : PORTS) {
+        await(http, "http://localhost:" + port + "/health", 120);
+      }
+      Path otto = dataDir.resolve("otto");
+      Files.createDirectories(otto);
+      if (!Files.exists(otto.resolve("train.csv"))) {
+        System.err.println("crema up: generating " + rows + " Otto-shaped rows in " + otto);
+        int rc = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            repo.resolve("examples/otto/GenerateOtto.java").toString(), Integer.toString(rows), "10000", "1",
+            otto.toString()).inheritIO().start().waitFor();
+        if (rc != 0) {
+          throw new IllegalStateException("generating the Otto data failed");
+        }
+      }
+      System.err.println("crema up: streaming " + otto.resolve("train.csv") + " into ingest (98/2 split)");
+      HttpResponse<String> ingested = http.send(HttpRequest.newBuilder(URI.create(
+          "http://localhost:8081/v1/datasets/otto/rows?label=target&id=id&log1p=true&test_fraction=0.02&seed=0"
+              + "&labels=Class_1,Class_2,Class_3,Class_4,Class_5,Class_6,Class_7,Class_8,Class_9&source=otto-train.csv"))
+          .header("Content-Type", "text/csv").POST(HttpRequest.BodyPublishers.ofFile(otto.resolve("train.csv"))).build(),
+          HttpResponse.BodyHandlers.ofString());
+      System.err.println("crema up: ingest replied " + ingested.statusCode() + " " + ingested.body());
+      String solver = Files.readString(repo.resolve("examples/otto/otto_kafka_solver.prototxt"))
+          .replace("max_iter: 100000", "max_iter: " + maxIter)
+          .replace("snapshot: 10000", "snapshot: " + Math.max(1, Math.min(10000, maxIter / 2)));
+      String net = Files.readString(repo.resolve("examples/otto/otto_kafka_train_test.prototxt"));
+      String job = "{\"model\":\"otto\",\"solver\":" + json(solver) + ",\"net\":" + json(net)
+          + ",\"labels\":[\"Class_1\",\"Class_2\",\"Class_3\",\"Class_4\",\"Class_5\",\"Class_6\",\"Class_7\",\"Class_8\",\"Class_9\"]}";
+      HttpResponse<String> submitted = http.send(HttpRequest.newBuilder(URI.create("http://localhost:8082/v1/jobs"))
+          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(job)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      System.err.println("crema up: submitted the seed job: " + submitted.statusCode() + " " + submitted.body());
+      System.err.println("""
+          crema up: ready.
+            Kafka:      %s
+            jobs:       curl http://localhost:8082/v1/jobs
+            models:     curl http://localhost:8083/v1/models
+            predict:    curl -X POST 'http://localhost:8083/v1/models/otto:predict?id=id&log1p=true' \\
+                          -H 'Content-Type: text/csv' --data-binary @%s
+            dashboard:  not built yet (the visualizer service comes next)
+          Ctrl-C stops everything.""".formatted(broker.bootstrapServers(), otto.resolve("test.csv")));
+      if (exitWhenServed) {
+        await(http, "http://localhost:8083/v1/models/otto", 600);
+        long deadline = System.currentTimeMillis() + 600_000;
+        while (System.currentTimeMillis() < deadline) {
+          String body = http.send(HttpRequest.newBuilder(URI.create("http://localhost:8083/v1/models/otto")).build(),
+              HttpResponse.BodyHandlers.ofString()).body();
+          if (body.contains("\"iteration\":" + maxIter + ",")) {
+            System.err.println("crema up: serving otto at iteration " + maxIter + ": " + body);
+            break;
+          }
+          Thread.sleep(500);
+        }
+      } else {
+        new CountDownLatch(1).await();
+      }
+    } finally {
+      for (Process p : processes) {
+        p.destroy();
+        p.waitFor(20, TimeUnit.SECONDS);
+      }
+    }
+    return 0;
+  }
+
+  private static Path jar(Path repo, String service) {
+    return repo.resolve(service + "-service/target/crema-" + service + ".jar");
+  }
+
+  private static void await(HttpClient http, String url, int seconds) throws Exception {
+    long deadline = System.currentTimeMillis() + seconds * 1000L;
+    while (System.currentTimeMillis() < deadline) {
+      try {
+        if (http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding())
+            .statusCode() < 400) {
+          return;
+        }
+      } catch (IOException e) {
+        // not up yet
+      }
+      Thread.sleep(300);
+    }
+    throw new IllegalStateException(url + " did not answer within " + seconds + " s");
+  }
+
+  private static String json(String s) {
+    StringBuilder b = new StringBuilder("\"");
+    for (char c : s.toCharArray()) {
+      switch (c) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        case '\n' -> b.append("\\n");
+        case '\r' -> b.append("\\r");
+        case '\t' -> b.append("\\t");
+        default -> b.append(c < 0x20 ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+      }
+    }
+    return b.append('"').toString();
+  }
+}
