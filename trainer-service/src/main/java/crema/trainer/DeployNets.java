@@ -25,7 +25,8 @@ final class DeployNets {
     NetParameter.Builder out = NetParameter.newBuilder().setName(train.getName());
     boolean inputDone = false;
     for (LayerParameter l : train.getLayerList()) {
-      if (onlyFor(l, Phase.TRAIN)) {
+      // The first data layer, TRAIN-only or not, becomes the Input; other TRAIN-only layers go.
+      if (!DATA.contains(l.getType()) && onlyFor(l, Phase.TRAIN)) {
         continue;
       }
       if (DATA.contains(l.getType())) {
