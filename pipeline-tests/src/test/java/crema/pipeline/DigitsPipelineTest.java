@@ -160,6 +160,36 @@ class DigitsPipelineTest {
     System.out.println("served digits model: test accuracy " + accuracy + " on " + preds.size() + " rows");
     assertTrue(accuracy >= 0.975, "accuracy " + accuracy);
 
+    // Kafka clients get the same answers through crema.predict-requests -> crema.predictions.
+    crema.proto.PredictRequest.Builder kreq = crema.proto.PredictRequest.newBuilder().setRequestId("r1").setModel("digits");
+    for (List<Double> row : instances.subList(0, 5)) {
+      crema.proto.Row.Builder rb = crema.proto.Row.newBuilder();
+      row.forEach(v -> rb.addValues(v.floatValue()));
+      kreq.addRows(rb);
+    }
+    KafkaClients kc = new KafkaClients(broker.bootstrapServers(), Map.of());
+    try (var producer = kc.producer("test-requester")) {
+      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.PREDICT_REQUESTS, "r1",
+          kreq.build().toByteArray())).get();
+    }
+    crema.proto.PredictResult kres = null;
+    long kdeadline = System.currentTimeMillis() + 60_000;
+    while (kres == null && System.currentTimeMillis() < kdeadline) {
+      try {
+        for (var r : readAll(Topics.PREDICTIONS)) {
+          kres = crema.proto.PredictResult.parseFrom(r.value());
+        }
+      } catch (RuntimeException e) {
+        // the topic does not exist yet
+      }
+      Thread.sleep(300);
+    }
+    assertEquals("r1", kres.getRequestId(), "answered on crema.predictions");
+    assertEquals("", kres.getError());
+    for (int i = 0; i < 5; i++) {
+      assertEquals(preds.get(i).get("label"), kres.getPredictions(i).getTopLabel());
+    }
+
     // The same checkpoint's weights through `crema predict` give the same probabilities.
     Checkpoint newest = null;
     for (var r : readAll(Topics.CHECKPOINTS)) {

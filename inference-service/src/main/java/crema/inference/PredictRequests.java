@@ -1,0 +1,122 @@
+package crema.inference;
+
+import crema.bus.KafkaClients;
+import crema.bus.Topics;
+import crema.proto.PredictRequest;
+import crema.proto.PredictResult;
+import crema.proto.Prediction;
+import crema.proto.Row;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves Kafka clients: each {@code PredictRequest} on {@code crema.predict-requests} is answered
+ * by a {@code PredictResult} on {@code crema.predictions} with the same key and request id (an
+ * error in the result when the model is unknown or a row does not fit it). The consumer group
+ * commits after answering, so a restarted service answers what it had not.
+ */
+@io.micronaut.context.annotation.Context
+public class PredictRequests {
+  private static final Logger LOG = LoggerFactory.getLogger(PredictRequests.class);
+
+  private final KafkaClients clients;
+  private final KafkaProducer<String, byte[]> producer;
+  private final Models models;
+  private volatile boolean running = true;
+  private Thread worker;
+
+  public PredictRequests(KafkaClients clients, KafkaProducer<String, byte[]> producer, Models models) {
+    this.clients = clients;
+    this.producer = producer;
+    this.models = models;
+  }
+
+  @PostConstruct
+  void start() {
+    worker = new Thread(this::serve, "predict-requests");
+    worker.setDaemon(true);
+    worker.start();
+  }
+
+  private void serve() {
+    while (running) {
+      try (KafkaConsumer<String, byte[]> c = clients.consumer("crema-inference-requests",
+          Map.of("group.id", "crema-inference", "enable.auto.commit", false))) {
+        c.subscribe(List.of(Topics.PREDICT_REQUESTS));
+        while (running) {
+          var records = c.poll(Duration.ofMillis(200));
+          for (var r : records) {
+            PredictResult result = answer(r.value());
+            producer.send(new ProducerRecord<>(Topics.PREDICTIONS, r.key(), result.toByteArray()));
+          }
+          if (!records.isEmpty()) {
+            producer.flush();
+            c.commitSync();
+          }
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("predict-requests consumer: {}; reconnecting", e.getMessage());
+        try {
+          Thread.sleep(1000);
+        } catch (InterruptedException ie) {
+          return;
+        }
+      }
+    }
+  }
+
+  PredictResult answer(byte[] value) {
+    PredictRequest req;
+    try {
+      req = PredictRequest.parseFrom(value);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      return PredictResult.newBuilder().setError("not a PredictRequest: " + e.getMessage()).build();
+    }
+    PredictResult.Builder out = PredictResult.newBuilder().setRequestId(req.getRequestId()).setModel(req.getModel());
+    var m = models.get(req.getModel());
+    if (m.isEmpty()) {
+      return out.setError("no model '" + req.getModel() + "' is served").build();
+    }
+    float[][] rows = new float[req.getRowsCount()][];
+    for (int i = 0; i < rows.length; i++) {
+      Row row = req.getRows(i);
+      if (row.getValuesCount() != m.get().inputSize()) {
+        return out.setError("row " + i + " has " + row.getValuesCount() + " values; the model takes "
+            + m.get().inputSize()).build();
+      }
+      rows[i] = new float[row.getValuesCount()];
+      for (int j = 0; j < rows[i].length; j++) {
+        rows[i][j] = row.getValues(j);
+      }
+    }
+    try {
+      float[][] probs = m.get().predict(rows).get();
+      out.setIteration(m.get().checkpoint.getIteration());
+      for (float[] p : probs) {
+        Prediction.Builder pb = Prediction.newBuilder();
+        int best = 0;
+        for (int c = 0; c < p.length; c++) {
+          pb.putProbabilities(m.get().labels.get(c), p[c]).addProbability(p[c]);
+          best = p[c] > p[best] ? c : best;
+        }
+        out.addPredictions(pb.setTopLabel(m.get().labels.get(best)));
+      }
+      return out.build();
+    } catch (Exception e) {
+      return out.setError("prediction failed: " + e.getMessage()).build();
+    }
+  }
+
+  @PreDestroy
+  void stop() {
+    running = false;
+  }
+}
