@@ -187,6 +187,20 @@ public class DatasetIngest {
     return new Result(r.dataset(), received, accepted, rejected, perSplit, labelNames, reasons);
   }
 
+  /** Puts every line of a batch that could not be read at all on the dead-letter topic. */
+  void rejectAll(Request r, byte[] body, String reason) {
+    String[] lines = new String(body, StandardCharsets.UTF_8).split("\n", -1);
+    AtomicReference<Exception> error = new AtomicReference<>();
+    AtomicLong acked = new AtomicLong();
+    // Line 1 is the header the batch was given; the rows follow it.
+    for (int i = 1; i < lines.length - 1; i++) {
+      DeadLetter dl = DeadLetter.newBuilder().setSource(r.source()).setLineNumber(i + 1).setRawLine(lines[i])
+          .setReason(reason).setDataset(r.dataset()).setTimeMs(System.currentTimeMillis()).build();
+      send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), error, acked);
+    }
+    producer.flush();
+  }
+
   private void send(ProducerRecord<String, byte[]> record, AtomicReference<Exception> error, AtomicLong acked) {
     producer.send(record, (meta, e) -> {
       if (e != null) {

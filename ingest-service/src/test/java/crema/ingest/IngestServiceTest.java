@@ -126,6 +126,44 @@ class IngestServiceTest implements TestPropertyProvider {
   }
 
   @Test
+  void linesOnTheRawTopicAreIngestedToo() throws Exception {
+    KafkaClients clients = new KafkaClients(EmbeddedBroker.shared().bootstrapServers(), Map.of());
+    try (var p = clients.producer("raw-writer")) {
+      String[] lines = {"1,0.5,2,a", "2,oops,1,b", "3,4,5,b"};
+      for (String line : lines) {
+        var rec = new org.apache.kafka.clients.producer.ProducerRecord<String, byte[]>(Topics.RAW, "sensor-7",
+            line.getBytes(StandardCharsets.UTF_8));
+        rec.headers().add("dataset", "rawset".getBytes(StandardCharsets.UTF_8))
+            .add("columns", "id,x,y,label".getBytes(StandardCharsets.UTF_8))
+            .add("id", "id".getBytes(StandardCharsets.UTF_8))
+            .add("label", "label".getBytes(StandardCharsets.UTF_8))
+            .add("labels", "a,b".getBytes(StandardCharsets.UTF_8));
+        p.send(rec).get();
+      }
+    }
+    long deadline = System.currentTimeMillis() + 60_000;
+    List<ConsumerRecord<String, byte[]>> datums = List.of();
+    while (System.currentTimeMillis() < deadline) {
+      try {
+        datums = readAll(Topics.datums("rawset", "train"));
+      } catch (RuntimeException e) {
+        datums = List.of();
+      }
+      if (datums.size() == 2) {
+        break;
+      }
+      Thread.sleep(300);
+    }
+    assertEquals(List.of("1", "3"), datums.stream().map(ConsumerRecord::key).toList());
+    boolean dead = false;
+    for (var r : readAll(Topics.DEAD_LETTER)) {
+      DeadLetter d = DeadLetter.parseFrom(r.value());
+      dead |= d.getSource().equals("kafka:sensor-7") && d.getReason().contains("'oops' is not a number");
+    }
+    assertTrue(dead, "the bad line is a dead letter");
+  }
+
+  @Test
   void badDatasetNameIsA400() {
     var e = org.junit.jupiter.api.Assertions.assertThrows(io.micronaut.http.client.exceptions.HttpClientResponseException.class,
         () -> http.toBlocking().retrieve(HttpRequest.POST("/v1/datasets/a.b/rows", "x\n1\n")
