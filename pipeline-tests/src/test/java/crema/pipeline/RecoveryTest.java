@@ -214,6 +214,19 @@ class RecoveryTest {
     assertTrue(wide.getLayerCount() > 0);
   }
 
+  @Test
+  @Order(5)
+  void aJobSentOnTheJobsTopicIsTrained() throws Exception {
+    crema.proto.Job job = crema.proto.Job.newBuilder().setModel("rec-topic").setSolverPrototxt(SOLVER)
+        .setNetPrototxt(NET).build();
+    KafkaClients clients = new KafkaClients(broker.bootstrapServers(), Map.of());
+    try (KafkaProducer<String, byte[]> p = clients.producer("test-job-sender")) {
+      p.send(new ProducerRecord<>(Topics.JOBS, job.getModel(), job.toByteArray())).get();
+    }
+    Checkpoint done = waitFor("rec-topic", MAX_ITER);
+    assertArrayEquals(uninterrupted, done.getCaffemodel().toByteArray(), "the same job, the same weights");
+  }
+
   static String sha(byte[] a, byte[] b) throws Exception {
     var d = java.security.MessageDigest.getInstance("SHA-256");
     d.update(a);

@@ -40,45 +40,83 @@ public class Jobs {
   }
 
   /**
-   * On start, every job on the jobs topic whose newest checkpoint is not its last iteration runs
-   * again: it resumes from that checkpoint (weights, solver state, topic offsets).
+   * Follows the jobs topic. On start it reads it to its end and resumes every job whose newest
+   * checkpoint is not its last iteration (from that checkpoint: weights, solver state, topic
+   * offsets); after that, every job record that arrives (from any Kafka client) is started.
    */
   @jakarta.annotation.PostConstruct
-  void resumeUnfinished() {
-    Map<String, crema.proto.Job> latest = new LinkedHashMap<>();
+  void followJobsTopic() {
+    Thread t = new Thread(this::follow, "crema-trainer-jobs-topic");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private void follow() {
+    String topic = config.getJobsTopic();
     try (var c = clients.consumer("crema-trainer-jobs")) {
-      var parts = c.partitionsFor(config.getJobsTopic(), java.time.Duration.ofSeconds(10));
-      if (parts == null || parts.isEmpty()) {
-        return;
+      var tp = new org.apache.kafka.common.TopicPartition(topic, 0);
+      while (following) {
+        var parts = c.partitionsFor(topic, java.time.Duration.ofSeconds(5));
+        if (parts != null && !parts.isEmpty()) {
+          break;
+        }
+        // Create the topic so that jobs sent later are seen from their first record.
+        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "", new byte[0]));
+        producer.flush();
       }
-      var tps = parts.stream().map(p -> new org.apache.kafka.common.TopicPartition(config.getJobsTopic(), p.partition())).toList();
-      c.assign(tps);
-      c.seekToBeginning(tps);
-      var end = c.endOffsets(tps);
-      long deadline = System.currentTimeMillis() + 60_000;
-      while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp)) && System.currentTimeMillis() < deadline) {
+      c.assign(java.util.List.of(tp));
+      c.seekToBeginning(java.util.List.of(tp));
+      long end = c.endOffsets(java.util.List.of(tp)).get(tp);
+      Map<String, crema.proto.Job> latest = new LinkedHashMap<>();
+      while (following && c.position(tp) < end) {
         for (var r : c.poll(java.time.Duration.ofMillis(200))) {
-          try {
-            latest.put(r.key(), crema.proto.Job.parseFrom(r.value()));
-          } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-            // Not a job record; nothing to resume.
-          }
+          parse(r.value()).ifPresent(j -> latest.put(j.getModel(), j));
         }
       }
+      for (crema.proto.Job j : latest.values()) {
+        if (unfinished(j)) {
+          startIfNew(j);
+        }
+      }
+      while (following) {
+        for (var r : c.poll(java.time.Duration.ofMillis(200))) {
+          parse(r.value()).ifPresent(this::startIfNew);
+        }
+      }
+    } catch (RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(Jobs.class).error("jobs topic: {}", e.getMessage());
     }
-    for (crema.proto.Job j : latest.values()) {
-      JobSpec spec = new JobSpec(j.getModel(), j.getSolverPrototxt(), j.getNetPrototxt(),
-          j.getDeployPrototxt().isEmpty() ? null : j.getDeployPrototxt(), j.getLabelNamesList());
-      int maxIter;
-      try {
-        maxIter = crema.engine.io.Prototxt.parseSolver(spec.solver(), spec.model()).getMaxIter();
-      } catch (RuntimeException e) {
-        continue;
-      }
-      var newest = Checkpoints.newest(clients, config.getCheckpointTopic(), spec.model());
-      if (newest.isEmpty() || newest.get().getIteration() < maxIter) {
-        start(spec);
-      }
+  }
+
+  private static Optional<crema.proto.Job> parse(byte[] value) {
+    try {
+      crema.proto.Job j = crema.proto.Job.parseFrom(value);
+      return j.getModel().isEmpty() ? Optional.empty() : Optional.of(j);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static JobSpec spec(crema.proto.Job j) {
+    return new JobSpec(j.getModel(), j.getSolverPrototxt(), j.getNetPrototxt(),
+        j.getDeployPrototxt().isEmpty() ? null : j.getDeployPrototxt(), j.getLabelNamesList());
+  }
+
+  private boolean unfinished(crema.proto.Job j) {
+    int maxIter;
+    try {
+      maxIter = crema.engine.io.Prototxt.parseSolver(j.getSolverPrototxt(), j.getModel()).getMaxIter();
+    } catch (RuntimeException e) {
+      return false;
+    }
+    var newest = Checkpoints.newest(clients, config.getCheckpointTopic(), j.getModel());
+    return newest.isEmpty() || newest.get().getIteration() < maxIter;
+  }
+
+  private synchronized void startIfNew(crema.proto.Job j) {
+    String id = j.getId().isEmpty() ? UUID.randomUUID().toString() : j.getId();
+    if (!jobs.containsKey(id)) {
+      start(id, spec(j));
     }
   }
 
@@ -90,7 +128,10 @@ public class Jobs {
     if (spec.solver() == null || spec.net() == null) {
       throw new IllegalArgumentException("a job needs the solver and net prototxt texts");
     }
-    crema.proto.Job.Builder record = crema.proto.Job.newBuilder().setModel(spec.model())
+    String id = UUID.randomUUID().toString();
+    // Started here, so the topic's copy of the record is skipped when it comes back.
+    Job job = start(id, spec);
+    crema.proto.Job.Builder record = crema.proto.Job.newBuilder().setId(id).setModel(spec.model())
         .setSolverPrototxt(spec.solver()).setNetPrototxt(spec.net()).setSubmittedMs(System.currentTimeMillis());
     if (spec.deploy() != null) {
       record.setDeployPrototxt(spec.deploy());
@@ -105,14 +146,15 @@ public class Jobs {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while recording the job");
     } catch (java.util.concurrent.ExecutionException e) {
+      job.stop();
       throw new IllegalStateException("the job could not be recorded on " + config.getJobsTopic() + ": "
           + e.getCause().getMessage());
     }
-    return start(spec);
+    return job;
   }
 
-  private synchronized Job start(JobSpec spec) {
-    Job job = new Job(UUID.randomUUID().toString(), spec, clients, producer, config);
+  private synchronized Job start(String id, JobSpec spec) {
+    Job job = new Job(id, spec, clients, producer, config);
     jobs.put(job.id(), job);
     runner.submit(job);
     return job;
@@ -126,8 +168,11 @@ public class Jobs {
     return Optional.ofNullable(jobs.get(id));
   }
 
+  private volatile boolean following = true;
+
   @PreDestroy
   void close() {
+    following = false;
     all().forEach(Job::stop);
     runner.shutdown();
   }
