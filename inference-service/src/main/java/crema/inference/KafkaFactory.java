@@ -10,6 +10,8 @@ import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
 
 /** The Kafka clients of this service, from {@code kafka.bootstrap.servers} and {@code kafka.*}. */
+// Off when crema up runs this service beside the others in one process and this context is another's.
+@io.micronaut.context.annotation.Requires(property = "crema.services.inference", notEquals = "false")
 @Factory
 class KafkaFactory {
   @Singleton

@@ -25,6 +25,8 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code /v1/models}: the served models, and predictions from them. */
+// Off when crema up runs this service beside the others in one process and this context is another's.
+@io.micronaut.context.annotation.Requires(property = "crema.services.inference", notEquals = "false")
 @Controller("/v1/models")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class ModelController {

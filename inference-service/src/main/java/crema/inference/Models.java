@@ -22,6 +22,8 @@ import org.slf4j.LoggerFactory;
  * model it loads every newer checkpoint that verifies, warms it up beside the old one and swaps it
  * in atomically. A checkpoint that fails is logged and counted; the old model keeps serving.
  */
+// Off when crema up runs this service beside the others in one process and this context is another's.
+@io.micronaut.context.annotation.Requires(property = "crema.services.inference", notEquals = "false")
 @Singleton
 public class Models {
   private static final Logger LOG = LoggerFactory.getLogger(Models.class);

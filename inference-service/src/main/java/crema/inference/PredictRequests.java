@@ -23,6 +23,8 @@ import org.slf4j.LoggerFactory;
  * error in the result when the model is unknown or a row does not fit it). The consumer group
  * commits after answering, so a restarted service answers what it had not.
  */
+// Off when crema up runs this service beside the others in one process and this context is another's.
+@io.micronaut.context.annotation.Requires(property = "crema.services.inference", notEquals = "false")
 @io.micronaut.context.annotation.Context
 public class PredictRequests {
   private static final Logger LOG = LoggerFactory.getLogger(PredictRequests.class);

@@ -19,6 +19,8 @@ import java.util.Map;
  * {@code POST /v1/datasets/{name}/rows}: a CSV body with a header, streamed (never buffered whole)
  * into the dataset's topics. The reply gives accepted and rejected counts and the first reasons.
  */
+// Off when crema up runs this service beside the others in one process and this context is another's.
+@io.micronaut.context.annotation.Requires(property = "crema.services.ingest", notEquals = "false")
 @Controller("/v1/datasets")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class DatasetController {

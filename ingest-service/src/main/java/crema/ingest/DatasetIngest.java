@@ -32,6 +32,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * on {@code crema.dead-letter}, and the dataset's schema (labels, counts, feature statistics) on
  * {@code crema.datasets}. Conversion and validation are {@code crema convert}'s.
  */
+// Off when crema up runs this service beside the others in one process and this context is another's.
+@io.micronaut.context.annotation.Requires(property = "crema.services.ingest", notEquals = "false")
 @Singleton
 public class DatasetIngest {
   /** What a request asks for; see the controller's query parameters. */

@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
  * record without the required headers is itself a dead letter. The consumer group commits after
  * the converted records are acknowledged.
  */
+// Off when crema up runs this service beside the others in one process and this context is another's.
+@io.micronaut.context.annotation.Requires(property = "crema.services.ingest", notEquals = "false")
 @io.micronaut.context.annotation.Context
 public class RawLines {
   private static final Logger LOG = LoggerFactory.getLogger(RawLines.class);

@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code crema up}, the README's main command, from start to a served model (smaller data). */
+/** {@code crema up} (the README's main command, {@code bin/crema up}), from start to a served model (smaller data). */
 class CremaUpTest {
   @TempDir
   Path tmp;
@@ -17,10 +17,10 @@ class CremaUpTest {
   @Test
   void upStreamsOttoInTrainsAndServes() throws Exception {
     Path repo = Path.of("").toAbsolutePath().getParent();
-    Path cli = repo.resolve("cli/target/crema.jar");
+    Path cli = repo.resolve("up/target/crema-up.jar");
     Path log = tmp.resolve("up.log");
     Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar", cli.toString(), "up", "--rows", "3000",
+        "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar", cli.toString(), "--rows", "3000",
         "--max-iter", "1000", "--exit-when-served", "--kafka-port", "0", "--data-dir", tmp.resolve("up").toString())
         .directory(repo.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     assertTrue(p.waitFor(8, TimeUnit.MINUTES), Files.readString(log));

@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code /v1/jobs}: submit, list, inspect and stop training jobs. */
+// Off when crema up runs this service beside the others in one process and this context is another's.
+@io.micronaut.context.annotation.Requires(property = "crema.services.trainer", notEquals = "false")
 @Controller("/v1/jobs")
 public class JobController {
   /** What the API shows of a job. */

@@ -19,6 +19,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
  * number generator is process-wide, and one run at a time keeps each run reproducible for its seed.
  */
 // Created at start-up (not on first request) so unfinished jobs resume at once.
+// Off when crema up runs this service beside the others in one process and this context is another's.
+@io.micronaut.context.annotation.Requires(property = "crema.services.trainer", notEquals = "false")
 @io.micronaut.context.annotation.Context
 public class Jobs {
   private final KafkaClients clients;

@@ -3,6 +3,8 @@ package crema.trainer;
 import io.micronaut.context.annotation.ConfigurationProperties;
 
 /** {@code crema.trainer.*}. */
+// Off when crema up runs this service beside the others in one process and this context is another's.
+@io.micronaut.context.annotation.Requires(property = "crema.services.trainer", notEquals = "false")
 @ConfigurationProperties("crema.trainer")
 public class TrainerConfig {
   /** Where checkpoints are published (compacted, key = model). Default crema.checkpoints. */

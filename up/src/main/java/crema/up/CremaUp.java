@@ -1,6 +1,8 @@
-package crema.cli;
+package crema.up;
 
 import crema.bus.EmbeddedBroker;
+import io.micronaut.context.ApplicationContext;
+import io.micronaut.runtime.Micronaut;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -10,20 +12,23 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code crema up}: the pipeline on one machine. A real Kafka broker runs inside this process; the
- * ingest, trainer and inference services run beside it, each from its own jar; examples/otto's
- * data is streamed in through ingest and the seed's job is submitted. Ctrl-C stops everything.
+ * {@code crema up}: the pipeline in one process. A real Kafka broker (KRaft, Apache Kafka's own
+ * server code) and the ingest, trainer and inference services, each in its own Micronaut context
+ * on its own port, sharing only topics; examples/otto's data is streamed in through ingest and the
+ * seed's job is submitted. Ctrl-C stops everything.
  */
-@Command(name = "up", description = "Run the pipeline on an embedded broker with the Otto example streamed in.")
-final class UpCommand implements Callable<Integer> {
+@Command(name = "crema up", mixinStandardHelpOptions = true,
+    description = "Run the pipeline on an embedded broker with the Otto example streamed in.")
+public final class CremaUp implements Callable<Integer> {
   private static final String[] SERVICES = {"ingest", "trainer", "inference"};
   private static final int[] PORTS = {8081, 8082, 8083};
 
@@ -42,27 +47,39 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--exit-when-served", description = "Stop once the final checkpoint is served (a smoke test).")
   boolean exitWhenServed;
 
+  public static void main(String[] args) {
+    System.exit(new picocli.CommandLine(new CremaUp()).execute(args));
+  }
+
+  /** One service's context: its own beans on (crema.services.<name>), the others' off. */
+  static ApplicationContext service(String name, int port, String bootstrap) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("micronaut.application.name", "crema-" + name);
+    p.put("micronaut.server.port", port);
+    p.put("micronaut.server.max-request-size", "10GB");
+    p.put("endpoints.health.enabled", true);
+    p.put("endpoints.health.sensitive", false);
+    p.put("kafka.bootstrap.servers", bootstrap);
+    for (String s : SERVICES) {
+      p.put("crema.services." + s, s.equals(name));
+    }
+    return Micronaut.build(new String[0]).properties(p).deduceEnvironment(false).start();
+  }
+
   @Override
   public Integer call() throws Exception {
     Path repo = Path.of("").toAbsolutePath();
-    for (String s : SERVICES) {
-      if (!Files.exists(jar(repo, s))) {
-        throw new IllegalStateException(jar(repo, s) + " is missing: run from the repository root after"
-            + " `mvn -DskipTests package` (bin/crema up does both)");
-      }
+    if (!Files.exists(repo.resolve("examples/otto/GenerateOtto.java"))) {
+      throw new IllegalStateException("run crema up from the repository root (examples/otto is needed)");
     }
     Files.createDirectories(dataDir);
-    List<Process> processes = new ArrayList<>();
+    List<ApplicationContext> contexts = new ArrayList<>();
     System.err.println("crema up: starting a Kafka broker (KRaft) in this process");
     try (EmbeddedBroker broker = EmbeddedBroker.start(dataDir.resolve("kafka"), false, kafkaPort)) {
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> processes.forEach(Process::destroy)));
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> contexts.forEach(ApplicationContext::close)));
       for (int i = 0; i < SERVICES.length; i++) {
-        Path log = dataDir.resolve(SERVICES[i] + ".log");
-        processes.add(new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar", jar(repo, SERVICES[i]).toString(),
-            "-micronaut.server.port=" + PORTS[i], "-kafka.bootstrap.servers=" + broker.bootstrapServers())
-            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start());
-        System.err.println("crema up: " + SERVICES[i] + " service on http://localhost:" + PORTS[i] + " (log " + log + ")");
+        contexts.add(service(SERVICES[i], PORTS[i], broker.bootstrapServers()));
+        System.err.println("crema up: " + SERVICES[i] + " service on http://localhost:" + PORTS[i]);
       }
       HttpClient http = HttpClient.newHttpClient();
       for (int port : PORTS) {
@@ -121,16 +138,11 @@ final class UpCommand implements Callable<Integer> {
         new CountDownLatch(1).await();
       }
     } finally {
-      for (Process p : processes) {
-        p.destroy();
-        p.waitFor(20, TimeUnit.SECONDS);
+      for (ApplicationContext c : contexts) {
+        c.close();
       }
     }
     return 0;
-  }
-
-  private static Path jar(Path repo, String service) {
-    return repo.resolve(service + "-service/target/crema-" + service + ".jar");
   }
 
   private static void await(HttpClient http, String url, int seconds) throws Exception {
