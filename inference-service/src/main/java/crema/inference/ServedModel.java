@@ -4,9 +4,7 @@ import crema.engine.Predictor;
 import crema.engine.io.BinaryProto;
 import crema.engine.io.Prototxt;
 import crema.proto.Checkpoint;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -50,7 +48,7 @@ final class ServedModel implements AutoCloseable {
    * any failure is an exception naming what is wrong, and nothing is served from it.
    */
   static ServedModel load(Checkpoint c, int maxBatch) {
-    String sha = sha256(c.getCaffemodel().toByteArray(), c.getSolverstate().toByteArray());
+    String sha = crema.bus.CheckpointDigest.sha256(c.getCaffemodel().toByteArray(), c.getSolverstate().toByteArray());
     if (!sha.equals(c.getSha256())) {
       throw new IllegalArgumentException("checksum mismatch: the record says " + c.getSha256() + ", the bytes are " + sha);
     }
@@ -58,17 +56,6 @@ final class ServedModel implements AutoCloseable {
         BinaryProto.parseNet(c.getCaffemodel().toByteArray(), c.getModel() + " caffemodel"));
     p.predict(new float[1][p.inputSize()]);
     return new ServedModel(c, p, maxBatch);
-  }
-
-  static String sha256(byte[] a, byte[] b) {
-    try {
-      MessageDigest d = MessageDigest.getInstance("SHA-256");
-      d.update(a);
-      d.update(b);
-      return HexFormat.of().formatHex(d.digest());
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   int inputSize() {

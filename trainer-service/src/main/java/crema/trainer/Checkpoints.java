@@ -2,10 +2,7 @@ package crema.trainer;
 
 import crema.bus.KafkaClients;
 import crema.proto.Checkpoint;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -17,18 +14,6 @@ import org.apache.kafka.common.TopicPartition;
 /** Publishing checkpoints whole (one record, key = model) and finding a model's newest one. */
 final class Checkpoints {
   private Checkpoints() {}
-
-  /** sha256 over caffemodel then solverstate bytes, as consumers verify it. */
-  static String sha256(byte[] caffemodel, byte[] solverstate) {
-    try {
-      MessageDigest d = MessageDigest.getInstance("SHA-256");
-      d.update(caffemodel);
-      d.update(solverstate);
-      return HexFormat.of().formatHex(d.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 
   /** Sends and waits for the broker's acknowledgement: a checkpoint is published or it is not. */
   static void publish(KafkaProducer<String, byte[]> producer, String topic, Checkpoint c) {
@@ -63,7 +48,7 @@ final class Checkpoints {
           }
           try {
             Checkpoint cp = Checkpoint.parseFrom(r.value());
-            if (cp.getSha256().equals(sha256(cp.getCaffemodel().toByteArray(), cp.getSolverstate().toByteArray()))) {
+            if (cp.getSha256().equals(crema.bus.CheckpointDigest.sha256(cp.getCaffemodel().toByteArray(), cp.getSolverstate().toByteArray()))) {
               best = cp;
             }
           } catch (com.google.protobuf.InvalidProtocolBufferException e) {

@@ -176,7 +176,7 @@ final class Job implements Runnable {
     byte[] state = s.solverState(spec.model() + "_iter_" + s.iter() + ".caffemodel").toByteArray();
     Checkpoint.Builder c = Checkpoint.newBuilder().setModel(spec.model()).setRun(id).setIteration(s.iter())
         .setDeployPrototxt(deployText).setCaffemodel(ByteString.copyFrom(caffemodel))
-        .setSolverstate(ByteString.copyFrom(state)).setSha256(Checkpoints.sha256(caffemodel, state))
+        .setSolverstate(ByteString.copyFrom(state)).setSha256(crema.bus.CheckpointDigest.sha256(caffemodel, state))
         .setCreatedMs(System.currentTimeMillis()).setSolverPrototxt(spec.solver()).setNetPrototxt(spec.net())
         .addAllLabelNames(spec.labels() == null ? List.of() : spec.labels()).putAllMetrics(metrics());
     for (Layer l : s.net().layers()) {
@@ -188,6 +188,4 @@ final class Job implements Runnable {
     iteration = s.iter();
     LOG.info("{}: published checkpoint at iteration {}", spec.model(), s.iter());
   }
-
-
 }

@@ -36,10 +36,7 @@ public final class ArgMaxLayer extends Layer {
   public void reshape(List<Blob> bottom, List<Blob> top) {
     Blob b = bottom.get(0);
     int k = p.getTopK();
-    int[] shape = b.numAxes() < 3 ? new int[] {b.shape(0), 1, 1} : b.shape();
-    if (shape.length < 3) {
-      shape = Arrays.copyOf(shape, 3);
-    }
+    int[] shape;
     if (p.hasAxis()) {
       int axis = b.canonicalAxis(p.getAxis());
       if (k > b.shape(axis)) {
