@@ -96,23 +96,14 @@ public final class CremaUp implements Callable<Integer> {
           throw new IllegalStateException("generating the Otto data failed");
         }
       }
-      System.err.println("crema up: streaming " + otto.resolve("train.csv") + " into ingest (98/2 split)");
-      HttpResponse<String> ingested = http.send(HttpRequest.newBuilder(URI.create(
-          "http://localhost:8081/v1/datasets/otto/rows?label=target&id=id&log1p=true&test_fraction=0.02&seed=0"
-              + "&labels=Class_1,Class_2,Class_3,Class_4,Class_5,Class_6,Class_7,Class_8,Class_9&source=otto-train.csv"))
-          .header("Content-Type", "text/csv").POST(HttpRequest.BodyPublishers.ofFile(otto.resolve("train.csv"))).build(),
-          HttpResponse.BodyHandlers.ofString());
-      System.err.println("crema up: ingest replied " + ingested.statusCode() + " " + ingested.body());
-      String solver = Files.readString(repo.resolve("examples/otto/otto_kafka_solver.prototxt"))
-          .replace("max_iter: 100000", "max_iter: " + maxIter)
-          .replace("snapshot: 10000", "snapshot: " + Math.max(1, Math.min(10000, maxIter / 2)));
-      String net = Files.readString(repo.resolve("examples/otto/otto_kafka_train_test.prototxt"));
-      String job = "{\"model\":\"otto\",\"solver\":" + json(solver) + ",\"net\":" + json(net)
-          + ",\"labels\":[\"Class_1\",\"Class_2\",\"Class_3\",\"Class_4\",\"Class_5\",\"Class_6\",\"Class_7\",\"Class_8\",\"Class_9\"]}";
-      HttpResponse<String> submitted = http.send(HttpRequest.newBuilder(URI.create("http://localhost:8082/v1/jobs"))
-          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(job)).build(),
-          HttpResponse.BodyHandlers.ofString());
-      System.err.println("crema up: submitted the seed job: " + submitted.statusCode() + " " + submitted.body());
+      if (alreadyIngested(broker)) {
+        // The broker kept its data from an earlier run: the rows are there and the trainer resumes
+        // the job from crema.jobs; streaming the rows again would count each of them twice.
+        System.err.println("crema up: " + broker.dataDir() + " already holds the Otto rows and the job;"
+            + " the trainer resumes it from its newest checkpoint");
+      } else {
+        ingestAndSubmit(http, repo, otto);
+      }
       System.err.println("""
           crema up: ready.
             Kafka:      %s
@@ -143,6 +134,39 @@ public final class CremaUp implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  private void ingestAndSubmit(HttpClient http, Path repo, Path otto) throws Exception {
+    System.err.println("crema up: streaming " + otto.resolve("train.csv") + " into ingest (98/2 split)");
+    HttpResponse<String> ingested = http.send(HttpRequest.newBuilder(URI.create(
+        "http://localhost:8081/v1/datasets/otto/rows?label=target&id=id&log1p=true&test_fraction=0.02&seed=0"
+            + "&labels=Class_1,Class_2,Class_3,Class_4,Class_5,Class_6,Class_7,Class_8,Class_9&source=otto-train.csv"))
+        .header("Content-Type", "text/csv").POST(HttpRequest.BodyPublishers.ofFile(otto.resolve("train.csv"))).build(),
+        HttpResponse.BodyHandlers.ofString());
+    System.err.println("crema up: ingest replied " + ingested.statusCode() + " " + ingested.body());
+    String solver = Files.readString(repo.resolve("examples/otto/otto_kafka_solver.prototxt"))
+        .replace("max_iter: 100000", "max_iter: " + maxIter)
+        .replace("snapshot: 10000", "snapshot: " + Math.max(1, Math.min(10000, maxIter / 2)));
+    String net = Files.readString(repo.resolve("examples/otto/otto_kafka_train_test.prototxt"));
+    String job = "{\"model\":\"otto\",\"solver\":" + json(solver) + ",\"net\":" + json(net)
+        + ",\"labels\":[\"Class_1\",\"Class_2\",\"Class_3\",\"Class_4\",\"Class_5\",\"Class_6\",\"Class_7\",\"Class_8\",\"Class_9\"]}";
+    HttpResponse<String> submitted = http.send(HttpRequest.newBuilder(URI.create("http://localhost:8082/v1/jobs"))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(job)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    System.err.println("crema up: submitted the seed job: " + submitted.statusCode() + " " + submitted.body());
+  }
+
+  /** Whether the broker's data (kept across runs in --data-dir) already holds the Otto rows. */
+  private static boolean alreadyIngested(EmbeddedBroker broker) {
+    var clients = new crema.bus.KafkaClients(broker.bootstrapServers(), Map.of());
+    try (var c = clients.consumer("crema-up")) {
+      var parts = c.partitionsFor("crema.datums.otto.train", java.time.Duration.ofSeconds(5));
+      if (parts == null || parts.isEmpty()) {
+        return false;
+      }
+      var tp = new org.apache.kafka.common.TopicPartition("crema.datums.otto.train", 0);
+      return c.endOffsets(List.of(tp)).get(tp) > 0;
+    }
   }
 
   private static void await(HttpClient http, String url, int seconds) throws Exception {
