@@ -71,6 +71,31 @@ public final class LayerTestSupport {
     return t;
   }
 
+  /**
+   * Runs a neuron layer in place and on separate blobs with the same input and top gradient, and
+   * asserts the bottom gradients agree: in place, the input is overwritten by the output.
+   */
+  public static void assertInPlaceMatches(String proto, java.util.function.Supplier<Blob> input) {
+    Blob x = input.get();
+    Blob separate = input.get();
+    Layer a = layer(proto);
+    Layer b = layer(proto);
+    List<Blob> top = tops(1);
+    a.setUp(list(separate), top);
+    b.setUp(list(x), list(x));
+    a.forward(list(separate), top);
+    b.forward(list(x), list(x));
+    for (int i = 0; i < x.count(); i++) {
+      top.get(0).diff()[i] = (float) Math.sin(i);
+      x.diff()[i] = (float) Math.sin(i);
+    }
+    a.backward(top, new boolean[] {true}, list(separate));
+    b.backward(list(x), new boolean[] {true}, list(x));
+    for (int i = 0; i < x.count(); i++) {
+      org.junit.jupiter.api.Assertions.assertEquals(separate.diff()[i], x.diff()[i], 1e-6, "element " + i);
+    }
+  }
+
   /** Runs a check and asserts it compared something. */
   public static void assertChecked(GradientChecker c) {
     assertTrue(c.checked() > 0, "the gradient check compared no elements");

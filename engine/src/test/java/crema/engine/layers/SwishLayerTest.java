@@ -35,23 +35,6 @@ class SwishLayerTest {
 
   @Test
   void inPlaceGivesTheSameGradient() {
-    Blob x = gaussian(18, 1.0, 2, 3, 4, 5);
-    Blob separate = gaussian(18, 1.0, 2, 3, 4, 5);
-    Layer a = layer(PROTO);
-    Layer b = layer(PROTO);
-    List<Blob> top = tops(1);
-    a.setUp(list(separate), top);
-    b.setUp(list(x), list(x));
-    a.forward(list(separate), top);
-    b.forward(list(x), list(x));
-    for (int i = 0; i < x.count(); i++) {
-      top.get(0).diff()[i] = (float) Math.sin(i);
-      x.diff()[i] = (float) Math.sin(i);
-    }
-    a.backward(top, new boolean[] {true}, list(separate));
-    b.backward(list(x), new boolean[] {true}, list(x));
-    for (int i = 0; i < x.count(); i++) {
-      assertEquals(separate.diff()[i], x.diff()[i], 1e-6, "element " + i);
-    }
+    assertInPlaceMatches(PROTO, () -> gaussian(18, 1.0, 2, 3, 4, 5));
   }
 }
