@@ -29,10 +29,6 @@ public final class KafkaClients {
     return (String) common.get("bootstrap.servers");
   }
 
-  public Map<String, Object> common() {
-    return Map.copyOf(common);
-  }
-
   public KafkaProducer<String, byte[]> producer(String clientId) {
     Map<String, Object> p = new HashMap<>(common);
     p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);

@@ -4,7 +4,6 @@ import crema.engine.DataException;
 import crema.engine.NetException;
 import crema.engine.TrainingDivergedException;
 import crema.engine.io.ProtoFormatException;
-import java.io.PrintWriter;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -66,7 +65,4 @@ public final class Crema implements Runnable {
     root.setLevel(Level.INFO);
   }
 
-  static PrintWriter err() {
-    return new PrintWriter(System.err, true);
-  }
 }

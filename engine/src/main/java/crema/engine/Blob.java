@@ -131,34 +131,10 @@ public final class Blob {
     System.arraycopy(copyDiff ? source.diff : source.data, 0, copyDiff ? diff : data, 0, count);
   }
 
-  public double sumsqData() {
-    double s = 0;
-    for (int i = 0; i < count; i++) {
-      s += (double) data[i] * data[i];
-    }
-    return s;
-  }
-
   public double sumsqDiff() {
     double s = 0;
     for (int i = 0; i < count; i++) {
       s += (double) diff[i] * diff[i];
-    }
-    return s;
-  }
-
-  public double asumData() {
-    double s = 0;
-    for (int i = 0; i < count; i++) {
-      s += Math.abs(data[i]);
-    }
-    return s;
-  }
-
-  public double asumDiff() {
-    double s = 0;
-    for (int i = 0; i < count; i++) {
-      s += Math.abs(diff[i]);
     }
     return s;
   }
@@ -170,10 +146,6 @@ public final class Blob {
       sb.append(d).append(' ');
     }
     return sb.append('(').append(count).append(')').toString();
-  }
-
-  public boolean shapeEquals(BlobProto proto) {
-    return Arrays.equals(shape, shapeOf(proto));
   }
 
   /**

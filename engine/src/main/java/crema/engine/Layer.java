@@ -80,16 +80,13 @@ public abstract class Layer {
     for (int i = 0; i < top.size(); i++) {
       if (lossWeights[i] != 0) {
         Blob t = top.get(i);
-        loss += math.dot(t.count(), t.data(), 0, filled(t.count(), lossWeights[i]), 0);
+        float[] d = t.data();
+        for (int j = 0; j < t.count(); j++) {
+          loss += lossWeights[i] * d[j];
+        }
       }
     }
     return loss;
-  }
-
-  private static float[] filled(int n, float v) {
-    float[] a = new float[n];
-    java.util.Arrays.fill(a, v);
-    return a;
   }
 
   public final void backward(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {

@@ -41,7 +41,6 @@ public final class Net implements AutoCloseable {
   private final List<String> outputNames = new ArrayList<>();
   private final List<String> inputNames = new ArrayList<>();
   private final List<Blob> learnableParams = new ArrayList<>();
-  private final List<String> learnableParamNames = new ArrayList<>();
   private final List<Float> lrMults = new ArrayList<>();
   private final List<Float> decayMults = new ArrayList<>();
 
@@ -148,7 +147,6 @@ public final class Net implements AutoCloseable {
             ownerByParamName.put(pname, learnableParams.size());
           }
           learnableParams.add(layer.blobs().get(p));
-          learnableParamNames.add(lp.getName() + "." + p);
           lrMults.add(spec.getLrMult());
           decayMults.add(spec.getDecayMult());
           paramOwnerLayers.add(layer);
@@ -335,11 +333,6 @@ public final class Net implements AutoCloseable {
 
   public List<Blob> learnableParams() {
     return Collections.unmodifiableList(learnableParams);
-  }
-
-  /** "layer.index" for each learnable parameter, for messages. */
-  public List<String> learnableParamNames() {
-    return Collections.unmodifiableList(learnableParamNames);
   }
 
   public float lrMult(int i) {

@@ -2,7 +2,6 @@ package crema.engine.csv;
 
 import crema.engine.data.LmdbWriter;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -167,15 +166,4 @@ public final class CsvConverter {
     return s.length() > 200 ? s.substring(0, 200) + "..." : s;
   }
 
-  /** Reads a whole CSV stream of rows with a header into memory (for predict). */
-  public static List<byte[]> readLines(InputStream in, int maxLineBytes) throws IOException {
-    List<byte[]> out = new ArrayList<>();
-    try (CsvLines lines = new CsvLines(in, maxLineBytes)) {
-      byte[] l;
-      while ((l = lines.next()) != null) {
-        out.add(l);
-      }
-    }
-    return out;
-  }
 }
