@@ -95,7 +95,7 @@ class CremaToolsTest {
         }
       }
       assertTrue(dot.contains("fillcolor=\"#CC33FF\""), "InnerProduct purple");
-      assertTrue(dot.contains("\"relu1\\n(ReLU)\" [shape=record, style=filled, fillcolor=\"#90EE90\"]"), "in-place green");
+      assertTrue(dot.contains("\"relu1\\n(ReLU)\" [shape=record, style=filled, fillcolor=\"#90EE90\", id=\"layer"), "in-place green");
       assertTrue(dot.contains("[label=\"Batch 100\"]"), "Data edge label");
       assertTrue(dot.contains("[label=\"30\"]"), "num_output edge label");
     }

@@ -132,9 +132,17 @@ public final class Blob {
   }
 
   public double sumsqDiff() {
+    return sumsq(diff);
+  }
+
+  public double sumsqData() {
+    return sumsq(data);
+  }
+
+  private double sumsq(float[] v) {
     double s = 0;
     for (int i = 0; i < count; i++) {
-      s += (double) diff[i] * diff[i];
+      s += (double) v[i] * v[i];
     }
     return s;
   }

@@ -255,6 +255,11 @@ public final class Net implements AutoCloseable {
     return netParam.getState().toBuilder().setPhase(phase).setLevel(level).addAllStage(stages).build();
   }
 
+  /** The layers Caffe's include/exclude rules admit for {@code state}, as this net builds them. */
+  public static NetParameter filter(NetParameter netParam, NetState state) {
+    return NetFilter.filter(netParam, state);
+  }
+
   public String name() {
     return name;
   }

@@ -58,6 +58,13 @@ public abstract class Solver implements AutoCloseable {
     default void onTest(int iter, int testNet, Map<String, Float> scores, double loss) {}
 
     default void onSnapshot(int iter, Path caffemodel, Path solverstate) {}
+
+    /**
+     * After the update of iteration {@code iter} is applied: each learnable parameter's diff still
+     * holds the step just taken (W was decreased by it), so |diff| / |W| is its update:parameter
+     * ratio. Called every iteration; listeners keep it cheap.
+     */
+    default void onUpdate(int iter, Net net) {}
   }
 
   protected final SolverParameter param;
@@ -292,6 +299,9 @@ public abstract class Solver implements AutoCloseable {
         display();
       }
       applyUpdate();
+      for (Listener l : listeners) {
+        l.onUpdate(iter, net);
+      }
       iter++;
       Action request = takeRequest();
       if ((param.getSnapshot() > 0 && iter % param.getSnapshot() == 0) || request == Action.SNAPSHOT) {

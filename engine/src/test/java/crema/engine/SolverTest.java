@@ -125,6 +125,34 @@ class SolverTest {
     assertEquals(0.01 * 0.001, Math.sqrt(norm), 1e-8, "‖ΔW‖ = lr · clip");
   }
 
+  /** onUpdate sees the step just applied in the diffs: W_before − W_after, momentum and decay included. */
+  @Test
+  void updateListenerSeesTheAppliedStep() {
+    try (Solver s = solver("momentum: 0.9 weight_decay: 0.01 base_lr: 0.05 lr_policy: 'fixed'"
+        + " snapshot: 0 snapshot_after_train: false display: 0")) {
+      s.step(2);
+      float[] before = s.net().learnableParams().stream().map(b -> java.util.Arrays.copyOf(b.data(), b.count()))
+          .reduce(new float[0], SolverTest::concat);
+      float[][] seen = new float[1][];
+      int[] seenIter = {-1};
+      s.addListener(new Solver.Listener() {
+        @Override
+        public void onUpdate(int iter, Net net) {
+          seenIter[0] = iter;
+          seen[0] = net.learnableParams().stream().map(b -> java.util.Arrays.copyOf(b.diff(), b.count()))
+              .reduce(new float[0], SolverTest::concat);
+        }
+      });
+      s.step(1);
+      float[] after = s.net().learnableParams().stream().map(b -> java.util.Arrays.copyOf(b.data(), b.count()))
+          .reduce(new float[0], SolverTest::concat);
+      assertEquals(2, seenIter[0], "the iteration whose update was applied");
+      for (int i = 0; i < before.length; i++) {
+        assertEquals(before[i] - after[i], seen[0][i], 1e-6 + 1e-5 * Math.abs(before[i]), "parameter value " + i);
+      }
+    }
+  }
+
   private static float[] concat(float[] a, float[] b) {
     float[] c = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, c, a.length, b.length);

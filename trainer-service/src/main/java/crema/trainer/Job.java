@@ -106,17 +106,35 @@ final class Job implements Runnable {
             : Prototxt.print(DeployNets.derive(net, s.net()));
         s.setSnapshotHandler(this::publishCheckpoint);
         s.addListener(new Solver.Listener() {
+          private TrainEvent.Builder pending;
+
           @Override
           public void onDisplay(int iter, double loss, float rate, Map<String, Float> outputs) {
             iteration = iter;
             record("train/loss", loss);
-            event(TrainEvent.Phase.TRAIN, iter, loss, rate, outputs);
+            // Sent once this iteration's update is applied, with its update:parameter ratios.
+            pending = event(TrainEvent.Phase.TRAIN, iter, loss, rate, outputs);
+          }
+
+          @Override
+          public void onUpdate(int iter, crema.engine.Net net) {
+            if (pending != null && pending.getIteration() == iter) {
+              for (Layer l : net.layers()) {
+                for (int i = 0; i < l.blobs().size(); i++) {
+                  double w = Math.sqrt(l.blobs().get(i).sumsqData());
+                  double u = Math.sqrt(l.blobs().get(i).sumsqDiff());
+                  pending.putUpdateRatios(l.param().getName() + "/" + i, w > 0 ? u / w : 0);
+                }
+              }
+              send(pending);
+              pending = null;
+            }
           }
 
           @Override
           public void onTest(int iter, int testNet, Map<String, Float> scores, double loss) {
             scores.forEach((k, v) -> record("test/" + k, v));
-            event(TrainEvent.Phase.TEST, iter, loss, 0, scores);
+            send(event(TrainEvent.Phase.TEST, iter, loss, 0, scores));
           }
         });
         Optional<Checkpoint> last = Checkpoints.newest(clients, config.getCheckpointTopic(), spec.model());
@@ -132,13 +150,13 @@ final class Job implements Runnable {
         s.solve(null);
         iteration = s.iter();
         state = state == State.STOPPING ? State.STOPPED : State.FINISHED;
-        event(TrainEvent.Phase.TRAIN, s.iter(), s.smoothedLoss(), 0, Map.of());
+        send(event(TrainEvent.Phase.TRAIN, s.iter(), s.smoothedLoss(), 0, Map.of()));
       }
     } catch (RuntimeException | com.google.protobuf.InvalidProtocolBufferException e) {
       state = State.FAILED;
       message = e.getMessage();
       LOG.error("{}: job {} failed: {}", spec.model(), id, e.getMessage());
-      event(TrainEvent.Phase.TRAIN, iteration, Double.NaN, 0, Map.of());
+      send(event(TrainEvent.Phase.TRAIN, iteration, Double.NaN, 0, Map.of()));
     } finally {
       solver = null;
     }
@@ -148,7 +166,7 @@ final class Job implements Runnable {
     metrics.put(key, value);
   }
 
-  private void event(TrainEvent.Phase phase, int iter, double loss, float rate, Map<String, Float> outputs) {
+  private TrainEvent.Builder event(TrainEvent.Phase phase, int iter, double loss, float rate, Map<String, Float> outputs) {
     TrainEvent.Builder e = TrainEvent.newBuilder().setModel(spec.model()).setRun(id).setIteration(iter)
         .setPhase(phase).setLoss(loss).setLearningRate(rate).setTimeMs(System.currentTimeMillis())
         .setState(state.name()).setMessage(message);
@@ -158,6 +176,10 @@ final class Job implements Runnable {
     if (s != null && elapsed > 0) {
       e.setExamplesPerSecond(1000.0 * iter * batchSize(s) / elapsed);
     }
+    return e;
+  }
+
+  private void send(TrainEvent.Builder e) {
     producer.send(new ProducerRecord<>(config.getEventsTopic(), id, e.build().toByteArray()));
   }
 

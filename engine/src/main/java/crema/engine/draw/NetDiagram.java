@@ -17,6 +17,7 @@ import java.util.Map;
  * are identified by their labels, as pydot identifies them. Layout is left to Graphviz.
  */
 public final class NetDiagram {
+  /** {@code label} is already in DOT's label syntax (record specials escaped for records). */
   private record Node(String label, String style) {}
 
   private record Edge(String from, String to, String label) {}
@@ -33,27 +34,31 @@ public final class NetDiagram {
     }
     Map<String, Node> nodes = new LinkedHashMap<>();
     List<Edge> edges = new ArrayList<>();
-    for (LayerParameter layer : net.getLayerList()) {
+    for (int i = 0; i < net.getLayerCount(); i++) {
+      LayerParameter layer = net.getLayer(i);
       if (phase != null && !included(layer, phase)) {
         continue;
       }
-      String label = layerLabel(layer, rankdir);
+      String label = recordText(layerLabel(layer, rankdir));
       String key = layer.getName() + "_" + layer.getType();
       boolean inPlace = layer.getBottomCount() == 1 && layer.getTopCount() == 1
           && layer.getBottom(0).equals(layer.getTop(0));
       String color = inPlace ? "#90EE90" : color(layer.getType());
-      nodes.put(key, new Node(label, "shape=record, style=filled, fillcolor=\"" + color + "\""));
+      // The id (layer<index> in the prototxt) names the node in SVG output, for the dashboard's hover.
+      // Layers of one name and type (a TRAIN and a TEST Data layer) are one node, as in draw_net;
+      // it keeps the first one's id.
+      nodes.putIfAbsent(key, new Node(label, "shape=record, style=filled, fillcolor=\"" + color + "\", id=\"layer" + i + "\""));
       for (String b : layer.getBottomList()) {
-        nodes.put(b + "_blob", new Node(b, "shape=octagon, style=filled, fillcolor=\"#E0E0E0\""));
+        nodes.put(b + "_blob", new Node(plainText(b), "shape=octagon, style=filled, fillcolor=\"#E0E0E0\""));
         edges.add(new Edge(b + "_blob", key, ""));
       }
       for (String t : layer.getTopList()) {
-        nodes.put(t + "_blob", new Node(t, ""));
+        nodes.put(t + "_blob", new Node(plainText(t), ""));
         edges.add(new Edge(key, t + "_blob", edgeLabel(layer)));
       }
     }
     StringBuilder sb = new StringBuilder();
-    sb.append("digraph ").append(quote(net.getName().isEmpty() ? "Net" : net.getName())).append(" {\n");
+    sb.append("digraph ").append(quote(plainText(net.getName().isEmpty() ? "Net" : net.getName()))).append(" {\n");
     sb.append("  rankdir=").append(rankdir).append(";\n");
     for (Node n : nodes.values()) {
       sb.append("  ").append(quote(n.label()));
@@ -124,8 +129,21 @@ public final class NetDiagram {
     };
   }
 
-  /** A DOT string literal: quotes and backslashes escaped, newlines as \n. */
-  static String quote(String s) {
-    return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"";
+  /** A DOT string literal of label syntax: only quotes need escaping, newlines become \n. */
+  static String quote(String label) {
+    return "\"" + label.replace("\"", "\\\"").replace("\n", "\\n") + "\"";
+  }
+
+  /** Text shown as itself in a plain label: a backslash would start an escape. */
+  static String plainText(String s) {
+    return s.replace("\\", "\\\\");
+  }
+
+  /**
+   * Text shown as itself in a record label, where { } | < > would make fields and ports: a layer
+   * named {@code <script>} must read as that name, not lose it as a port.
+   */
+  static String recordText(String s) {
+    return plainText(s).replaceAll("([{}|<>])", "\\\\$1");
   }
 }

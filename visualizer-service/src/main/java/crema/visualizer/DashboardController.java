@@ -1,0 +1,169 @@
+package crema.visualizer;
+
+import crema.bus.Topics;
+import io.micronaut.context.annotation.Requires;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.QueryValue;
+import io.micronaut.http.sse.Event;
+import io.micronaut.json.JsonMapper;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.micronaut.serde.annotation.Serdeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+
+/**
+ * The dashboard's JSON API and its server push. Thin: the state is {@link PipelineView}'s, the
+ * drawings' data {@link NetGraphs}' and {@link CheckpointWeights}'; predictions are the inference
+ * service's, passed through.
+ */
+// Off when crema up runs this service beside the others in one process and this context is another's.
+@Requires(property = "crema.services.visualizer", notEquals = "false")
+@Controller("/api")
+public class DashboardController {
+  /** How often server push looks for changes. */
+  static final Duration PUSH_PERIOD = Duration.ofMillis(500);
+
+  @Serdeable
+
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  record Overview(List<Run.Summary> runs, List<Dataset.View> datasets, boolean caughtUp) {}
+
+  @Serdeable
+
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  record Problem(String error) {}
+
+  private final PipelineView view;
+  private final NetGraphs graphs;
+  private final CheckpointWeights weights;
+  private final VisualizerConfig config;
+  private final JsonMapper json;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  public DashboardController(PipelineView view, NetGraphs graphs, CheckpointWeights weights, VisualizerConfig config,
+      JsonMapper json) {
+    this.view = view;
+    this.graphs = graphs;
+    this.weights = weights;
+    this.config = config;
+    this.json = json;
+  }
+
+  @Get("/overview")
+  public Overview overview() {
+    return new Overview(view.runs(), view.datasets(), view.caughtUp());
+  }
+
+  /** The overview again each time anything changes. */
+  @Get(value = "/stream", produces = MediaType.TEXT_EVENT_STREAM)
+  public Publisher<Event<String>> overviewStream() {
+    return Flux.interval(Duration.ZERO, PUSH_PERIOD).map(t -> view.version()).distinctUntilChanged()
+        .map(v -> Event.of(write(overview())).name("overview").id(Long.toString(v)));
+  }
+
+  @Get("/runs/{run}")
+  public HttpResponse<?> run(@PathVariable String run) {
+    return view.run(run).<HttpResponse<?>>map(HttpResponse::ok)
+        .orElseGet(() -> notFound("no run '" + run + "' on the topics"));
+  }
+
+  /** A run's whole detail (curves included) again each time the run changes. */
+  @Get(value = "/runs/{run}/stream", produces = MediaType.TEXT_EVENT_STREAM)
+  public Publisher<Event<String>> runStream(@PathVariable String run) {
+    return Flux.interval(Duration.ZERO, PUSH_PERIOD).map(t -> view.runVersion(run)).distinctUntilChanged()
+        .filter(v -> v >= 0).map(v -> Event.of(write(view.run(run).orElseThrow())).name("run").id(Long.toString(v)));
+  }
+
+  @Get("/runs/{run}/net")
+  public HttpResponse<?> net(@PathVariable String run, @Nullable @QueryValue Boolean deploy) {
+    boolean d = deploy != null && deploy;
+    var text = view.netText(run, d);
+    if (text.isEmpty()) {
+      return notFound("run '" + run + "' has no " + (d ? "deploy" : "train/test") + " net yet");
+    }
+    String deployText = view.netText(run, true).orElse("");
+    try {
+      return HttpResponse.ok(graphs.graph(text.get(), deployText, "run " + run + (d ? " deploy net" : " net")));
+    } catch (RuntimeException e) {
+      return HttpResponse.unprocessableEntity().body(new Problem(e.getMessage()));
+    }
+  }
+
+  @Get("/runs/{run}/checkpoints/{iteration}")
+  public HttpResponse<?> checkpoint(@PathVariable String run, @PathVariable int iteration) {
+    var ref = view.checkpoint(run, iteration);
+    if (ref.isEmpty()) {
+      return notFound("run '" + run + "' has no checkpoint at iteration " + iteration);
+    }
+    return HttpResponse.ok(weights.weights(run, ref.get()));
+  }
+
+  @Get("/datasets")
+  public List<Dataset.View> datasets() {
+    return view.datasets();
+  }
+
+  /** The models the inference service serves now, as it lists them. */
+  @Get("/models")
+  public HttpResponse<String> models() {
+    return forward(HttpRequest.newBuilder(URI.create(config.getInferenceUrl() + "/v1/models")).GET());
+  }
+
+  /** A row or a CSV, predicted by the inference service's served model: its answer, unchanged. */
+  @Post(value = "/models/{model}/predict", consumes = {"text/csv", MediaType.TEXT_PLAIN})
+  public HttpResponse<String> predict(@PathVariable String model, @Nullable @QueryValue String id,
+      @Nullable @QueryValue Boolean log1p, @Body String csv) {
+    Topics.checkName(model, "model");
+    StringBuilder q = new StringBuilder("?log1p=").append(log1p != null && log1p);
+    if (id != null && !id.isBlank()) {
+      q.append("&id=").append(URLEncoder.encode(id, StandardCharsets.UTF_8));
+    }
+    return forward(HttpRequest.newBuilder(URI.create(config.getInferenceUrl() + "/v1/models/" + model + ":predict" + q))
+        .header("Content-Type", "text/csv").POST(HttpRequest.BodyPublishers.ofString(csv)));
+  }
+
+  private HttpResponse<String> forward(HttpRequest.Builder request) {
+    try {
+      var r = http.send(request.timeout(Duration.ofSeconds(60)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      return HttpResponse.<String>status(HttpStatus.valueOf(r.statusCode())).contentType(MediaType.APPLICATION_JSON_TYPE)
+          .body(r.body());
+    } catch (IOException e) {
+      return HttpResponse.<String>status(HttpStatus.BAD_GATEWAY).contentType(MediaType.APPLICATION_JSON_TYPE)
+          .body(write(new Problem("the inference service at " + config.getInferenceUrl() + " did not answer: "
+              + e.getMessage())));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return HttpResponse.status(HttpStatus.SERVICE_UNAVAILABLE);
+    }
+  }
+
+  private static HttpResponse<?> notFound(String why) {
+    return HttpResponse.notFound(new Problem(why));
+  }
+
+  private String write(Object value) {
+    try {
+      return json.writeValueAsString(value);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,22 @@
+package crema.visualizer;
+
+import crema.bus.KafkaClients;
+import io.micronaut.context.annotation.Factory;
+import io.micronaut.context.annotation.Value;
+import io.micronaut.context.env.Environment;
+import io.micronaut.core.naming.conventions.StringConvention;
+import jakarta.inject.Singleton;
+import java.util.Map;
+
+/** The Kafka clients of this service, from {@code kafka.bootstrap.servers} and {@code kafka.*}. */
+// Off when crema up runs this service beside the others in one process and this context is another's.
+@io.micronaut.context.annotation.Requires(property = "crema.services.visualizer", notEquals = "false")
+@Factory
+class KafkaFactory {
+  @Singleton
+  KafkaClients clients(@Value("${kafka.bootstrap.servers}") String servers, Environment env) {
+    // kafka.client.* (security.protocol, ssl.*, sasl.*, ...) goes to every client unchanged.
+    Map<String, Object> extra = env.getProperties("kafka.client", StringConvention.RAW);
+    return new KafkaClients(servers, extra);
+  }
+}

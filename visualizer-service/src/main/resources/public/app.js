@@ -1,0 +1,437 @@
+'use strict';
+// Crema's dashboard. Every name that comes from a prototxt, a CSV or a topic reaches the page as
+// text (textContent, never innerHTML), and ECharts' HTML tooltips get it escaped: a layer named
+// <script> shows as that name. The Content-Security-Policy forbids inline script besides.
+
+const $ = (id) => document.getElementById(id);
+const state = { overview: null, run: null, runId: null, tab: 'curves', runSource: null, graph: null };
+
+function el(tag, text, attrs) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'class') e.className = v; else if (k.startsWith('data-')) e.setAttribute(k, v); else e[k] = v;
+  }
+  return e;
+}
+
+function esc(s) {
+  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+}
+
+function fmt(x) {
+  if (x === null || x === undefined || Number.isNaN(x)) return '—';
+  if (typeof x !== 'number') return String(x);
+  if (x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e6)) return x.toExponential(3);
+  return Number.isInteger(x) ? String(x) : x.toPrecision(6).replace(/\.?0+$/, '');
+}
+
+function chart(dom) {
+  return echarts.getInstanceByDom(dom) || echarts.init(dom, null, { renderer: 'canvas' });
+}
+
+async function getJson(url) {
+  const r = await fetch(url, { headers: { Accept: 'application/json' } });
+  const body = await r.json().catch(() => ({ error: r.status + ' ' + r.statusText }));
+  if (!r.ok) throw new Error(body.error || body.message || (r.status + ' ' + r.statusText));
+  return body;
+}
+
+// ---------- routing ----------
+
+function route() {
+  const parts = (location.hash || '#/').slice(2).split('/').map(decodeURIComponent);
+  const page = parts[0] === 'run' ? 'run' : parts[0] === 'datasets' ? 'datasets' : parts[0] === 'predict' ? 'predict' : 'runs';
+  for (const p of ['runs', 'run', 'datasets', 'predict']) $('page-' + p).hidden = p !== page;
+  // Charts drawn while their page was hidden have no size yet.
+  for (const c of $('page-' + page).querySelectorAll('.chart, .heatmap, .histogram')) {
+    const i = echarts.getInstanceByDom(c);
+    if (i) i.resize();
+  }
+  if (page === 'run') {
+    openRun(parts[1], parts[2] || 'curves');
+  } else {
+    closeRun();
+  }
+  if (page === 'predict') loadModels();
+}
+
+// ---------- overview (runs table, datasets): pushed by the server ----------
+
+function connectOverview() {
+  const es = new EventSource('/api/stream');
+  es.addEventListener('overview', (e) => {
+    state.overview = JSON.parse(e.data);
+    renderRuns();
+    renderDatasets();
+  });
+  es.onopen = () => { $('live').textContent = 'live'; };
+  es.onerror = () => { $('live').textContent = 'reconnecting…'; };
+}
+
+function renderRuns() {
+  const runs = state.overview.runs;
+  const body = $('runs-table').tBodies[0];
+  body.replaceChildren();
+  $('runs-empty').hidden = runs.length > 0;
+  for (const r of runs) {
+    const tr = el('tr', null, { 'data-run': r.run });
+    const link = el('a', r.model, { href: '#/run/' + encodeURIComponent(r.run) });
+    const name = el('td'); name.append(link);
+    tr.append(name, el('td', r.run), el('td', r.state, { class: 'state' }), el('td', r.iteration, { class: 'iteration' }),
+      el('td', fmt(r.loss), { class: 'loss' }),
+      el('td', Object.entries(r.testOutputs).map(([k, v]) => k + ' = ' + fmt(v)).join(', '), { class: 'test' }),
+      el('td', fmt(Math.round(r.examplesPerSecond))), el('td', r.checkpoints));
+    body.append(tr);
+  }
+}
+
+// ---------- one run ----------
+
+function openRun(id, tab) {
+  state.tab = tab;
+  for (const a of document.querySelectorAll('.tabs a')) {
+    a.href = '#/run/' + encodeURIComponent(id) + '/' + a.dataset.tab;
+    a.classList.toggle('active', a.dataset.tab === tab);
+  }
+  for (const t of ['curves', 'net', 'weights']) $('tab-' + t).hidden = t !== tab;
+  if (state.runId !== id) {
+    closeRun();
+    state.runId = id;
+    state.graph = null;
+    $('weights').replaceChildren();
+    $('net-graph').replaceChildren();
+    const es = new EventSource('/api/runs/' + encodeURIComponent(id) + '/stream');
+    es.addEventListener('run', (e) => { state.run = JSON.parse(e.data); renderRun(); });
+    state.runSource = es;
+  }
+  if (state.run) renderRun();
+  if (tab === 'net' && !state.graph) loadNet();
+  if (tab === 'curves') {
+    for (const c of document.querySelectorAll('#tab-curves .chart')) {
+      const i = echarts.getInstanceByDom(c);
+      if (i) i.resize();
+    }
+  }
+}
+
+function closeRun() {
+  if (state.runSource) state.runSource.close();
+  state.runSource = null;
+  state.runId = null;
+  state.run = null;
+}
+
+function renderRun() {
+  const d = state.run;
+  const s = d.summary;
+  $('run-model').textContent = s.model;
+  $('run-id').textContent = s.run;
+  $('run-status').textContent = s.state + ' at iteration ' + s.iteration + (s.message ? ' — ' + s.message : '');
+  $('solver-text').textContent = d.solver;
+  if (state.tab === 'curves') renderCurves();
+  if (state.tab === 'weights') renderCheckpointChoice();
+}
+
+const CURVE_CHARTS = [
+  { dom: 'chart-loss', title: 'Training loss', pick: (n) => n === 'train/loss' || n === 'train/loss (smoothed)',
+    label: (n) => n === 'train/loss' ? 'loss (raw)' : 'loss (smoothed)' },
+  { dom: 'chart-test', title: 'Test outputs', pick: (n) => n.startsWith('test/'), label: (n) => n.slice(5) },
+  { dom: 'chart-lr', title: 'Learning rate', pick: (n) => n === 'train/lr', label: () => 'lr' },
+  { dom: 'chart-ratio', title: 'Update : parameter ratio', pick: (n) => n.startsWith('ratio/'), label: (n) => n.slice(6), log: true },
+];
+
+function renderCurves() {
+  const d = state.run;
+  const byTime = $('x-axis').value === 'time';
+  const t0 = d.summary.startedMs;
+  for (const c of CURVE_CHARTS) {
+    const series = [];
+    for (const [name, s] of Object.entries(d.curves)) {
+      if (!c.pick(name)) continue;
+      const data = s.values.map((v, i) => [byTime ? (s.times[i] - t0) / 1000 : s.iterations[i], v]);
+      series.push({ id: name, name: c.label(name), type: 'line', showSymbol: data.length < 50, data, sampling: 'lttb' });
+    }
+    chart($(c.dom)).setOption({
+      animation: false,
+      title: { text: c.title, textStyle: { fontSize: 14 } },
+      tooltip: {
+        trigger: 'axis',
+        formatter: (ps) => esc((byTime ? 't = ' : 'iteration ') + fmt(ps[0].value[0])) + '<br>'
+          + ps.map((p) => esc(p.seriesName + ': ' + fmt(p.value[1]))).join('<br>'),
+      },
+      legend: { type: 'scroll', top: 22 },
+      grid: { top: 60, left: 70, right: 30 },
+      xAxis: { type: 'value', name: byTime ? 'seconds' : 'iteration', nameLocation: 'middle', nameGap: 25, scale: true },
+      yAxis: { type: c.log ? 'log' : 'value', scale: true },
+      dataZoom: [{ type: 'inside', filterMode: 'none' }, { type: 'slider', filterMode: 'none', height: 18, bottom: 4 }],
+      series,
+    }, { replaceMerge: ['series'] });
+  }
+}
+
+// ---------- the net ----------
+
+async function loadNet() {
+  const deploy = document.querySelector('input[name=net-which]:checked').value === 'deploy';
+  $('net-error').textContent = '';
+  try {
+    const g = await getJson('/api/runs/' + encodeURIComponent(state.runId) + '/net?deploy=' + deploy);
+    state.graph = g;
+    $('net-error').textContent = g.error || '';
+    renderGraph(g);
+  } catch (e) {
+    state.graph = null;
+    $('net-graph').replaceChildren();
+    $('net-error').textContent = e.message;
+  }
+}
+
+function renderGraph(g) {
+  const host = $('net-graph');
+  host.replaceChildren();
+  if (!g.svg) return;
+  const doc = new DOMParser().parseFromString(g.svg, 'image/svg+xml');
+  const svg = doc.documentElement;
+  if (svg.nodeName !== 'svg') throw new Error('the net drawing is not SVG');
+  // Graphviz escapes names as text; strip anything active all the same.
+  svg.querySelectorAll('script, foreignObject').forEach((n) => n.remove());
+  for (const n of svg.querySelectorAll('*')) {
+    for (const a of [...n.attributes]) if (/^on/i.test(a.name) || /^\s*javascript:/i.test(a.value)) n.removeAttribute(a.name);
+  }
+  host.append(document.importNode(svg, true));
+  const tip = $('layer-tip');
+  for (const node of host.querySelectorAll('g.node')) {
+    const m = /^layer(\d+)$/.exec(node.id);
+    if (!m) continue;
+    const info = g.layers[Number(m[1])];
+    node.addEventListener('mousemove', (ev) => {
+      showLayerTip(info);
+      tip.style.left = (ev.clientX + 16) + 'px';
+      tip.style.top = (ev.clientY + 16) + 'px';
+    });
+    node.addEventListener('mouseleave', () => { tip.hidden = true; });
+  }
+}
+
+function showLayerTip(first) {
+  // One node may stand for several layers of one name and type (TRAIN and TEST Data layers).
+  const same = state.graph.layers.filter((l) => l.name === first.name && l.type === first.type);
+  const tip = $('layer-tip');
+  const shape = (b) => b.name + (b.shape ? ' [' + b.shape.join(' × ') + ']' : '');
+  tip.replaceChildren(el('strong', first.name), el('span', ' (' + first.type + ')'));
+  for (const l of same) {
+    const box = el('div', null, { class: 'layer' });
+    if (same.length > 1) box.append(el('em', l.phases.join(', ') || 'no phase'));
+    box.append(
+      el('div', 'bottoms: ' + (l.bottoms.map(shape).join(', ') || '—'), { class: 'bottoms' }),
+      el('div', 'tops: ' + (l.tops.map(shape).join(', ') || '—'), { class: 'tops' }),
+      el('div', 'parameters: ' + l.paramCount.toLocaleString('en'), { class: 'param-count' }));
+    if (same.length === 1 && l.phases.length) box.append(el('div', 'phases: ' + l.phases.join(', ')));
+    if (l.params) box.append(el('pre', l.params));
+    tip.append(box);
+  }
+  tip.hidden = false;
+}
+
+// ---------- weights ----------
+
+function renderCheckpointChoice() {
+  const cps = state.run.checkpoints.map((c) => c.iteration).sort((a, b) => b - a);
+  for (const id of ['checkpoint-a', 'checkpoint-b']) {
+    const sel = $(id);
+    const keep = sel.value;
+    const have = [...sel.options].map((o) => o.value).filter((v) => v !== '');
+    if (have.join() === cps.join()) continue;
+    sel.replaceChildren();
+    if (id === 'checkpoint-b') sel.append(el('option', '—', { value: '' }));
+    for (const it of cps) sel.append(el('option', 'iteration ' + it, { value: String(it) }));
+    sel.value = keep && (keep === '' || cps.includes(Number(keep))) ? keep : (id === 'checkpoint-a' && cps.length ? String(cps[0]) : '');
+  }
+  if (!$('weights').hasChildNodes() && $('checkpoint-a').value) renderWeights();
+}
+
+async function renderWeights() {
+  const host = $('weights');
+  $('weights-error').textContent = '';
+  const picks = [$('checkpoint-a').value, $('checkpoint-b').value].filter((v) => v !== '');
+  try {
+    const all = await Promise.all(picks.map((it) =>
+      getJson('/api/runs/' + encodeURIComponent(state.runId) + '/checkpoints/' + it)));
+    host.replaceChildren();
+    all.forEach((w, col) => host.append(weightsColumn(w, col)));
+    for (const c of host.querySelectorAll('[data-chart]')) drawWeightChart(c);
+  } catch (e) {
+    $('weights-error').textContent = e.message;
+  }
+}
+
+function weightsColumn(w, col) {
+  const div = el('div', null, { 'data-iteration': String(w.iteration) });
+  div.append(el('h3', 'iteration ' + w.iteration));
+  w.layers.forEach((l) => {
+    l.params.forEach((p) => {
+      const title = l.name + ' (' + l.type + ') ' + p.role + ' [' + p.shape.join(' × ') + '], |W| = ' + fmt(p.norm);
+      div.append(el('h4', title));
+      const attrs = (kind) => ({ class: kind === 'histogram' ? 'histogram' : 'heatmap', 'data-chart': kind,
+        'data-layer': l.name, 'data-role': p.role, 'data-column': String(col) });
+      for (const kind of ['heatmap', 'tiles', 'histogram']) {
+        if (!p[kind]) continue;
+        const c = el('div', null, attrs(kind));
+        c.weights = p[kind];
+        c.caption = l.name + ' ' + p.role;
+        div.append(c);
+      }
+    });
+  });
+  return div;
+}
+
+const VIRIDIS = ['#440154', '#482878', '#3e4989', '#31688e', '#26828e', '#1f9e89', '#35b779', '#6ece58', '#b5de2b', '#fde725'];
+
+function drawWeightChart(dom) {
+  const kind = dom.dataset.chart;
+  const m = dom.weights;
+  if (kind === 'histogram') {
+    const centers = m.counts.map((_, i) => (m.edges[i] + m.edges[i + 1]) / 2);
+    chart(dom).setOption({
+      animation: false,
+      title: { text: 'histogram (' + m.counts.length + ' bins)', textStyle: { fontSize: 12 } },
+      tooltip: { formatter: (p) => esc(fmt(m.edges[p.dataIndex]) + ' … ' + fmt(m.edges[p.dataIndex + 1]) + ': ' + p.value) },
+      xAxis: { type: 'category', data: centers.map(fmt) },
+      yAxis: { type: 'value' },
+      grid: { top: 30, left: 50, right: 10, bottom: 30 },
+      series: [{ type: 'bar', data: m.counts, barCategoryGap: '5%' }],
+    });
+    return;
+  }
+  const data = new Array(m.rows * m.cols);
+  for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.cols; c++) data[r * m.cols + c] = [c, r, m.values[r * m.cols + c]];
+  const rows = Array.from({ length: m.rows }, (_, i) => i);
+  const cols = Array.from({ length: m.cols }, (_, i) => i);
+  chart(dom).setOption({
+    animation: false,
+    title: { text: (kind === 'tiles' ? 'filters (vis_square)' : m.rows + ' × ' + m.cols + (m.averaged ? ' (block averages)' : '')),
+      textStyle: { fontSize: 12 } },
+    tooltip: { formatter: (p) => esc('row ' + p.value[1] + ', column ' + p.value[0] + ': ' + fmt(p.value[2])) },
+    grid: { top: 30, left: 40, right: 90, bottom: 30 },
+    xAxis: { type: 'category', data: cols, splitArea: { show: false } },
+    yAxis: { type: 'category', data: rows, inverse: true },
+    visualMap: { min: m.min, max: m.max, calculable: true, orient: 'vertical', right: 0, top: 'middle',
+      precision: 4, inRange: { color: kind === 'tiles' ? ['#000000', '#ffffff'] : VIRIDIS } },
+    series: [{ type: 'heatmap', data, progressive: 0 }],
+  });
+}
+
+// ---------- datasets ----------
+
+function renderDatasets() {
+  const host = $('datasets');
+  const sets = state.overview.datasets;
+  $('datasets-empty').hidden = sets.length > 0;
+  host.replaceChildren();
+  for (const d of sets) {
+    const box = el('div', null, { class: 'dataset', 'data-dataset': d.dataset });
+    box.append(el('h3', d.dataset));
+    box.append(el('p', 'rejected rows: ' + d.rejected + '; dead letters seen: ' + d.deadLetters, { class: 'rejected' }));
+    const balance = el('div', null, { class: 'histogram' });
+    box.append(balance);
+    const feats = el('table', null, { class: 'grid features' });
+    const head = el('tr');
+    for (const h of ['feature', 'min', 'max', 'mean', 'std']) head.append(el('th', h));
+    feats.append(head);
+    for (const f of d.features) {
+      const tr = el('tr');
+      tr.append(el('td', f.name), el('td', fmt(f.min)), el('td', fmt(f.max)), el('td', fmt(f.mean)), el('td', fmt(f.std)));
+      feats.append(tr);
+    }
+    box.append(el('h4', 'features'), feats);
+    if (d.latestRejections.length) {
+      const dl = el('table', null, { class: 'grid dead-letters' });
+      const h = el('tr');
+      for (const x of ['source', 'line', 'reason', 'row']) h.append(el('th', x));
+      dl.append(h);
+      for (const r of d.latestRejections) {
+        const tr = el('tr');
+        tr.append(el('td', r.source), el('td', r.lineNumber), el('td', r.reason), el('td', r.rawLine));
+        dl.append(tr);
+      }
+      box.append(el('h4', 'latest rejections'), dl);
+    }
+    host.append(box);
+    const splits = Object.keys(d.countsBySplit);
+    chart(balance).setOption({
+      animation: false,
+      title: { text: 'class balance per split', textStyle: { fontSize: 12 } },
+      tooltip: { trigger: 'axis', formatter: (ps) => ps.map((p) => esc(p.seriesName + ' ' + p.name + ': ' + p.value)).join('<br>') },
+      legend: { top: 0, right: 0 },
+      xAxis: { type: 'category', data: d.labels },
+      yAxis: { type: 'value' },
+      grid: { top: 30, left: 50, right: 10, bottom: 30 },
+      series: splits.map((s) => ({ name: s, type: 'bar', data: d.countsBySplit[s] })),
+    });
+  }
+}
+
+// ---------- predict ----------
+
+async function loadModels() {
+  try {
+    const models = await getJson('/api/models');
+    const sel = $('predict-model');
+    const keep = sel.value;
+    sel.replaceChildren();
+    for (const m of models) sel.append(el('option', m.model + ' (iteration ' + m.iteration + ')', { value: m.model }));
+    if (keep) sel.value = keep;
+    $('predict-error').textContent = models.length ? '' : 'The inference service serves no model yet.';
+  } catch (e) {
+    $('predict-error').textContent = e.message;
+  }
+}
+
+async function predict(ev) {
+  ev.preventDefault();
+  $('predict-error').textContent = '';
+  const file = $('predict-file').files[0];
+  const csv = file ? await file.text() : $('predict-csv').value;
+  const q = new URLSearchParams({ log1p: $('predict-log1p').checked });
+  if ($('predict-id').value.trim()) q.set('id', $('predict-id').value.trim());
+  const table = $('predict-table');
+  table.tHead.replaceChildren();
+  table.tBodies[0].replaceChildren();
+  try {
+    const r = await fetch('/api/models/' + encodeURIComponent($('predict-model').value) + '/predict?' + q,
+      { method: 'POST', headers: { 'Content-Type': 'text/csv' }, body: csv });
+    const body = await r.json();
+    if (!r.ok) throw new Error(body.error || body.message || r.status);
+    $('predict-served').textContent = 'served by ' + body.model + ' at iteration ' + body.iteration;
+    const labels = body.predictions.length ? Object.keys(body.predictions[0].probabilities) : [];
+    const h = el('tr');
+    h.append(el('th', 'row'), el('th', 'label'));
+    labels.forEach((l) => h.append(el('th', l)));
+    table.tHead.append(h);
+    body.predictions.forEach((p, i) => {
+      const tr = el('tr', null, { 'data-row': String(i) });
+      tr.append(el('td', i + 1), el('td', p.label, { class: 'top' }));
+      labels.forEach((l) => tr.append(el('td', p.probabilities[l].toFixed(6), { 'data-label': l })));
+      table.tBodies[0].append(tr);
+    });
+  } catch (e) {
+    $('predict-error').textContent = e.message;
+  }
+}
+
+// ---------- wiring ----------
+
+window.addEventListener('hashchange', route);
+window.addEventListener('resize', () => document.querySelectorAll('.chart, .heatmap, .histogram').forEach((c) => {
+  const i = echarts.getInstanceByDom(c);
+  if (i) i.resize();
+}));
+$('x-axis').addEventListener('change', () => { if (state.run) renderCurves(); });
+for (const r of document.querySelectorAll('input[name=net-which]')) r.addEventListener('change', loadNet);
+$('checkpoint-a').addEventListener('change', renderWeights);
+$('checkpoint-b').addEventListener('change', renderWeights);
+$('predict-form').addEventListener('submit', predict);
+connectOverview();
+route();
