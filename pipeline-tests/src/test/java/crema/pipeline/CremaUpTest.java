@@ -28,6 +28,7 @@ class CremaUpTest {
     assertEquals(0, p.exitValue(), out);
     assertTrue(out.contains("\"accepted\":3000,\"rejected\":0"), out);
     assertTrue(out.contains("crema up: serving otto at iteration 1000"), out);
+    assertTrue(out.contains("crema up: the dashboard at http://localhost:8080 shows the otto run"), out);
     assertTrue(out.contains("predict:    curl -X POST 'http://localhost:8083/v1/models/otto:predict"), out);
   }
 }

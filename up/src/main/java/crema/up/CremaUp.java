@@ -22,15 +22,15 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code crema up}: the pipeline in one process. A real Kafka broker (KRaft, Apache Kafka's own
- * server code) and the ingest, trainer and inference services, each in its own Micronaut context
- * on its own port, sharing only topics; examples/otto's data is streamed in through ingest and the
+ * server code) and the ingest, trainer, inference and visualizer services, each in its own
+ * Micronaut context on its own port, sharing only topics; examples/otto's data is streamed in through ingest and the
  * seed's job is submitted. Ctrl-C stops everything.
  */
 @Command(name = "crema up", mixinStandardHelpOptions = true,
     description = "Run the pipeline on an embedded broker with the Otto example streamed in.")
 public final class CremaUp implements Callable<Integer> {
-  private static final String[] SERVICES = {"ingest", "trainer", "inference"};
-  private static final int[] PORTS = {8081, 8082, 8083};
+  private static final String[] SERVICES = {"ingest", "trainer", "inference", "visualizer"};
+  private static final int[] PORTS = {8081, 8082, 8083, 8080};
 
   @Option(names = "--kafka-port", defaultValue = "9092", description = "The broker's port (0: any free port).")
   int kafkaPort;
@@ -62,6 +62,16 @@ public final class CremaUp implements Callable<Integer> {
     p.put("kafka.bootstrap.servers", bootstrap);
     for (String s : SERVICES) {
       p.put("crema.services." + s, s.equals(name));
+    }
+    if (name.equals("visualizer")) {
+      // One application.yml survives in this jar; the dashboard's own settings are given here.
+      p.put("micronaut.router.static-resources.default.enabled", true);
+      p.put("micronaut.router.static-resources.default.mapping", "/**");
+      p.put("micronaut.router.static-resources.default.paths", "classpath:public");
+      p.put("micronaut.router.static-resources.webjars.enabled", true);
+      p.put("micronaut.router.static-resources.webjars.mapping", "/webjars/**");
+      p.put("micronaut.router.static-resources.webjars.paths", "classpath:META-INF/resources/webjars");
+      p.put("crema.visualizer.inference-url", "http://localhost:8083");
     }
     return Micronaut.build(new String[0]).properties(p).deduceEnvironment(false).start();
   }
@@ -111,7 +121,7 @@ public final class CremaUp implements Callable<Integer> {
             models:     curl http://localhost:8083/v1/models
             predict:    curl -X POST 'http://localhost:8083/v1/models/otto:predict?id=id&log1p=true' \\
                           -H 'Content-Type: text/csv' --data-binary @%s
-            dashboard:  not built yet (the visualizer service comes next)
+            dashboard:  http://localhost:8080
           Ctrl-C stops everything.""".formatted(broker.bootstrapServers(), otto.resolve("test.csv")));
       if (exitWhenServed) {
         await(http, "http://localhost:8083/v1/models/otto", 600);
@@ -121,6 +131,13 @@ public final class CremaUp implements Callable<Integer> {
               HttpResponse.BodyHandlers.ofString()).body();
           if (body.contains("\"iteration\":" + maxIter + ",")) {
             System.err.println("crema up: serving otto at iteration " + maxIter + ": " + body);
+            String dashboard = http.send(HttpRequest.newBuilder(URI.create("http://localhost:8080/api/overview"))
+                .build(), HttpResponse.BodyHandlers.ofString()).body();
+            String page = http.send(HttpRequest.newBuilder(URI.create("http://localhost:8080/")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+            System.err.println("crema up: the dashboard at http://localhost:8080 "
+                + (page.contains("/app.js") && dashboard.contains("\"model\":\"otto\"") ? "shows the otto run"
+                    : "does not show the otto run"));
             break;
           }
           Thread.sleep(500);
