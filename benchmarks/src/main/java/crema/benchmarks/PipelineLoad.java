@@ -50,7 +50,7 @@ public final class PipelineLoad {
             .redirectErrorStream(true).redirectOutput(work.resolve(names[i] + ".log").toFile()).start());
       }
       for (int p : ports) {
-        await("http://localhost:" + p + "/health");
+        await("http://localhost:" + p + "/health/liveness");
       }
       // Ingest: the Otto-shaped training file, one request.
       Path otto = work.resolve("otto");

@@ -41,6 +41,15 @@ public final class KafkaClients {
     return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
   }
 
+  /** An admin client with the same settings (health checks, topic listings). */
+  public org.apache.kafka.clients.admin.Admin admin(String clientId) {
+    Map<String, Object> p = new HashMap<>(common);
+    p.put("client.id", clientId);
+    p.put("request.timeout.ms", 5000);
+    p.put("default.api.timeout.ms", 5000);
+    return org.apache.kafka.clients.admin.Admin.create(p);
+  }
+
   /** A consumer without a group: callers assign partitions and seek, as the trainer does. */
   public KafkaConsumer<String, byte[]> consumer(String clientId) {
     return consumer(clientId, Map.of());

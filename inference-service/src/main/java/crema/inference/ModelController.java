@@ -119,7 +119,7 @@ public class ModelController {
       while ((line = lines.next()) != null) {
         List<String> f = RowParser.fields(line, RowParser.DEFAULT_MAX_LINE_BYTES);
         if (f.size() != schema.columns()) {
-          throw new RowRejectedException("line " + lines.lineNumber() + ": expected " + schema.columns()
+          throw new RowRejectedException("column_count", "line " + lines.lineNumber() + ": expected " + schema.columns()
               + " columns, found " + f.size());
         }
         float[] x = new float[schema.featureCount()];
@@ -128,7 +128,7 @@ public class ModelController {
           try {
             x[i] = RowParser.feature(f.get(c), schema.header().get(c), Boolean.TRUE.equals(log1p));
           } catch (RowRejectedException e) {
-            throw new RowRejectedException("line " + lines.lineNumber() + ": " + e.getMessage());
+            throw new RowRejectedException(e.kind(), "line " + lines.lineNumber() + ": " + e.getMessage());
           }
         }
         rows.add(x);

@@ -36,9 +36,12 @@ public class Models {
   private volatile boolean running = true;
   private Thread follower;
 
-  public Models(KafkaClients clients, InferenceConfig config) {
+  private final InferenceMetrics meters;
+
+  public Models(KafkaClients clients, InferenceConfig config, InferenceMetrics meters) {
     this.clients = clients;
     this.config = config;
+    this.meters = meters;
   }
 
   @PostConstruct
@@ -103,13 +106,15 @@ public class Models {
     }
     ServedModel next;
     try {
-      next = ServedModel.load(c, config.getMaxBatch());
+      next = ServedModel.load(c, config.getMaxBatch(), meters);
     } catch (RuntimeException e) {
       reject(c.getModel(), "checkpoint at iteration " + c.getIteration() + ": " + e.getMessage());
       return;
     }
     ServedModel old = served.put(c.getModel(), next);
     swaps.incrementAndGet();
+    meters.loaded(c.getModel(), old != null);
+    meters.version(c.getModel(), this);
     LOG.info("serving {} from checkpoint at iteration {}", c.getModel(), c.getIteration());
     if (old != null) {
       old.close();
@@ -118,6 +123,7 @@ public class Models {
 
   private void reject(String model, String why) {
     rejected.incrementAndGet();
+    meters.rejected(model);
     LOG.warn("rejected checkpoint for {}: {}", model, why);
   }
 

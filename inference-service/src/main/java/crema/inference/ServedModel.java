@@ -14,7 +14,7 @@ import java.util.concurrent.LinkedBlockingQueue;
  * that arrive together are run through the net as one batch by the model's worker thread.
  */
 final class ServedModel implements AutoCloseable {
-  private record Pending(float[][] rows, CompletableFuture<float[][]> result) {}
+  private record Pending(float[][] rows, CompletableFuture<float[][]> result, long enqueuedNanos) {}
 
   final Checkpoint checkpoint;
   final List<String> labels;
@@ -24,8 +24,10 @@ final class ServedModel implements AutoCloseable {
   private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
   private final Thread worker;
   private volatile boolean closed;
+  private final InferenceMetrics meters;
 
-  private ServedModel(Checkpoint c, Predictor p, int maxBatch) {
+  private ServedModel(Checkpoint c, Predictor p, int maxBatch, InferenceMetrics meters) {
+    this.meters = meters;
     this.checkpoint = c;
     this.predictor = p;
     this.maxBatch = maxBatch;
@@ -47,7 +49,7 @@ final class ServedModel implements AutoCloseable {
    * Verifies a checkpoint (checksum, the deploy net builds, the weights fit it) and warms it up;
    * any failure is an exception naming what is wrong, and nothing is served from it.
    */
-  static ServedModel load(Checkpoint c, int maxBatch) {
+  static ServedModel load(Checkpoint c, int maxBatch, InferenceMetrics meters) {
     String sha = crema.bus.CheckpointDigest.sha256(c.getCaffemodel().toByteArray(), c.getSolverstate().toByteArray());
     if (!sha.equals(c.getSha256())) {
       throw new IllegalArgumentException("checksum mismatch: the record says " + c.getSha256() + ", the bytes are " + sha);
@@ -55,7 +57,7 @@ final class ServedModel implements AutoCloseable {
     Predictor p = new Predictor(Prototxt.parseNet(c.getDeployPrototxt(), c.getModel() + " deploy"),
         BinaryProto.parseNet(c.getCaffemodel().toByteArray(), c.getModel() + " caffemodel"));
     p.predict(new float[1][p.inputSize()]);
-    return new ServedModel(c, p, maxBatch);
+    return new ServedModel(c, p, maxBatch, meters);
   }
 
   int inputSize() {
@@ -68,7 +70,7 @@ final class ServedModel implements AutoCloseable {
       f.completeExceptionally(new IllegalStateException("model was replaced; retry"));
       return f;
     }
-    queue.add(new Pending(rows, f));
+    queue.add(new Pending(rows, f, System.nanoTime()));
     return f;
   }
 
@@ -95,8 +97,18 @@ final class ServedModel implements AutoCloseable {
             all[k++] = r;
           }
         }
+        long start = System.nanoTime();
+        String model = checkpoint.getModel();
+        for (Pending p : batch) {
+          meters.latency(model, "queue", start - p.enqueuedNanos());
+        }
+        meters.batch(model, rows);
         try {
           float[][] out = predictor.predict(all);
+          long computed = System.nanoTime() - start;
+          for (int i = 0; i < batch.size(); i++) {
+            meters.latency(model, "compute", computed);
+          }
           k = 0;
           for (Pending p : batch) {
             p.result().complete(java.util.Arrays.copyOfRange(out, k, k + p.rows().length));

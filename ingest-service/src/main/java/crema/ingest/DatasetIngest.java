@@ -48,12 +48,26 @@ public class DatasetIngest {
 
   private final KafkaProducer<String, byte[]> producer;
   private final IngestConfig config;
+  private final io.micrometer.core.instrument.MeterRegistry meters;
+  private final io.micrometer.core.instrument.Timer producerLatency;
   /** Label names per dataset, as learnt so far (kept across requests of this process). */
   private final Map<String, List<String>> labelsByDataset = new ConcurrentHashMap<>();
 
-  public DatasetIngest(KafkaProducer<String, byte[]> producer, IngestConfig config) {
+  public DatasetIngest(KafkaProducer<String, byte[]> producer, IngestConfig config,
+      io.micrometer.core.instrument.MeterRegistry meters) {
     this.producer = producer;
     this.config = config;
+    this.meters = meters;
+    this.producerLatency = io.micrometer.core.instrument.Timer.builder("crema.ingest.producer.latency")
+        .description("Time from handing a record to the Kafka producer to its acknowledgement (acks=all)")
+        .publishPercentileHistogram().register(meters);
+  }
+
+  /** crema.ingest.rows{dataset, result, reason}: one counter per reason kind, never per value. */
+  private io.micrometer.core.instrument.Counter rows(String dataset, String result, String reason) {
+    return io.micrometer.core.instrument.Counter.builder("crema.ingest.rows")
+        .description("CSV rows received, by result (accepted, rejected) and rejection reason")
+        .tags("dataset", dataset, "result", result, "reason", reason).register(meters);
   }
 
   public Result ingest(Request r, InputStream body) throws IOException {
@@ -110,13 +124,20 @@ public class DatasetIngest {
       java.util.Arrays.fill(min, Double.POSITIVE_INFINITY);
       java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
       byte[] line;
+      var acceptedRows = rows(r.dataset(), "accepted", "none");
+      var bytes = io.micrometer.core.instrument.Counter.builder("crema.ingest.bytes")
+          .description("CSV bytes received (lines and their line ends)").baseUnit("bytes")
+          .tags("dataset", r.dataset()).register(meters);
+      bytes.increment(head.length + 1);
       while ((line = lines.next()) != null) {
         received++;
+        bytes.increment(line.length + 1);
         CsvRow row;
         try {
           row = parser.parse(line, lines.lineNumber());
         } catch (RowRejectedException e) {
           rejected++;
+          rows(r.dataset(), "rejected", e.kind()).increment();
           if (reasons.size() < 10) {
             reasons.add("line " + lines.lineNumber() + ": " + e.getMessage());
           }
@@ -127,6 +148,7 @@ public class DatasetIngest {
           continue;
         }
         accepted++;
+        acceptedRows.increment();
         String target = split;
         if (target == null) {
           // Exact stratification on a stream: within each class, every 1/F-th row (with a seeded
@@ -204,7 +226,9 @@ public class DatasetIngest {
   }
 
   private void send(ProducerRecord<String, byte[]> record, AtomicReference<Exception> error, AtomicLong acked) {
+    long start = System.nanoTime();
     producer.send(record, (meta, e) -> {
+      producerLatency.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
       if (e != null) {
         error.compareAndSet(null, e);
       } else {

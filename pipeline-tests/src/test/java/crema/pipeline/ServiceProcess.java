@@ -54,7 +54,7 @@ final class ServiceProcess implements AutoCloseable {
         throw new IllegalStateException(name + " exited: " + Files.readString(log));
       }
       try {
-        var r = client.send(HttpRequest.newBuilder(URI.create(url() + "/health")).build(),
+        var r = client.send(HttpRequest.newBuilder(URI.create(url() + "/health/liveness")).build(),
             HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() < 500) {
           return this;

@@ -46,12 +46,16 @@ final class Job implements Runnable {
   private String deployText;
   private long startedMs;
 
-  Job(String id, JobSpec spec, KafkaClients clients, KafkaProducer<String, byte[]> producer, TrainerConfig config) {
+  private final TrainingMetrics meters;
+
+  Job(String id, JobSpec spec, KafkaClients clients, KafkaProducer<String, byte[]> producer, TrainerConfig config,
+      io.micrometer.core.instrument.MeterRegistry registry) {
     this.id = id;
     this.spec = spec;
     this.clients = clients;
     this.producer = producer;
     this.config = config;
+    this.meters = TrainingMetrics.of(registry, spec.model());
   }
 
   String id() {
@@ -112,6 +116,9 @@ final class Job implements Runnable {
           public void onDisplay(int iter, double loss, float rate, Map<String, Float> outputs) {
             iteration = iter;
             record("train/loss", loss);
+            meters.iteration = iter;
+            meters.loss = loss;
+            meters.learningRate = rate;
             // Sent once this iteration's update is applied, with its update:parameter ratios.
             pending = event(TrainEvent.Phase.TRAIN, iter, loss, rate, outputs);
           }
@@ -133,7 +140,10 @@ final class Job implements Runnable {
 
           @Override
           public void onTest(int iter, int testNet, Map<String, Float> scores, double loss) {
-            scores.forEach((k, v) -> record("test/" + k, v));
+            scores.forEach((k, v) -> {
+              record("test/" + k, v);
+              meters.testScore(k, v);
+            });
             send(event(TrainEvent.Phase.TEST, iter, loss, 0, scores));
           }
         });
@@ -175,6 +185,7 @@ final class Job implements Runnable {
     Solver s = solver;
     if (s != null && elapsed > 0) {
       e.setExamplesPerSecond(1000.0 * iter * batchSize(s) / elapsed);
+      meters.examplesPerSecond = e.getExamplesPerSecond();
     }
     return e;
   }
@@ -194,6 +205,7 @@ final class Job implements Runnable {
 
   /** The solver's snapshot, as one Checkpoint record: weights, solver state and topic offsets. */
   private void publishCheckpoint(Solver s) {
+    long start = System.nanoTime();
     byte[] caffemodel = s.net().toProto(false).toByteArray();
     byte[] state = s.solverState(spec.model() + "_iter_" + s.iter() + ".caffemodel").toByteArray();
     Checkpoint.Builder c = Checkpoint.newBuilder().setModel(spec.model()).setRun(id).setIteration(s.iter())
@@ -206,8 +218,12 @@ final class Job implements Runnable {
         c.addOffsets(PartitionOffset.newBuilder().setTopic(r.readSource()).setPartition(0).setOffset(r.readPosition()));
       }
     }
-    Checkpoints.publish(producer, config.getCheckpointTopic(), c.build());
+    Checkpoint checkpoint = c.build();
+    Checkpoints.publish(producer, config.getCheckpointTopic(), checkpoint);
+    meters.checkpointPublish.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+    meters.checkpointSize.record(checkpoint.getSerializedSize());
     iteration = s.iter();
+    meters.iteration = iteration;
     LOG.info("{}: published checkpoint at iteration {}", spec.model(), s.iter());
   }
 }

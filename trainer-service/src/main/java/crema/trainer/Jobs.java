@@ -33,12 +33,16 @@ public class Jobs {
     return t;
   });
 
-  public Jobs(KafkaClients clients, KafkaProducer<String, byte[]> producer, TrainerConfig config) {
+  private final io.micrometer.core.instrument.MeterRegistry meters;
+
+  public Jobs(KafkaClients clients, KafkaProducer<String, byte[]> producer, TrainerConfig config,
+      io.micrometer.core.instrument.MeterRegistry meters) {
     this.clients = clients;
     this.producer = producer;
     this.config = config;
+    this.meters = meters;
     // Data layers with `backend: KAFKA` read the topic their `source` names.
-    DatumSources.register(DB.KAFKA, p -> new KafkaDatumCursor(clients, p.getSource(), config.getDataWaitMs()));
+    DatumSources.register(DB.KAFKA, p -> new KafkaDatumCursor(clients, p.getSource(), config.getDataWaitMs(), meters));
   }
 
   /**
@@ -156,7 +160,7 @@ public class Jobs {
   }
 
   private synchronized Job start(String id, JobSpec spec) {
-    Job job = new Job(id, spec, clients, producer, config);
+    Job job = new Job(id, spec, clients, producer, config, meters);
     jobs.put(job.id(), job);
     runner.submit(job);
     return job;

@@ -34,9 +34,20 @@ final class KafkaDatumCursor implements DatumCursor {
   /** The log end as last asked; asked again only when the cursor reaches it (an RPC per pass, not per poll). */
   private long knownEnd = -1;
 
-  KafkaDatumCursor(KafkaClients clients, String topic, long waitMs) {
+  /**
+   * Per topic, the records between its newest cursor and the topic's end as of the newest fetch.
+   * One gauge per topic reads it: Micrometer keeps the first gauge registered under a name and
+   * tags, so a gauge bound to one cursor would go stale when the next run opens another.
+   */
+  private static final java.util.Map<String, Double> LAG = new java.util.concurrent.ConcurrentHashMap<>();
+
+  KafkaDatumCursor(KafkaClients clients, String topic, long waitMs, io.micrometer.core.instrument.MeterRegistry meters) {
     this.topic = topic;
     this.waitMs = waitMs;
+    LAG.putIfAbsent(topic, 0.0);
+    io.micrometer.core.instrument.Gauge.builder("crema.trainer.consumer.lag", LAG, m -> m.getOrDefault(topic, 0.0))
+        .description("Records of a Data layer's topic not yet read in the current pass")
+        .tag("topic", topic).strongReference(true).register(meters);
     // A fetch parked at the end of the log would hold the wrap to the beginning for the broker's
     // fetch.max.wait.ms (500 ms by default) on every pass: keep it short.
     this.consumer = clients.consumer("crema-trainer-" + topic, java.util.Map.of("fetch.max.wait.ms", 5));
@@ -107,6 +118,10 @@ final class KafkaDatumCursor implements DatumCursor {
         if (r.offset() >= next) {
           buffer.add(r);
         }
+      }
+      long behind = consumer.currentLag(partition).orElse(-1);
+      if (behind >= 0) {
+        LAG.put(topic, (double) (behind + buffer.size()));
       }
       if (Thread.currentThread().isInterrupted()) {
         throw new DataException("interrupted while reading " + topic);

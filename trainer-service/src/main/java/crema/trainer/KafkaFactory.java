@@ -23,7 +23,10 @@ class KafkaFactory {
 
   @Singleton
   @io.micronaut.context.annotation.Bean(preDestroy = "close")
-  KafkaProducer<String, byte[]> producer(KafkaClients clients) {
-    return clients.producer("crema-trainer");
+  KafkaProducer<String, byte[]> producer(KafkaClients clients, io.micrometer.core.instrument.MeterRegistry meters) {
+    KafkaProducer<String, byte[]> producer = clients.producer("crema-trainer");
+    // The Kafka client's own metrics (kafka.producer.*: record rates, request latency, errors).
+    new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(producer).bindTo(meters);
+    return producer;
   }
 }

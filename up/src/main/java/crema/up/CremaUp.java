@@ -59,6 +59,12 @@ public final class CremaUp implements Callable<Integer> {
     p.put("micronaut.server.max-request-size", "10GB");
     p.put("endpoints.health.enabled", true);
     p.put("endpoints.health.sensitive", false);
+    p.put("endpoints.health.details-visible", "ANONYMOUS");
+    p.put("endpoints.prometheus.enabled", true);
+    p.put("endpoints.prometheus.sensitive", false);
+    p.put("micronaut.metrics.enabled", true);
+    p.put("micronaut.metrics.export.prometheus.enabled", true);
+    p.put("micronaut.metrics.export.prometheus.descriptions", true);
     p.put("kafka.bootstrap.servers", bootstrap);
     for (String s : SERVICES) {
       p.put("crema.services." + s, s.equals(name));
@@ -93,7 +99,7 @@ public final class CremaUp implements Callable<Integer> {
       }
       HttpClient http = HttpClient.newHttpClient();
       for (int port : PORTS) {
-        await(http, "http://localhost:" + port + "/health", 120);
+        await(http, "http://localhost:" + port + "/health/liveness", 120);
       }
       Path otto = dataDir.resolve("otto");
       Files.createDirectories(otto);

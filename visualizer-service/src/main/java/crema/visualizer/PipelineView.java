@@ -50,9 +50,14 @@ public class PipelineView {
   private volatile boolean caughtUp;
   private Thread follower;
 
-  public PipelineView(KafkaClients clients, VisualizerConfig config) {
+  private final io.micrometer.core.instrument.MeterRegistry meters;
+
+  public PipelineView(KafkaClients clients, VisualizerConfig config, io.micrometer.core.instrument.MeterRegistry meters) {
     this.clients = clients;
     this.config = config;
+    this.meters = meters;
+    io.micrometer.core.instrument.Gauge.builder("crema.visualizer.runs", runs, java.util.Map::size)
+        .description("Runs rebuilt from the topics").register(meters);
   }
 
   @PostConstruct
@@ -126,7 +131,10 @@ public class PipelineView {
         config.getDatasetsTopic(), config.getDeadLetterTopic());
     while (running) {
       try (KafkaConsumer<String, byte[]> c = clients.consumer("crema-visualizer",
-          Map.of("max.poll.records", 50))) {
+          Map.of("max.poll.records", 50));
+          // The Kafka client's own metrics (kafka.consumer.*: fetch rates, lag, errors).
+          var kafkaMeters = new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(c)) {
+        kafkaMeters.bindTo(meters);
         Set<TopicPartition> assigned = new HashSet<>();
         Map<TopicPartition, Long> initialEnds = new LinkedHashMap<>();
         long lastRefresh = 0;

@@ -64,20 +64,20 @@ public final class RowParser {
   /** Decodes a line strictly as UTF-8 and splits it into fields. */
   public static List<String> fields(byte[] line, int maxLineBytes) throws RowRejectedException {
     if (line.length > maxLineBytes) {
-      throw new RowRejectedException("line is longer than the limit of " + maxLineBytes + " bytes");
+      throw new RowRejectedException("too_long", "line is longer than the limit of " + maxLineBytes + " bytes");
     }
     String text;
     try {
       text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(line)).toString();
     } catch (CharacterCodingException e) {
-      throw new RowRejectedException("invalid UTF-8");
+      throw new RowRejectedException("invalid_utf8", "invalid UTF-8");
     }
     if (text.endsWith("\r")) {
       text = text.substring(0, text.length() - 1);
     }
     if (text.isBlank()) {
-      throw new RowRejectedException("empty line");
+      throw new RowRejectedException("empty", "empty line");
     }
     if (text.indexOf('"') < 0) {
       // Without quotes, RFC 4180 fields are exactly the text between commas.
@@ -86,13 +86,13 @@ public final class RowParser {
     try (CSVParser p = CSVParser.parse(new StringReader(text), FORMAT)) {
       List<CSVRecord> records = p.getRecords();
       if (records.size() != 1) {
-        throw new RowRejectedException("line holds " + records.size() + " CSV records");
+        throw new RowRejectedException("multiple_records", "line holds " + records.size() + " CSV records");
       }
       List<String> out = new ArrayList<>(records.get(0).size());
       records.get(0).forEach(out::add);
       return out;
     } catch (IOException | IllegalStateException | java.io.UncheckedIOException e) {
-      throw new RowRejectedException("malformed CSV: " + e.getMessage());
+      throw new RowRejectedException("malformed", "malformed CSV: " + e.getMessage());
     }
   }
 
@@ -100,7 +100,7 @@ public final class RowParser {
   public CsvRow parse(byte[] line, long lineNumber) throws RowRejectedException {
     List<String> f = fields(line, maxLineBytes);
     if (f.size() != schema.columns()) {
-      throw new RowRejectedException("expected " + schema.columns() + " columns, found " + f.size());
+      throw new RowRejectedException("column_count", "expected " + schema.columns() + " columns, found " + f.size());
     }
     Datum.Builder d = Datum.newBuilder().setChannels(schema.featureCount()).setHeight(1).setWidth(1);
     String label = null;
@@ -108,7 +108,7 @@ public final class RowParser {
       label = f.get(schema.labelColumn()).strip();
       int index = labels.indexOf(label);
       if (index < 0) {
-        throw new RowRejectedException("unknown label '" + label + "' in column '"
+        throw new RowRejectedException("unknown_label", "unknown label '" + label + "' in column '"
             + schema.header().get(schema.labelColumn()) + "' (known: " + knownLabels.get() + ")");
       }
       d.setLabel(index);
@@ -128,20 +128,20 @@ public final class RowParser {
     try {
       v = Double.parseDouble(s);
     } catch (NumberFormatException e) {
-      throw new RowRejectedException("column '" + column + "': '" + abbreviate(s) + "' is not a number");
+      throw new RowRejectedException("not_a_number", "column '" + column + "': '" + abbreviate(s) + "' is not a number");
     }
     if (!Double.isFinite(v)) {
-      throw new RowRejectedException("column '" + column + "': " + s + " is not finite");
+      throw new RowRejectedException("not_finite", "column '" + column + "': " + s + " is not finite");
     }
     if (log1p) {
       if (v <= -1) {
-        throw new RowRejectedException("column '" + column + "': log1p of " + s + " is undefined");
+        throw new RowRejectedException("log1p_undefined", "column '" + column + "': log1p of " + s + " is undefined");
       }
       return (float) Math.log(v + 1.0);
     }
     float f = (float) v;
     if (!Float.isFinite(f)) {
-      throw new RowRejectedException("column '" + column + "': " + s + " overflows a float");
+      throw new RowRejectedException("overflow", "column '" + column + "': " + s + " overflows a float");
     }
     return f;
   }

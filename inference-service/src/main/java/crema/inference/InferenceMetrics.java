@@ -1,0 +1,70 @@
+package crema.inference;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.inject.Singleton;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The inference service's meters, in Micrometer's names (Prometheus turns the dots into
+ * underscores): requests by model and status, latency split into queue and compute, batch sizes,
+ * the served version, and what happened to each checkpoint offered.
+ */
+// Off when crema up runs this service beside the others in one process and this context is another's.
+@io.micronaut.context.annotation.Requires(property = "crema.services.inference", notEquals = "false")
+@Singleton
+public class InferenceMetrics {
+  private final MeterRegistry registry;
+  private final Map<String, Boolean> versionGauges = new ConcurrentHashMap<>();
+
+  public InferenceMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  void request(String model, int status) {
+    Counter.builder("crema.inference.requests").description("Predict requests by model and HTTP status")
+        .tags("model", model, "status", Integer.toString(status)).register(registry).increment();
+  }
+
+  /** phase: "queue" (waiting for the model's worker) or "compute" (the batch's forward pass). */
+  void latency(String model, String phase, long nanos) {
+    Timer.builder("crema.inference.latency").description("Predict latency, queue and compute apart")
+        .tags("model", model, "phase", phase).publishPercentileHistogram().register(registry)
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  void batch(String model, int rows) {
+    DistributionSummary.builder("crema.inference.batch.size").description("Rows run through the net at once")
+        .tag("model", model).publishPercentileHistogram().register(registry).record(rows);
+  }
+
+  void loaded(String model, boolean replaced) {
+    Counter.builder("crema.inference.model.loads").description("Checkpoints verified, warmed up and served")
+        .tag("model", model).register(registry).increment();
+    if (replaced) {
+      Counter.builder("crema.inference.model.swaps").description("Served models replaced by a newer checkpoint")
+          .tag("model", model).register(registry).increment();
+    }
+  }
+
+  void rejected(String model) {
+    Counter.builder("crema.inference.checkpoints.rejected")
+        .description("Checkpoints refused (checksum, net, weights or warm-up failed); the old model kept serving")
+        .tag("model", model).register(registry).increment();
+  }
+
+  /** crema.inference.model.iteration{model}: the iteration of the checkpoint served now. */
+  void version(String model, Models models) {
+    if (versionGauges.putIfAbsent(model, true) == null) {
+      ToDoubleFunction<Models> f = m -> m.get(model).map(s -> (double) s.checkpoint.getIteration()).orElse(Double.NaN);
+      Gauge.builder("crema.inference.model.iteration", models, f).description("Iteration of the served checkpoint")
+          .tag("model", model).register(registry);
+    }
+  }
+}
