@@ -30,6 +30,11 @@ public final class KafkaClients {
   }
 
   public KafkaProducer<String, byte[]> producer(String clientId) {
+    return new KafkaProducer<>(producerConfig(clientId), new StringSerializer(), new ByteArraySerializer());
+  }
+
+  /** The settings {@link #producer} uses: the common ones (TLS, SASL, ...) and the pipeline's. */
+  public Map<String, Object> producerConfig(String clientId) {
     Map<String, Object> p = new HashMap<>(common);
     p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -38,16 +43,21 @@ public final class KafkaClients {
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
     p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 64 << 20);
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 300_000);
-    return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+    return p;
   }
 
   /** An admin client with the same settings (health checks, topic listings). */
   public org.apache.kafka.clients.admin.Admin admin(String clientId) {
+    return org.apache.kafka.clients.admin.Admin.create(adminConfig(clientId));
+  }
+
+  /** The settings {@link #admin} uses. */
+  public Map<String, Object> adminConfig(String clientId) {
     Map<String, Object> p = new HashMap<>(common);
     p.put("client.id", clientId);
     p.put("request.timeout.ms", 5000);
     p.put("default.api.timeout.ms", 5000);
-    return org.apache.kafka.clients.admin.Admin.create(p);
+    return p;
   }
 
   /** A consumer without a group: callers assign partitions and seek, as the trainer does. */
@@ -57,6 +67,11 @@ public final class KafkaClients {
 
   /** The same, with settings of the caller's own on top. */
   public KafkaConsumer<String, byte[]> consumer(String clientId, Map<String, Object> overrides) {
+    return new KafkaConsumer<>(consumerConfig(clientId, overrides), new StringDeserializer(), new ByteArrayDeserializer());
+  }
+
+  /** The settings {@link #consumer(String, Map)} uses: the common ones, the pipeline's, the caller's. */
+  public Map<String, Object> consumerConfig(String clientId, Map<String, Object> overrides) {
     Map<String, Object> p = new HashMap<>(common);
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -64,6 +79,6 @@ public final class KafkaClients {
     p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 64 << 20);
     p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 << 20);
     p.putAll(overrides);
-    return new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+    return p;
   }
 }

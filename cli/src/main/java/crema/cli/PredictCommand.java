@@ -99,7 +99,7 @@ final class PredictCommand implements Callable<Integer> {
           try {
             f = RowParser.fields(line, RowParser.DEFAULT_MAX_LINE_BYTES);
             if (f.size() != schema.columns()) {
-              throw new RowRejectedException("expected " + schema.columns() + " columns, found " + f.size());
+              throw new RowRejectedException("column_count", "expected " + schema.columns() + " columns, found " + f.size());
             }
             float[] x = new float[schema.featureCount()];
             for (int i = 0; i < x.length; i++) {
@@ -154,7 +154,7 @@ final class PredictCommand implements Callable<Integer> {
       i = Integer.parseInt(value);
     }
     if (i < 0 || i >= classes) {
-      throw new RowRejectedException("unknown label '" + value + "'"
+      throw new RowRejectedException("unknown_label", "unknown label '" + value + "'"
           + (names == null ? " (give the label names with --labels)" : ""));
     }
     return i;

@@ -34,7 +34,7 @@ public class JobController {
   public HttpResponse<?> submit(@Body JobSpec spec) {
     try {
       return HttpResponse.created(JobView.of(jobs.submit(spec)));
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | crema.engine.io.ProtoFormatException e) {
       return HttpResponse.badRequest(Map.of("error", e.getMessage()));
     } catch (IllegalStateException e) {
       return HttpResponse.serverError(Map.of("error", e.getMessage()));

@@ -23,6 +23,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 @io.micronaut.context.annotation.Requires(property = "crema.services.trainer", notEquals = "false")
 @io.micronaut.context.annotation.Context
 public class Jobs {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Jobs.class);
   private final KafkaClients clients;
   private final KafkaProducer<String, byte[]> producer;
   private final TrainerConfig config;
@@ -122,6 +123,13 @@ public class Jobs {
   private synchronized void startIfNew(crema.proto.Job j) {
     String id = j.getId().isEmpty() ? UUID.randomUUID().toString() : j.getId();
     if (!jobs.containsKey(id)) {
+      try {
+        JobPolicy.check(spec(j), config.getMaxPrototxtBytes());
+      } catch (RuntimeException e) {
+        // A job record from any Kafka client meets the same rules as one sent over HTTP.
+        LOG.error("{}: job {} on {} refused: {}", j.getModel(), id, config.getJobsTopic(), e.getMessage());
+        return;
+      }
       start(id, spec(j));
     }
   }
@@ -134,6 +142,7 @@ public class Jobs {
     if (spec.solver() == null || spec.net() == null) {
       throw new IllegalArgumentException("a job needs the solver and net prototxt texts");
     }
+    JobPolicy.check(spec, config.getMaxPrototxtBytes());
     String id = UUID.randomUUID().toString();
     // Started here, so the topic's copy of the record is skipped when it comes back.
     Job job = start(id, spec);

@@ -15,6 +15,16 @@ public class TrainerConfig {
   private String jobsTopic = "crema.jobs";
   /** How long a Data layer waits for its topic to exist and hold records, in ms. Default 60000. */
   private long dataWaitMs = 60_000;
+  /** Largest solver, net or deploy prototxt a job may send, in bytes. Default 1048576. */
+  private long maxPrototxtBytes = 1 << 20;
+
+  public long getMaxPrototxtBytes() {
+    return maxPrototxtBytes;
+  }
+
+  public void setMaxPrototxtBytes(long maxPrototxtBytes) {
+    this.maxPrototxtBytes = maxPrototxtBytes;
+  }
 
   public String getCheckpointTopic() {
     return checkpointTopic;

@@ -32,6 +32,14 @@ public final class CremaUp implements Callable<Integer> {
   private static final String[] SERVICES = {"ingest", "trainer", "inference", "visualizer"};
   private static final int[] PORTS = {8081, 8082, 8083, 8080};
 
+  /** CREMA_API_TOKEN: when set, every service asks for it (and this process sends it). */
+  static final String API_TOKEN = System.getenv().getOrDefault("CREMA_API_TOKEN", "");
+
+  static HttpRequest.Builder request(URI uri) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri);
+    return API_TOKEN.isEmpty() ? b : b.header("Authorization", "Bearer " + API_TOKEN);
+  }
+
   @Option(names = "--kafka-port", defaultValue = "9092", description = "The broker's port (0: any free port).")
   int kafkaPort;
 
@@ -52,11 +60,17 @@ public final class CremaUp implements Callable<Integer> {
   }
 
   /** One service's context: its own beans on (crema.services.<name>), the others' off. */
-  static ApplicationContext service(String name, int port, String bootstrap) {
+  /**
+   * One service's context as crema up runs it, with {@code overrides} on top (tests use this to
+   * run a service in-process with settings of their own).
+   */
+  public static ApplicationContext service(String name, int port, String bootstrap, Map<String, Object> overrides) {
     Map<String, Object> p = new HashMap<>();
     p.put("micronaut.application.name", "crema-" + name);
     p.put("micronaut.server.port", port);
-    p.put("micronaut.server.max-request-size", "10GB");
+    // Ingest streams whole CSV files; the others take requests of bounded size.
+    p.put("micronaut.server.max-request-size", name.equals("ingest") ? "10GB" : "64MB");
+    p.put("crema.api.token", API_TOKEN);
     p.put("endpoints.health.enabled", true);
     p.put("endpoints.health.sensitive", false);
     p.put("endpoints.health.details-visible", "ANONYMOUS");
@@ -79,6 +93,7 @@ public final class CremaUp implements Callable<Integer> {
       p.put("micronaut.router.static-resources.webjars.paths", "classpath:META-INF/resources/webjars");
       p.put("crema.visualizer.inference-url", "http://localhost:8083");
     }
+    p.putAll(overrides);
     return Micronaut.build(new String[0]).properties(p).deduceEnvironment(false).start();
   }
 
@@ -94,7 +109,7 @@ public final class CremaUp implements Callable<Integer> {
     try (EmbeddedBroker broker = EmbeddedBroker.start(dataDir.resolve("kafka"), false, kafkaPort)) {
       Runtime.getRuntime().addShutdownHook(new Thread(() -> contexts.forEach(ApplicationContext::close)));
       for (int i = 0; i < SERVICES.length; i++) {
-        contexts.add(service(SERVICES[i], PORTS[i], broker.bootstrapServers()));
+        contexts.add(service(SERVICES[i], PORTS[i], broker.bootstrapServers(), Map.of()));
         System.err.println("crema up: " + SERVICES[i] + " service on http://localhost:" + PORTS[i]);
       }
       HttpClient http = HttpClient.newHttpClient();
@@ -133,13 +148,13 @@ public final class CremaUp implements Callable<Integer> {
         await(http, "http://localhost:8083/v1/models/otto", 600);
         long deadline = System.currentTimeMillis() + 600_000;
         while (System.currentTimeMillis() < deadline) {
-          String body = http.send(HttpRequest.newBuilder(URI.create("http://localhost:8083/v1/models/otto")).build(),
+          String body = http.send(request(URI.create("http://localhost:8083/v1/models/otto")).build(),
               HttpResponse.BodyHandlers.ofString()).body();
           if (body.contains("\"iteration\":" + maxIter + ",")) {
             System.err.println("crema up: serving otto at iteration " + maxIter + ": " + body);
-            String dashboard = http.send(HttpRequest.newBuilder(URI.create("http://localhost:8080/api/overview"))
+            String dashboard = http.send(request(URI.create("http://localhost:8080/api/overview"))
                 .build(), HttpResponse.BodyHandlers.ofString()).body();
-            String page = http.send(HttpRequest.newBuilder(URI.create("http://localhost:8080/")).build(),
+            String page = http.send(request(URI.create("http://localhost:8080/")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
             System.err.println("crema up: the dashboard at http://localhost:8080 "
                 + (page.contains("/app.js") && dashboard.contains("\"model\":\"otto\"") ? "shows the otto run"
@@ -161,7 +176,7 @@ public final class CremaUp implements Callable<Integer> {
 
   private void ingestAndSubmit(HttpClient http, Path repo, Path otto) throws Exception {
     System.err.println("crema up: streaming " + otto.resolve("train.csv") + " into ingest (98/2 split)");
-    HttpResponse<String> ingested = http.send(HttpRequest.newBuilder(URI.create(
+    HttpResponse<String> ingested = http.send(request(URI.create(
         "http://localhost:8081/v1/datasets/otto/rows?label=target&id=id&log1p=true&test_fraction=0.02&seed=0"
             + "&labels=Class_1,Class_2,Class_3,Class_4,Class_5,Class_6,Class_7,Class_8,Class_9&source=otto-train.csv"))
         .header("Content-Type", "text/csv").POST(HttpRequest.BodyPublishers.ofFile(otto.resolve("train.csv"))).build(),
@@ -173,7 +188,7 @@ public final class CremaUp implements Callable<Integer> {
     String net = Files.readString(repo.resolve("examples/otto/otto_kafka_train_test.prototxt"));
     String job = "{\"model\":\"otto\",\"solver\":" + json(solver) + ",\"net\":" + json(net)
         + ",\"labels\":[\"Class_1\",\"Class_2\",\"Class_3\",\"Class_4\",\"Class_5\",\"Class_6\",\"Class_7\",\"Class_8\",\"Class_9\"]}";
-    HttpResponse<String> submitted = http.send(HttpRequest.newBuilder(URI.create("http://localhost:8082/v1/jobs"))
+    HttpResponse<String> submitted = http.send(request(URI.create("http://localhost:8082/v1/jobs"))
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(job)).build(),
         HttpResponse.BodyHandlers.ofString());
     System.err.println("crema up: submitted the seed job: " + submitted.statusCode() + " " + submitted.body());
@@ -196,7 +211,7 @@ public final class CremaUp implements Callable<Integer> {
     long deadline = System.currentTimeMillis() + seconds * 1000L;
     while (System.currentTimeMillis() < deadline) {
       try {
-        if (http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding())
+        if (http.send(request(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding())
             .statusCode() < 400) {
           return;
         }

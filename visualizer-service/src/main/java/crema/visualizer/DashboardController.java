@@ -57,8 +57,11 @@ public class DashboardController {
   private final JsonMapper json;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+  private final String apiToken;
+
   public DashboardController(PipelineView view, NetGraphs graphs, CheckpointWeights weights, VisualizerConfig config,
-      JsonMapper json) {
+      JsonMapper json, @io.micronaut.context.annotation.Value("${crema.api.token:}") String apiToken) {
+    this.apiToken = apiToken;
     this.view = view;
     this.graphs = graphs;
     this.weights = weights;
@@ -140,6 +143,10 @@ public class DashboardController {
   }
 
   private HttpResponse<String> forward(HttpRequest.Builder request) {
+    if (!apiToken.isEmpty()) {
+      // The services of one deployment share the token.
+      request.header("Authorization", "Bearer " + apiToken);
+    }
     try {
       var r = http.send(request.timeout(Duration.ofSeconds(60)).build(),
           java.net.http.HttpResponse.BodyHandlers.ofString());
