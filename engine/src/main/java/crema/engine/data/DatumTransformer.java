@@ -63,7 +63,15 @@ public final class DatumTransformer {
     int c = d.getChannels();
     int h = d.getHeight();
     int w = d.getWidth();
-    int dim = c * h * w;
+    // In long, and every axis at least 1: a record claiming 65536×65536×1 must not wrap to 0
+    // values, nor one claiming 2^30×0×0 pass as empty and then be walked axis by axis (both
+    // found by fuzzing).
+    long size = (long) c * h * w;
+    if (c < 1 || h < 1 || w < 1 || size > Integer.MAX_VALUE) {
+      throw new DataException(whereSupplier.get() + ": Datum shape " + c + "×" + h + "×" + w
+          + " is not a shape (every axis must be at least 1, and there must be under 2^31 values)");
+    }
+    int dim = (int) size;
     if (d.getEncoded()) {
       throw new DataException(whereSupplier.get() + ": encoded (JPEG/PNG) Datum records are not supported; store"
           + " decoded C×H×W values");
