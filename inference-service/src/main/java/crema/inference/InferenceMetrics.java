@@ -47,16 +47,23 @@ public class InferenceMetrics {
   void loaded(String model, boolean replaced) {
     Counter.builder("crema.inference.model.loads").description("Checkpoints verified, warmed up and served")
         .tag("model", model).register(registry).increment();
+    // Registered at the first load so that a model's swaps and rejections read 0, not absent.
+    Counter swaps = Counter.builder("crema.inference.model.swaps")
+        .description("Served models replaced by a newer checkpoint").tag("model", model).register(registry);
     if (replaced) {
-      Counter.builder("crema.inference.model.swaps").description("Served models replaced by a newer checkpoint")
-          .tag("model", model).register(registry).increment();
+      swaps.increment();
     }
+    rejectedCounter(model);
   }
 
   void rejected(String model) {
-    Counter.builder("crema.inference.checkpoints.rejected")
+    rejectedCounter(model).increment();
+  }
+
+  private Counter rejectedCounter(String model) {
+    return Counter.builder("crema.inference.checkpoints.rejected")
         .description("Checkpoints refused (checksum, net, weights or warm-up failed); the old model kept serving")
-        .tag("model", model).register(registry).increment();
+        .tag("model", model).register(registry);
   }
 
   /** crema.inference.model.iteration{model}: the iteration of the checkpoint served now. */
