@@ -143,6 +143,7 @@ public final class CremaUp implements Callable<Integer> {
             predict:    curl -X POST 'http://localhost:8083/v1/models/otto:predict?id=id&log1p=true' \\
                           -H 'Content-Type: text/csv' --data-binary @%s
             dashboard:  http://localhost:8080
+            metrics:    curl http://localhost:8082/prometheus   (each service; health: /health)
           Ctrl-C stops everything.""".formatted(broker.bootstrapServers(), otto.resolve("test.csv")));
       if (exitWhenServed) {
         await(http, "http://localhost:8083/v1/models/otto", 600);
