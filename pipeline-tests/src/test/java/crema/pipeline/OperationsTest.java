@@ -7,7 +7,6 @@ import crema.bus.EmbeddedBroker;
 import crema.up.CremaUp;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.http.MediaType;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -42,10 +41,7 @@ class OperationsTest {
   static void runThePipelineAndScrape() throws Exception {
     broker = EmbeddedBroker.shared();
     for (String s : SERVICES) {
-      int port;
-      try (ServerSocket socket = new ServerSocket(0)) {
-        port = socket.getLocalPort();
-      }
+      int port = PipelineSupport.freePort();
       URLS.put(s, "http://localhost:" + port);
       Map<String, Object> extra = s.equals("visualizer")
           ? Map.of("crema.visualizer.inference-url", URLS.get("inference")) : Map.of();

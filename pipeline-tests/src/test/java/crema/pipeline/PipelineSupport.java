@@ -31,6 +31,13 @@ final class PipelineSupport {
     return http;
   }
 
+  /** A port nothing listens on now. */
+  static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
   /** The real UCI digits (examples/digits) with a header: p0..p63, digit. */
   static String digitsCsv() throws Exception {
     StringBuilder csv = new StringBuilder();

@@ -7,7 +7,6 @@ import crema.bus.EmbeddedBroker;
 import crema.bus.KafkaClients;
 import crema.up.CremaUp;
 import io.micronaut.context.ApplicationContext;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,10 +35,7 @@ class SecurityTest {
   static void start() throws Exception {
     broker = EmbeddedBroker.shared();
     for (String s : SERVICES) {
-      int port;
-      try (ServerSocket socket = new ServerSocket(0)) {
-        port = socket.getLocalPort();
-      }
+      int port = PipelineSupport.freePort();
       PORTS.put(s, port);
       CONTEXTS.put(s, CremaUp.service(s, port, broker.bootstrapServers(), Map.of(
           "crema.api.token", TOKEN,

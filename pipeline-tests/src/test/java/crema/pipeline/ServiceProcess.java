@@ -1,7 +1,6 @@
 package crema.pipeline;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,7 +21,7 @@ final class ServiceProcess implements AutoCloseable {
 
   ServiceProcess(String name, String bootstrapServers, Path logDir, String... extraArgs) throws IOException {
     this.name = name;
-    this.port = freePort();
+    this.port = PipelineSupport.freePort();
     Path jar = Path.of("").toAbsolutePath().getParent().resolve(name + "-service/target/crema-" + name + ".jar");
     if (!Files.exists(jar)) {
       throw new IllegalStateException(jar + " is missing: build the services first (mvn package)");
@@ -32,12 +31,6 @@ final class ServiceProcess implements AutoCloseable {
         "-micronaut.server.port=" + port, "-kafka.bootstrap.servers=" + bootstrapServers));
     command.addAll(List.of(extraArgs));
     this.log = logDir.resolve(name + ".log");
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   String url() {
