@@ -79,6 +79,9 @@ class OperationsTest {
     while (!get("visualizer", "/api/overview").contains("\"caughtUp\":true")) {
       Thread.sleep(200);
     }
+    // GC pause meters appear at a service's first collection after it started; make sure there was one.
+    System.gc();
+    Thread.sleep(1000);
     StringBuilder all = new StringBuilder();
     for (String s : SERVICES) {
       String text = get(s, "/prometheus");
