@@ -50,7 +50,7 @@ final class TrainCommand implements Callable<Integer> {
     SolverParameter.Builder b = param.toBuilder();
     b.getTrainStateBuilder().setLevel(level).addAllStage(Flags.commaList(stage));
     if (param.getSolverMode() == SolverParameter.SolverMode.GPU) {
-      LOG.log(Level.INFO, "solver_mode is GPU but no GPU backend is available: using the CPU");
+      LOG.log(Level.INFO, Flags.gpuFallback());
       b.setSolverMode(SolverParameter.SolverMode.CPU);
     }
     List<Path> weightFiles = new ArrayList<>();

@@ -102,5 +102,23 @@ class CremaTestCommandTest {
     assertEquals(1, r.exitCode());
     assertTrue(r.log().contains("-gpu 0 was requested"), r.log());
     assertFalse(r.log().contains("\tat "), r.log());
+    if (!new java.io.File("/usr/lib/x86_64-linux-gnu/libcuda.so.1").exists()) {
+      assertTrue(r.log().contains("-gpu 0 was requested, but no NVIDIA driver: libcuda.so.1 could not be loaded"),
+          r.log());
+    }
+  }
+
+  /** device_query names what is missing; without -gpu, as in Caffe, it has nothing to query. */
+  @Test
+  void deviceQuerySaysWhatIsMissing() throws Exception {
+    assertEquals(0, CremaProcess.run(root, "device_query").exitCode());
+    var r = CremaProcess.run(root, "device_query", "-gpu", "0");
+    if (!new java.io.File("/usr/lib/x86_64-linux-gnu/libcuda.so.1").exists()) {
+      assertEquals(1, r.exitCode(), r.log());
+      assertTrue(r.log().contains("no NVIDIA driver: libcuda.so.1 could not be loaded"), r.log());
+      assertFalse(r.log().contains("\tat "), r.log());
+    } else {
+      assertTrue(r.log().contains("Querying GPUs 0") && r.log().contains("Memory free:"), r.log());
+    }
   }
 }

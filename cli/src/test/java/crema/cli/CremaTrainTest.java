@@ -87,6 +87,22 @@ class CremaTrainTest {
    * The log parses as Caffe's tools/extra/parse_log.py parses it: glog timestamps after a
    * "Solving" line, its regexes for iterations, learning rates and outputs.
    */
+  /** solver_mode: GPU without a usable GPU trains on the CPU, saying why in one line. */
+  @Test
+  void gpuSolverModeFallsBackToTheCpuInOneLine() throws Exception {
+    String solver = Files.readString(root.resolve("otto_solver.prototxt")).replace("train/otto", "gpumode/otto")
+        .replace("max_iter: 2000", "max_iter: 100").replace("solver_mode: CPU", "solver_mode: GPU");
+    Files.createDirectories(root.resolve("gpumode"));
+    Files.writeString(root.resolve("gpumode.prototxt"), solver);
+    var r = CremaProcess.run(root, "train", "-solver", "gpumode.prototxt");
+    assertEquals(0, r.exitCode(), r.log());
+    assertEquals(1, r.log().lines().filter(l -> l.contains("solver_mode is GPU but")).count(), r.log());
+    if (!new java.io.File("/usr/lib/x86_64-linux-gnu/libcuda.so.1").exists()) {
+      assertTrue(r.log().contains("solver_mode is GPU but no NVIDIA driver: libcuda.so.1 could not be loaded"), r.log());
+    }
+    assertTrue(r.log().contains("Optimization Done."), r.log());
+  }
+
   @Test
   void logParsesAsCaffesParseLogDoes() throws Exception {
     String solver = Files.readString(root.resolve("otto_solver.prototxt"))
