@@ -27,6 +27,14 @@ public class InferenceMetrics {
     this.registry = registry;
   }
 
+  /** The Kafka client's own metrics (kafka_consumer_*) for as long as the returned binder is open. */
+  io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics bind(
+      org.apache.kafka.clients.consumer.Consumer<?, ?> consumer) {
+    var binder = new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(consumer);
+    binder.bindTo(registry);
+    return binder;
+  }
+
   void request(String model, int status) {
     Counter.builder("crema.inference.requests").description("Predict requests by model and HTTP status")
         .tags("model", model, "status", Integer.toString(status)).register(registry).increment();

@@ -53,7 +53,8 @@ public class Models {
 
   private void follow() {
     while (running) {
-      try (KafkaConsumer<String, byte[]> c = clients.consumer("crema-inference-checkpoints")) {
+      try (KafkaConsumer<String, byte[]> c = clients.consumer("crema-inference-checkpoints");
+          var kafkaMeters = meters.bind(c)) {
         String topic = config.getCheckpointTopic();
         List<PartitionInfo> parts = List.of();
         while (running && parts.isEmpty()) {

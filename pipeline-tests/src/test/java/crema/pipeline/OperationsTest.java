@@ -145,6 +145,9 @@ class OperationsTest {
         "a model that is not served is not a label value");
     assertTrue(SCRAPED.contains("jvm_gc_pause_seconds_count") && SCRAPED.contains("kafka_producer_record_send_total"),
         "JVM, GC and Kafka client metrics");
+    assertTrue(get("inference", "/prometheus").contains(
+        "kafka_consumer_fetch_manager_records_consumed_total{client_id=\"crema-inference-checkpoints\""),
+        "the checkpoint follower's consumer metrics");
   }
 
   @Test

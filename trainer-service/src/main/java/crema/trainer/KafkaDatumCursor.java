@@ -39,6 +39,7 @@ final class KafkaDatumCursor implements DatumCursor {
    * One gauge per topic reads it: Micrometer keeps the first gauge registered under a name and
    * tags, so a gauge bound to one cursor would go stale when the next run opens another.
    */
+  private final io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics kafkaMeters;
   private static final java.util.Map<String, Double> LAG = new java.util.concurrent.ConcurrentHashMap<>();
 
   KafkaDatumCursor(KafkaClients clients, String topic, long waitMs, io.micrometer.core.instrument.MeterRegistry meters) {
@@ -51,6 +52,9 @@ final class KafkaDatumCursor implements DatumCursor {
     // A fetch parked at the end of the log would hold the wrap to the beginning for the broker's
     // fetch.max.wait.ms (500 ms by default) on every pass: keep it short.
     this.consumer = clients.consumer("crema-trainer-" + topic, java.util.Map.of("fetch.max.wait.ms", 5));
+    // The Kafka client's own metrics (kafka_consumer_*: fetch rate and latency, records lag).
+    this.kafkaMeters = new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(consumer);
+    kafkaMeters.bindTo(meters);
     List<PartitionInfo> parts = waitForTopic();
     if (parts.size() != 1) {
       consumer.close();
@@ -176,6 +180,7 @@ final class KafkaDatumCursor implements DatumCursor {
 
   @Override
   public void close() {
+    kafkaMeters.close();
     consumer.close();
   }
 }
