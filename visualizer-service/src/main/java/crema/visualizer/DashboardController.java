@@ -1,5 +1,6 @@
 package crema.visualizer;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import crema.bus.Topics;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.core.annotation.Nullable;
@@ -14,7 +15,6 @@ import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.http.sse.Event;
 import io.micronaut.json.JsonMapper;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import io.micronaut.serde.annotation.Serdeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,9 +1,9 @@
 package crema.visualizer;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import crema.proto.DatasetSchema;
 import crema.proto.DeadLetter;
 import crema.proto.FeatureStats;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import io.micronaut.serde.annotation.Serdeable;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

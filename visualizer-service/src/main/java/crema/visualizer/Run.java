@@ -1,9 +1,9 @@
 package crema.visualizer;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import crema.proto.Checkpoint;
 import crema.proto.Job;
 import crema.proto.TrainEvent;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import io.micronaut.serde.annotation.Serdeable;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
