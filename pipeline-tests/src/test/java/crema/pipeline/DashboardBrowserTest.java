@@ -345,6 +345,20 @@ class DashboardBrowserTest {
     }
     assertTrue(browser.driver.findElement(By.id("predict-served")).getText().contains("iteration " + MAX_ITER));
     browser.screenshot("predict");
+
+    // The same rows uploaded as a file give the same answers.
+    Path upload = tmp.resolve("upload.csv");
+    Files.writeString(upload, csv);
+    browser.js("arguments[0].value = ''", area);
+    browser.js("document.querySelector('#predict-table tbody').replaceChildren()");
+    browser.driver.findElement(By.id("predict-file")).sendKeys(upload.toAbsolutePath().toString());
+    browser.driver.findElement(By.id("predict-button")).click();
+    browser.await("the probabilities of the uploaded file", Duration.ofSeconds(30),
+        d -> d.findElements(By.cssSelector("#predict-table tbody tr")).size() == 2);
+    for (int row = 0; row < 2; row++) {
+      assertEquals(preds.get(row).get("label"), browser.driver.findElement(
+          By.cssSelector("#predict-table tbody tr[data-row='" + row + "'] td.top")).getText(), "uploaded row " + row);
+    }
   }
 
   @Test
