@@ -1,15 +1,14 @@
 package crema.cli;
 
 import caffe.Caffe.Phase;
+import crema.engine.draw.Graphviz;
 import crema.engine.draw.NetDiagram;
 import crema.engine.io.Prototxt;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -33,7 +32,7 @@ final class DrawCommand implements Callable<Integer> {
   String phase;
 
   @Override
-  public Integer call() throws IOException, InterruptedException {
+  public Integer call() throws IOException {
     Phase p = switch (phase) {
       case "ALL" -> null;
       case "TRAIN" -> Phase.TRAIN;
@@ -55,20 +54,13 @@ final class DrawCommand implements Callable<Integer> {
   }
 
   /** Lays out and renders DOT with Graphviz's dot. */
-  static void render(String dot, String format, Path out) throws IOException, InterruptedException {
-    Process proc;
+  static void render(String dot, String format, Path out) throws IOException {
+    byte[] picture;
     try {
-      proc = new ProcessBuilder("dot", "-T" + format, "-o", out.toString()).redirectErrorStream(true).start();
-    } catch (IOException e) {
-      throw new IllegalStateException("Graphviz's 'dot' is not installed (apt-get install graphviz);"
-          + " write a .dot file instead, or install it to render " + format);
+      picture = Graphviz.render(dot, format);
+    } catch (Graphviz.MissingException e) {
+      throw new IllegalStateException(e.getMessage() + "; write a .dot file instead, or install it to render " + format);
     }
-    try (OutputStream in = proc.getOutputStream()) {
-      in.write(dot.getBytes(StandardCharsets.UTF_8));
-    }
-    String msg = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!proc.waitFor(2, TimeUnit.MINUTES) || proc.exitValue() != 0) {
-      throw new IllegalStateException("Graphviz failed to render " + out + ": " + msg.strip());
-    }
+    Files.write(out, picture);
   }
 }

@@ -8,7 +8,6 @@ import io.micrometer.core.instrument.Timer;
 import jakarta.inject.Singleton;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -40,16 +39,21 @@ public class InferenceMetrics {
         .tags("model", model, "status", Integer.toString(status)).register(registry).increment();
   }
 
-  /** phase: "queue" (waiting for the model's worker) or "compute" (the batch's forward pass). */
-  void latency(String model, String phase, long nanos) {
-    Timer.builder("crema.inference.latency").description("Predict latency, queue and compute apart")
-        .tags("model", model, "phase", phase).publishPercentileHistogram().register(registry)
-        .record(nanos, TimeUnit.NANOSECONDS);
+  /**
+   * One model's latency and batch meters, looked up once when the model is loaded rather than on
+   * every request: phase "queue" (waiting for the model's worker) and "compute" (the forward pass).
+   */
+  record ModelMeters(Timer queue, Timer compute, DistributionSummary batch) {}
+
+  ModelMeters forModel(String model) {
+    return new ModelMeters(latency(model, "queue"), latency(model, "compute"),
+        DistributionSummary.builder("crema.inference.batch.size").description("Rows run through the net at once")
+            .tag("model", model).publishPercentileHistogram().register(registry));
   }
 
-  void batch(String model, int rows) {
-    DistributionSummary.builder("crema.inference.batch.size").description("Rows run through the net at once")
-        .tag("model", model).publishPercentileHistogram().register(registry).record(rows);
+  private Timer latency(String model, String phase) {
+    return Timer.builder("crema.inference.latency").description("Predict latency, queue and compute apart")
+        .tags("model", model, "phase", phase).publishPercentileHistogram().register(registry);
   }
 
   void loaded(String model, boolean replaced) {

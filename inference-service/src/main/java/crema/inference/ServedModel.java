@@ -24,10 +24,10 @@ final class ServedModel implements AutoCloseable {
   private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
   private final Thread worker;
   private volatile boolean closed;
-  private final InferenceMetrics meters;
+  private final InferenceMetrics.ModelMeters meters;
 
   private ServedModel(Checkpoint c, Predictor p, int maxBatch, InferenceMetrics meters) {
-    this.meters = meters;
+    this.meters = meters.forModel(c.getModel());
     this.checkpoint = c;
     this.predictor = p;
     this.maxBatch = maxBatch;
@@ -98,16 +98,15 @@ final class ServedModel implements AutoCloseable {
           }
         }
         long start = System.nanoTime();
-        String model = checkpoint.getModel();
         for (Pending p : batch) {
-          meters.latency(model, "queue", start - p.enqueuedNanos());
+          meters.queue().record(start - p.enqueuedNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
         }
-        meters.batch(model, rows);
+        meters.batch().record(rows);
         try {
           float[][] out = predictor.predict(all);
           long computed = System.nanoTime() - start;
           for (int i = 0; i < batch.size(); i++) {
-            meters.latency(model, "compute", computed);
+            meters.compute().record(computed, java.util.concurrent.TimeUnit.NANOSECONDS);
           }
           k = 0;
           for (Pending p : batch) {

@@ -13,14 +13,12 @@ import crema.engine.io.Prototxt;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.serde.annotation.Serdeable;
 import jakarta.inject.Singleton;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A run's nets as the dashboard draws them: Graphviz SVG of {@link NetDiagram}'s DOT (draw_net's
@@ -48,15 +46,17 @@ public class NetGraphs {
   @JsonInclude(JsonInclude.Include.ALWAYS)
   record Graph(String svg, List<LayerInfo> layers, String error) {}
 
-  private final Map<String, Graph> cache = new LinkedHashMap<>(16, 0.75f, true) {
+  private record Key(String net, String deploy, String what) {}
+
+  private final Map<Key, Graph> cache = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Graph> eldest) {
+    protected boolean removeEldestEntry(Map.Entry<Key, Graph> eldest) {
       return size() > 32;
     }
   };
 
   synchronized Graph graph(String netText, String deployText, String what) {
-    String key = netText.hashCode() + ":" + deployText.hashCode() + ":" + netText.length() + ":" + what;
+    Key key = new Key(netText, deployText, what);
     Graph g = cache.get(key);
     if (g == null) {
       g = build(netText, deployText, what);
@@ -166,33 +166,8 @@ public class NetGraphs {
 
   /** Graphviz's dot renders the SVG: the layout is Graphviz's, as draw_net's is. */
   static String svg(String dot) {
-    Process p;
-    try {
-      p = new ProcessBuilder("dot", "-Tsvg").redirectErrorStream(false).start();
-    } catch (IOException e) {
-      throw new IllegalStateException("Graphviz's dot is not installed here (apt-get install graphviz): the net"
-          + " cannot be drawn");
-    }
-    try {
-      p.getOutputStream().write(dot.getBytes(StandardCharsets.UTF_8));
-      p.getOutputStream().close();
-      byte[] out = p.getInputStream().readAllBytes();
-      String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(60, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new IllegalStateException("Graphviz's dot took over 60 s to lay the net out");
-      }
-      if (p.exitValue() != 0) {
-        throw new IllegalStateException("Graphviz's dot failed: " + err.trim());
-      }
-      String svg = new String(out, StandardCharsets.UTF_8);
-      int start = svg.indexOf("<svg");
-      return start >= 0 ? svg.substring(start) : svg;
-    } catch (IOException e) {
-      throw new IllegalStateException("Graphviz's dot failed: " + e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while Graphviz drew the net");
-    }
+    String svg = new String(crema.engine.draw.Graphviz.render(dot, "svg"), StandardCharsets.UTF_8);
+    int start = svg.indexOf("<svg");
+    return start >= 0 ? svg.substring(start) : svg;
   }
 }
