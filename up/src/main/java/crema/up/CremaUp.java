@@ -107,7 +107,19 @@ public final class CremaUp implements Callable<Integer> {
     List<ApplicationContext> contexts = new ArrayList<>();
     System.err.println("crema up: starting a Kafka broker (KRaft) in this process");
     try (EmbeddedBroker broker = EmbeddedBroker.start(dataDir.resolve("kafka"), false, kafkaPort)) {
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> contexts.forEach(ApplicationContext::close)));
+      // On Ctrl-C Micronaut's own shutdown hook stops each service's context; closing them here too
+      // deadlocks the two stops. This hook waits for the services to be down, then stops the broker.
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (contexts.stream().anyMatch(ApplicationContext::isRunning) && System.currentTimeMillis() < deadline) {
+          try {
+            Thread.sleep(100);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        broker.close();
+      }));
       for (int i = 0; i < SERVICES.length; i++) {
         contexts.add(service(SERVICES[i], PORTS[i], broker.bootstrapServers(), Map.of()));
         System.err.println("crema up: " + SERVICES[i] + " service on http://localhost:" + PORTS[i]);
