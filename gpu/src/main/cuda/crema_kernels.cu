@@ -36,6 +36,18 @@ extern "C" __global__ void crema_axpy(int n, float alpha, const float* x, float*
   if (i < n) y[i] += alpha * x[i];
 }
 
+// x = value
+extern "C" __global__ void crema_set(int n, float value, float* x) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) x[i] = value;
+}
+
+// x = alpha · x
+extern "C" __global__ void crema_scal(int n, float alpha, float* x) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) x[i] *= alpha;
+}
+
 // Caffe's ReLU with negative_slope.
 extern "C" __global__ void crema_relu_forward(int n, float slope, const float* x, float* y) {
   int i = blockIdx.x * blockDim.x + threadIdx.x;
@@ -82,6 +94,17 @@ extern "C" __global__ void crema_softmax_forward(int rows, int cols, const float
     s += yr[c];
   }
   for (int c = 0; c < cols; ++c) yr[c] /= s;
+}
+
+// Softmax backward per row: dx = (dy - dot(dy, y)) · y.
+extern "C" __global__ void crema_softmax_backward(int rows, int cols, const float* y, const float* dy, float* dx) {
+  int r = blockIdx.x * blockDim.x + threadIdx.x;
+  if (r >= rows) return;
+  const float* yr = y + r * cols;
+  const float* gr = dy + r * cols;
+  float dot = 0.0f;
+  for (int c = 0; c < cols; ++c) dot += gr[c] * yr[c];
+  for (int c = 0; c < cols; ++c) dx[r * cols + c] = (gr[c] - dot) * yr[c];
 }
 
 // SoftmaxWithLoss: per row, loss[r] = -log(max(p[label], FLT_MIN)); the gradient p - onehot,
@@ -141,7 +164,8 @@ extern "C" __global__ void crema_adam_update(int n, float rate, float beta1, flo
   int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= n) return;
   float g = diff[i];
-  m[i] = beta1 * m[i] + (1.0f - beta1) * g;
-  v[i] = beta2 * v[i] + (1.0f - beta2) * g * g;
-  diff[i] = rate * correction * m[i] / (sqrtf(v[i]) + eps);
+  // The CPU's order of operations, so the two round alike.
+  m[i] = (1.0f - beta1) * g + beta1 * m[i];
+  v[i] = (1.0f - beta2) * (g * g) + beta2 * v[i];
+  diff[i] = (rate * correction) * (m[i] / (sqrtf(v[i]) + eps));
 }

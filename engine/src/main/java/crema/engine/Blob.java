@@ -2,6 +2,8 @@ package crema.engine;
 
 import caffe.Caffe.BlobProto;
 import caffe.Caffe.BlobShape;
+import crema.engine.math.Device;
+import crema.engine.math.DeviceBuffer;
 import java.util.Arrays;
 
 /**
@@ -10,6 +12,10 @@ import java.util.Arrays;
  *
  * <p>Reshaping keeps the storage when it is large enough, as Caffe does, so a net that reshapes
  * between batches of different sizes does not reallocate.
+ *
+ * <p>Data and diff live on the host and, once a layer's device path asks, on a {@link Device};
+ * each side is copied only when it is stale (Caffe's SyncedMemory). {@link #data()} and
+ * {@link #diff()} return the host arrays, current, and make the host the only current copy.
  */
 public final class Blob {
   /** Caffe's limit on the number of axes. */
@@ -17,8 +23,9 @@ public final class Blob {
 
   private int[] shape = new int[0];
   private int count;
-  private float[] data = new float[0];
-  private float[] diff = new float[0];
+  private final SyncedMemory data = new SyncedMemory(this, "data");
+  private final SyncedMemory diff = new SyncedMemory(this, "diff");
+  private String name = "";
 
   public Blob(int... shape) {
     reshape(shape);
@@ -41,10 +48,18 @@ public final class Blob {
     }
     shape = newShape.clone();
     count = (int) c;
-    if (count > data.length) {
-      data = Arrays.copyOf(data, count);
-      diff = Arrays.copyOf(diff, count);
-    }
+    data.resize(count);
+    diff.resize(count);
+  }
+
+  /** The name that errors about this blob use (the net sets its top names). */
+  public String name() {
+    return name.isEmpty() ? "(unnamed)" : name;
+  }
+
+  public Blob named(String blobName) {
+    this.name = blobName;
+    return this;
   }
 
   public void reshapeLike(Blob other) {
@@ -102,22 +117,65 @@ public final class Blob {
     return ((n * legacyShape(1) + c) * legacyShape(2) + h) * legacyShape(3) + w;
   }
 
-  /** The values; only the first {@link #count()} are meaningful. */
+  /** The values on the host; only the first {@link #count()} are meaningful. */
   public float[] data() {
-    return data;
+    return data.host();
   }
 
-  /** The gradient; only the first {@link #count()} are meaningful. */
+  /**
+   * The values on the host for reading only: unlike {@link #data()} it leaves a device copy
+   * current, so nothing is uploaded again. Writing into the array is a bug.
+   */
+  public float[] dataReadOnly() {
+    return data.hostReadOnly();
+  }
+
+  /** The gradient on the host; only the first {@link #count()} are meaningful. */
   public float[] diff() {
-    return diff;
+    return diff.host();
+  }
+
+  /** The values on {@code device}, for reading. */
+  public DeviceBuffer deviceData(Device device) {
+    return data.deviceReadOnly(device);
+  }
+
+  /** The values on {@code device}, to be written there. */
+  public DeviceBuffer mutableDeviceData(Device device) {
+    return data.device(device);
+  }
+
+  /** The gradient on {@code device}, for reading. */
+  public DeviceBuffer deviceDiff(Device device) {
+    return diff.deviceReadOnly(device);
+  }
+
+  /** The gradient on {@code device}, to be written there. */
+  public DeviceBuffer mutableDeviceDiff(Device device) {
+    return diff.device(device);
+  }
+
+  /** Frees the device copies (after bringing their values to the host). */
+  public void releaseDevice() {
+    data.release();
+    diff.release();
   }
 
   public void zeroDiff() {
-    Arrays.fill(diff, 0, count, 0f);
+    zero(diff);
   }
 
   public void zeroData() {
-    Arrays.fill(data, 0, count, 0f);
+    zero(data);
+  }
+
+  private void zero(SyncedMemory m) {
+    // Zeroed where the values live, so a blob kept on the device is not copied back to be zeroed.
+    if (m.onDevice()) {
+      m.boundDevice().set(count, 0f, m.device(m.boundDevice()));
+    } else {
+      Arrays.fill(m.host(), 0, count, 0f);
+    }
   }
 
   public void copyFrom(Blob source, boolean copyDiff, boolean reshape) {
@@ -128,7 +186,7 @@ public final class Blob {
       }
       reshapeLike(source);
     }
-    System.arraycopy(copyDiff ? source.diff : source.data, 0, copyDiff ? diff : data, 0, count);
+    System.arraycopy(copyDiff ? source.diff() : source.data(), 0, copyDiff ? diff() : data(), 0, count);
   }
 
   public double sumsqDiff() {
@@ -139,7 +197,12 @@ public final class Blob {
     return sumsq(data);
   }
 
-  private double sumsq(float[] v) {
+  private double sumsq(SyncedMemory m) {
+    if (m.onDevice()) {
+      DeviceBuffer b = m.deviceReadOnly(m.boundDevice());
+      return m.boundDevice().dot(count, b, b);
+    }
+    float[] v = m.hostReadOnly();
     double s = 0;
     for (int i = 0; i < count; i++) {
       s += (double) v[i] * v[i];
@@ -196,6 +259,8 @@ public final class Blob {
       throw new IllegalArgumentException("shape mismatch: blob is " + shapeString()
           + ", proto is " + Arrays.toString(shapeOf(proto)));
     }
+    float[] data = data();
+    float[] diff = diff();
     if (proto.getDoubleDataCount() > 0) {
       checkCount(proto.getDoubleDataCount(), "double_data");
       for (int i = 0; i < count; i++) {
@@ -234,10 +299,12 @@ public final class Blob {
       s.addDim(d);
     }
     BlobProto.Builder b = BlobProto.newBuilder().setShape(s);
+    float[] data = this.data.hostReadOnly();
     for (int i = 0; i < count; i++) {
       b.addData(data[i]);
     }
     if (writeDiff) {
+      float[] diff = this.diff.hostReadOnly();
       for (int i = 0; i < count; i++) {
         b.addDiff(diff[i]);
       }

@@ -3,6 +3,7 @@ package crema.engine;
 import caffe.Caffe.LayerParameter;
 import caffe.Caffe.Phase;
 import crema.engine.math.Backend;
+import crema.engine.math.Device;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -13,12 +14,18 @@ import java.util.List;
  *
  * <p>Loss layers read their loss weight from the first element of their top's gradient, which the
  * net sets before every backward pass, exactly as Caffe does.
+ *
+ * <p>On a {@link Device}, layers that have a device path ({@link #forwardDevice}) run there; the
+ * others run their CPU path on the host copies of their blobs, which the blobs synchronise on
+ * demand (Caffe's Forward_gpu defaulting to Forward_cpu).
  */
 public abstract class Layer {
   protected final LayerParameter param;
   /** Learnable (or stored) parameter blobs, in Caffe's order: weights, bias, … */
   protected final List<Blob> blobs = new ArrayList<>();
   protected Backend math = Backend.cpu();
+  /** The device this layer runs on; null: the CPU. */
+  protected Device device;
   private float[] lossWeights = new float[0];
   private boolean[] paramPropagateDown = new boolean[0];
 
@@ -50,6 +57,19 @@ public abstract class Layer {
     this.math = backend;
   }
 
+  /** Runs this layer's device path on {@code device} from now on (null: the CPU). */
+  public void setDevice(Device device) {
+    this.device = device;
+  }
+
+  public final Device device() {
+    return device;
+  }
+
+  /** Whether this layer computes on its device, rather than on the host copies of its blobs. */
+  public boolean hasDevicePath() {
+    return false;
+  }
   /** Checks blob counts, sets the layer up, shapes its tops and records its loss weights. */
   public final void setUp(List<Blob> bottom, List<Blob> top) {
     checkBlobCounts(bottom, top);
@@ -75,7 +95,11 @@ public abstract class Layer {
   /** Reshapes, computes the tops and returns Σ loss_weight · top. */
   public final double forward(List<Blob> bottom, List<Blob> top) {
     reshape(bottom, top);
-    forwardCpu(bottom, top);
+    if (device != null && hasDevicePath()) {
+      forwardDevice(bottom, top);
+    } else {
+      forwardCpu(bottom, top);
+    }
     double loss = 0;
     for (int i = 0; i < top.size(); i++) {
       if (lossWeights[i] != 0) {
@@ -90,6 +114,19 @@ public abstract class Layer {
   }
 
   public final void backward(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
+    if (device != null && hasDevicePath()) {
+      backwardDevice(top, propagateDown, bottom);
+    } else {
+      backwardCpu(top, propagateDown, bottom);
+    }
+  }
+
+  /** The device path of forward; layers that return true from {@link #hasDevicePath} override. */
+  protected void forwardDevice(List<Blob> bottom, List<Blob> top) {
+    forwardCpu(bottom, top);
+  }
+
+  protected void backwardDevice(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
     backwardCpu(top, propagateDown, bottom);
   }
 

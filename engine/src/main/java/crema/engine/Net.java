@@ -7,6 +7,7 @@ import caffe.Caffe.NetState;
 import caffe.Caffe.ParamSpec;
 import caffe.Caffe.Phase;
 import crema.engine.math.Backend;
+import crema.engine.math.Device;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -43,6 +44,7 @@ public final class Net implements AutoCloseable {
   private final List<Blob> learnableParams = new ArrayList<>();
   private final List<Float> lrMults = new ArrayList<>();
   private final List<Float> decayMults = new ArrayList<>();
+  private final Device device;
 
   /** Builds the net from an already upgraded NetParameter (see {@code Prototxt}). */
   public Net(NetParameter netParam, NetState state) {
@@ -54,6 +56,7 @@ public final class Net implements AutoCloseable {
    * {@link #state(NetParameter, Phase, int, List)} for the state Caffe's tools use).
    */
   public Net(NetParameter netParam, NetState state, Backend backend) {
+    this.device = Device.current();
     this.phase = state.getPhase();
     NetParameter filtered = NetFilter.insertSplits(NetFilter.filter(netParam, state));
     this.param = filtered;
@@ -75,6 +78,7 @@ public final class Net implements AutoCloseable {
       }
       Layer layer = LayerRegistry.create(lp);
       layer.setBackend(backend);
+      layer.setDevice(device);
       layerIndex.putIfAbsent(lp.getName(), li);
       LOG.log(Level.DEBUG, "Creating Layer " + lp.getName());
       List<Blob> bottom = new ArrayList<>();
@@ -106,7 +110,7 @@ public final class Net implements AutoCloseable {
           if (blobsByName.containsKey(blobName)) {
             throw new NetException(layer, "Top blob '" + blobName + "' produced by multiple sources.");
           }
-          blob = new Blob();
+          blob = new Blob().named(blobName);
           blobsByName.put(blobName, blob);
         }
         available.add(blobName);
@@ -122,6 +126,9 @@ public final class Net implements AutoCloseable {
         throw e;
       } catch (RuntimeException e) {
         throw new NetException(layer, e.getMessage(), e);
+      }
+      for (int pi = 0; pi < layer.blobs().size(); pi++) {
+        layer.blobs().get(pi).named(lp.getName() + " param " + pi);
       }
       for (int t = 0; t < top.size(); t++) {
         LOG.log(Level.DEBUG, "Top shape: " + top.get(t).shapeString());
@@ -495,6 +502,21 @@ public final class Net implements AutoCloseable {
     for (Layer layer : layers) {
       layer.close();
     }
+    if (device != null) {
+      for (Blob b : blobsByName.values()) {
+        b.releaseDevice();
+      }
+      for (Layer layer : layers) {
+        for (Blob b : layer.blobs()) {
+          b.releaseDevice();
+        }
+      }
+    }
+  }
+
+  /** The device this net runs on (the thread's {@link Device#current()} when built); null: CPU. */
+  public Device device() {
+    return device;
   }
 
   /** Copies the values of every output blob, by name. */

@@ -70,6 +70,8 @@ public abstract class Solver implements AutoCloseable {
   protected final SolverParameter param;
   protected final crema.engine.math.Backend math = crema.engine.math.Backend.cpu();
   protected final Net net;
+  /** The device the train net runs on (its blobs' updates run there too); null: the CPU. */
+  protected final crema.engine.math.Device device;
   protected final List<Net> testNets = new ArrayList<>();
   /** Solver history, one blob per learnable parameter (two for AdaDelta and Adam). */
   protected final List<Blob> history = new ArrayList<>();
@@ -102,9 +104,10 @@ public abstract class Solver implements AutoCloseable {
     }
     LOG.log(Level.INFO, "Initializing solver from parameters: type " + param.getType());
     net = new Net(trainNetParam(param), trainState(param));
+    device = net.device();
     initTestNets();
     for (Blob p : net.learnableParams()) {
-      history.add(new Blob(p.shape()));
+      history.add(new Blob(p.shape()).named(p.name() + " history"));
     }
     LOG.log(Level.INFO, "Solver scaffolding done.");
   }
@@ -493,7 +496,23 @@ public abstract class Solver implements AutoCloseable {
       computeUpdateValue(i, rate);
     }
     for (Blob p : params) {
-      math.axpy(p.count(), -1f, p.diff(), 0, p.data(), 0);
+      if (device != null) {
+        device.axpy(p.count(), -1f, p.deviceDiff(device), p.mutableDeviceData(device));
+      } else {
+        math.axpy(p.count(), -1f, p.diff(), 0, p.data(), 0);
+      }
+    }
+  }
+
+  /** diff ← scale·diff, on the device when the net runs on one. */
+  private void scaleDiff(Blob p, float scale) {
+    if (device != null) {
+      device.scal(p.count(), scale, p.mutableDeviceDiff(device));
+      return;
+    }
+    float[] g = p.diff();
+    for (int k = 0; k < p.count(); k++) {
+      g[k] *= scale;
     }
   }
 
@@ -512,9 +531,7 @@ public abstract class Solver implements AutoCloseable {
       LOG.log(Level.INFO, "Gradient clipping: scaling down gradients (L2 norm " + LogNumber.format(norm)
           + " > " + LogNumber.format(clip) + ") by scale factor " + LogNumber.format(scale));
       for (Blob p : net.learnableParams()) {
-        for (int k = 0; k < p.count(); k++) {
-          p.diff()[k] *= scale;
-        }
+        scaleDiff(p, scale);
       }
     }
   }
@@ -523,17 +540,17 @@ public abstract class Solver implements AutoCloseable {
     if (param.getIterSize() == 1) {
       return;
     }
-    Blob p = net.learnableParams().get(i);
-    float scale = 1f / param.getIterSize();
-    for (int k = 0; k < p.count(); k++) {
-      p.diff()[k] *= scale;
-    }
+    scaleDiff(net.learnableParams().get(i), 1f / param.getIterSize());
   }
 
   private void regularize(int i) {
     Blob p = net.learnableParams().get(i);
     float decay = param.getWeightDecay() * net.decayMult(i);
     if (decay == 0) {
+      return;
+    }
+    if (device != null && param.getRegularizationType().equals("L2")) {
+      device.axpy(p.count(), decay, p.deviceData(device), p.mutableDeviceDiff(device));
       return;
     }
     float[] w = p.data();
@@ -556,7 +573,7 @@ public abstract class Solver implements AutoCloseable {
   protected final void addSecondHistory() {
     int n = history.size();
     for (int i = 0; i < n; i++) {
-      history.add(new Blob(history.get(i).shape()));
+      history.add(new Blob(history.get(i).shape()).named(history.get(i).name() + " 2"));
     }
   }
 

@@ -10,6 +10,9 @@ import java.util.List;
  * Caffe's GradientChecker: central differences with step h, compared with the analytic gradient
  * within threshold · max(|analytic|, |numeric|, 1); inputs within kinkRange of kink are skipped.
  * The RNG is re-seeded before every forward so stochastic layers see the same randomness.
+ *
+ * <p>Every check runs on each backend present: the CPU, then, for layers with a device path, the
+ * {@link HostDevice} (and so the engine's device code), on the same blobs.
  */
 public final class GradientChecker {
   private final double step;
@@ -42,9 +45,24 @@ public final class GradientChecker {
     if (top.isEmpty()) {
       throw new IllegalArgumentException("exhaustive check needs a top");
     }
-    for (int t = 0; t < top.size(); t++) {
-      for (int k = 0; k < top.get(t).count(); k++) {
-        checkSingle(layer, bottom, top, checkBottom, t, k, false);
+    onEachBackend(layer, () -> {
+      for (int t = 0; t < top.size(); t++) {
+        for (int k = 0; k < top.get(t).count(); k++) {
+          checkSingle(layer, bottom, top, checkBottom, t, k, false);
+        }
+      }
+    });
+  }
+
+  /** Runs {@code check} on the CPU, then on the host device when the layer has a device path. */
+  private static void onEachBackend(Layer layer, Runnable check) {
+    check.run();
+    if (layer.hasDevicePath()) {
+      layer.setDevice(new HostDevice());
+      try {
+        check.run();
+      } finally {
+        layer.setDevice(null);
       }
     }
   }
@@ -52,17 +70,19 @@ public final class GradientChecker {
   /** The objective ½·Σ top² over all tops at once (Caffe's CheckGradient). */
   public void check(Layer layer, List<Blob> bottom, List<Blob> top, int checkBottom) {
     layer.setUp(bottom, top);
-    checkSingle(layer, bottom, top, checkBottom, -1, -1, false);
+    onEachBackend(layer, () -> checkSingle(layer, bottom, top, checkBottom, -1, -1, false));
   }
 
   /** For element-wise layers: each top element against the same bottom element only. */
   public void checkEltwise(Layer layer, List<Blob> bottom, List<Blob> top) {
     layer.setUp(bottom, top);
-    for (int t = 0; t < top.size(); t++) {
-      for (int k = 0; k < top.get(t).count(); k++) {
-        checkSingle(layer, bottom, top, -1, t, k, true);
+    onEachBackend(layer, () -> {
+      for (int t = 0; t < top.size(); t++) {
+        for (int k = 0; k < top.get(t).count(); k++) {
+          checkSingle(layer, bottom, top, -1, t, k, true);
+        }
       }
-    }
+    });
   }
 
   private void checkSingle(Layer layer, List<Blob> bottom, List<Blob> top, int checkBottom,

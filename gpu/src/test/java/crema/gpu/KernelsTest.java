@@ -13,10 +13,11 @@ import org.junit.jupiter.api.Test;
 
 /** The PTX the jar carries: every kernel, valid for an H200 (sm_90), and current with its source. */
 class KernelsTest {
-  static final List<String> KERNELS = List.of("crema_sgemm", "crema_axpy", "crema_relu_forward", "crema_relu_backward",
-      "crema_sigmoid_forward", "crema_sigmoid_backward", "crema_tanh_forward", "crema_tanh_backward",
-      "crema_softmax_forward", "crema_softmax_loss", "crema_dropout_forward", "crema_dropout_backward",
-      "crema_sgd_update", "crema_adam_update");
+  static final List<String> KERNELS = List.of("crema_sgemm", "crema_axpy", "crema_set", "crema_scal",
+      "crema_relu_forward", "crema_relu_backward", "crema_sigmoid_forward", "crema_sigmoid_backward",
+      "crema_tanh_forward", "crema_tanh_backward", "crema_softmax_forward", "crema_softmax_backward",
+      "crema_softmax_loss", "crema_dropout_forward", "crema_dropout_backward", "crema_sgd_update",
+      "crema_adam_update");
 
   @Test
   void everyKernelIsInThePtx() {

@@ -47,6 +47,41 @@ public final class DropoutLayer extends NeuronLayer {
     }
   }
 
+  /** The device path's mask: 1 kept, 0 dropped. */
+  private final Blob deviceMask = new Blob(0);
+
+  @Override
+  public boolean hasDevicePath() {
+    return true;
+  }
+
+  @Override
+  protected void forwardDevice(List<Blob> bottom, List<Blob> top) {
+    int n = bottom.get(0).count();
+    if (phase() == Phase.TRAIN) {
+      deviceMask.reshape(n);
+      // One draw from the global RNG per pass, as on the CPU, seeds the device's hash.
+      device.dropoutForward(n, ratio, (int) Rng.nextLong(), bottom.get(0).deviceData(device),
+          deviceMask.mutableDeviceData(device), top.get(0).mutableDeviceData(device));
+    } else if (bottom.get(0) != top.get(0)) {
+      device.copy(n, bottom.get(0).deviceData(device), top.get(0).mutableDeviceData(device));
+    }
+  }
+
+  @Override
+  protected void backwardDevice(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
+    if (!propagateDown[0]) {
+      return;
+    }
+    int n = bottom.get(0).count();
+    if (phase() == Phase.TRAIN) {
+      device.dropoutBackward(n, ratio, deviceMask.deviceData(device), top.get(0).deviceDiff(device),
+          bottom.get(0).mutableDeviceDiff(device));
+    } else if (bottom.get(0) != top.get(0)) {
+      device.copy(n, top.get(0).deviceDiff(device), bottom.get(0).mutableDeviceDiff(device));
+    }
+  }
+
   @Override
   protected void backwardCpu(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
     if (!propagateDown[0]) {

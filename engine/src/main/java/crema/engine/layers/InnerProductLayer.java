@@ -5,6 +5,7 @@ import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Filler;
 import crema.engine.Layer;
+import crema.engine.math.DeviceBuffer;
 import java.util.Arrays;
 import java.util.List;
 
@@ -18,6 +19,8 @@ public final class InnerProductLayer extends Layer {
   private int k;
   private int n;
   private float[] biasMultiplier = new float[0];
+  /** The bias multiplier as a blob, for the device path (uploaded once, then only read). */
+  private final Blob ones = new Blob(0);
 
   public InnerProductLayer(LayerParameter param) {
     super(param);
@@ -92,6 +95,62 @@ public final class InnerProductLayer extends Layer {
     math.gemm(false, !p.getTranspose(), m, n, k, 1f, x, 0, w, 0, 0f, y, 0);
     if (p.getBiasTerm()) {
       math.gemm(false, false, m, n, 1, 1f, biasMultiplier, 0, blobs.get(1).data(), 0, 1f, y, 0);
+    }
+  }
+
+  @Override
+  public boolean hasDevicePath() {
+    return true;
+  }
+
+  private DeviceBuffer onesOnDevice() {
+    if (ones.count() < m) {
+      ones.reshape(m);
+      java.util.Arrays.fill(ones.data(), 1f);
+    }
+    return ones.deviceData(device);
+  }
+
+  @Override
+  protected void forwardDevice(List<Blob> bottom, List<Blob> top) {
+    DeviceBuffer x = bottom.get(0).deviceData(device);
+    DeviceBuffer w = blobs.get(0).deviceData(device);
+    DeviceBuffer y = top.get(0).mutableDeviceData(device);
+    if (m == 1) {
+      if (p.getTranspose()) {
+        device.gemv(true, k, n, 1f, w, x, 0f, y);
+      } else {
+        device.gemv(false, n, k, 1f, w, x, 0f, y);
+      }
+      if (p.getBiasTerm()) {
+        device.axpy(n, 1f, blobs.get(1).deviceData(device), y);
+      }
+      return;
+    }
+    device.gemm(false, !p.getTranspose(), m, n, k, 1f, x, w, 0f, y);
+    if (p.getBiasTerm()) {
+      device.gemm(false, false, m, n, 1, 1f, onesOnDevice(), blobs.get(1).deviceData(device), 1f, y);
+    }
+  }
+
+  @Override
+  protected void backwardDevice(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
+    DeviceBuffer dy = top.get(0).deviceDiff(device);
+    DeviceBuffer x = bottom.get(0).deviceData(device);
+    if (paramPropagateDown(0)) {
+      DeviceBuffer dw = blobs.get(0).mutableDeviceDiff(device);
+      if (p.getTranspose()) {
+        device.gemm(true, false, k, n, m, 1f, x, dy, 1f, dw);
+      } else {
+        device.gemm(true, false, n, k, m, 1f, dy, x, 1f, dw);
+      }
+    }
+    if (p.getBiasTerm() && paramPropagateDown(1)) {
+      device.gemv(true, m, n, 1f, dy, onesOnDevice(), 1f, blobs.get(1).mutableDeviceDiff(device));
+    }
+    if (propagateDown[0]) {
+      device.gemm(false, p.getTranspose(), m, k, n, 1f, dy, blobs.get(0).deviceData(device), 0f,
+          bottom.get(0).mutableDeviceDiff(device));
     }
   }
 

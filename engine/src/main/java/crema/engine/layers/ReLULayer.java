@@ -25,6 +25,26 @@ public final class ReLULayer extends NeuronLayer {
   }
 
   @Override
+  public boolean hasDevicePath() {
+    return true;
+  }
+
+  @Override
+  protected void forwardDevice(List<Blob> bottom, List<Blob> top) {
+    device.reluForward(bottom.get(0).count(), slope, bottom.get(0).deviceData(device),
+        top.get(0).mutableDeviceData(device));
+  }
+
+  @Override
+  protected void backwardDevice(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
+    if (propagateDown[0]) {
+      // In place the bottom holds y, whose sign is x's: all the kernel looks at.
+      device.reluBackward(bottom.get(0).count(), slope, bottom.get(0).deviceData(device),
+          top.get(0).deviceDiff(device), bottom.get(0).mutableDeviceDiff(device));
+    }
+  }
+
+  @Override
   protected void backwardCpu(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
     if (!propagateDown[0]) {
       return;

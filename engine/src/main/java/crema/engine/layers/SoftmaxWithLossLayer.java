@@ -85,6 +85,71 @@ public final class SoftmaxWithLossLayer extends LossLayer {
     }
   }
 
+  private final Blob rowLoss = new Blob(0);
+  private final Blob rowCounted = new Blob(0);
+
+  /** On a device, rows of classes (inner size 1) run there. */
+  @Override
+  public boolean hasDevicePath() {
+    return inner == 1;
+  }
+
+  @Override
+  protected void forwardDevice(List<Blob> bottom, List<Blob> top) {
+    int channels = bottom.get(0).shape(axis);
+    checkLabels(bottom.get(1), channels);
+    device.softmaxForward(outer, channels, bottom.get(0).deviceData(device), prob.mutableDeviceData(device));
+    // The gradient at scale 1 goes into the bottom's diff, which nothing reads before backward
+    // overwrites it (Caffe's GPU path uses it as scratch the same way).
+    lossRows(bottom, channels, 1f);
+    float[] l = rowLoss.dataReadOnly();
+    float[] c = rowCounted.dataReadOnly();
+    float loss = 0;
+    int count = 0;
+    for (int i = 0; i < outer; i++) {
+      loss += l[i];
+      count += (int) c[i];
+    }
+    top.get(0).data()[0] = loss / normalizer(mode, outer, inner, count);
+    if (top.size() == 2) {
+      device.copy(prob.count(), prob.deviceData(device), top.get(1).mutableDeviceData(device));
+    }
+  }
+
+  private void lossRows(List<Blob> bottom, int channels, float scale) {
+    rowLoss.reshape(outer);
+    rowCounted.reshape(outer);
+    device.softmaxLoss(outer, channels, prob.deviceData(device), bottom.get(1).deviceData(device),
+        hasIgnoreLabel, ignoreLabel, scale, rowLoss.mutableDeviceData(device),
+        rowCounted.mutableDeviceData(device), bottom.get(0).mutableDeviceDiff(device));
+  }
+
+  private void checkLabels(Blob labels, int channels) {
+    float[] label = labels.dataReadOnly();
+    for (int i = 0; i < labels.count(); i++) {
+      int l = (int) label[i];
+      if (!(hasIgnoreLabel && l == ignoreLabel) && (l < 0 || l >= channels)) {
+        throw new IllegalArgumentException("label " + l + " out of range [0, " + channels + ")");
+      }
+    }
+  }
+
+  @Override
+  protected void backwardDevice(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
+    if (propagateDown.length > 1 && propagateDown[1]) {
+      throw new IllegalArgumentException("SoftmaxWithLoss cannot backpropagate to label inputs");
+    }
+    if (!propagateDown[0]) {
+      return;
+    }
+    float[] c = rowCounted.dataReadOnly();
+    int count = 0;
+    for (int i = 0; i < outer; i++) {
+      count += (int) c[i];
+    }
+    lossRows(bottom, bottom.get(0).shape(axis), topWeight(top) / normalizer(mode, outer, inner, count));
+  }
+
   @Override
   protected void backwardCpu(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
     if (propagateDown.length > 1 && propagateDown[1]) {

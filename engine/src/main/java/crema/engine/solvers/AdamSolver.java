@@ -19,15 +19,21 @@ public final class AdamSolver extends Solver {
   protected void computeUpdateValue(int i, float rate) {
     Blob p = net.learnableParams().get(i);
     int n = net.learnableParams().size();
-    float[] g = p.diff();
-    float[] m = history.get(i).data();
-    float[] v = history.get(n + i).data();
     float beta1 = param.getMomentum();
     float beta2 = param.getMomentum2();
     float eps = param.getDelta();
     int t = iter + 1;
     float correction = (float) (Math.sqrt(1.0f - Math.pow(beta2, t)) / (1.0f - Math.pow(beta1, t)));
     float scale = localRate(i, rate) * correction;
+    if (device != null) {
+      device.adamUpdate(p.count(), localRate(i, rate), beta1, beta2, eps, correction,
+          p.mutableDeviceDiff(device), history.get(i).mutableDeviceData(device),
+          history.get(n + i).mutableDeviceData(device));
+      return;
+    }
+    float[] g = p.diff();
+    float[] m = history.get(i).data();
+    float[] v = history.get(n + i).data();
     for (int k = 0; k < p.count(); k++) {
       m[k] = (1 - beta1) * g[k] + beta1 * m[k];
       v[k] = (1 - beta2) * (g[k] * g[k]) + beta2 * v[k];

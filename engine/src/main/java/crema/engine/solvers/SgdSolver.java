@@ -17,6 +17,11 @@ public final class SgdSolver extends Solver {
   protected void computeUpdateValue(int i, float rate) {
     Blob p = net.learnableParams().get(i);
     Blob v = history.get(i);
+    if (device != null) {
+      device.sgdUpdate(p.count(), localRate(i, rate), param.getMomentum(), p.mutableDeviceDiff(device),
+          v.mutableDeviceData(device));
+      return;
+    }
     math.axpby(p.count(), localRate(i, rate), p.diff(), 0, param.getMomentum(), v.data(), 0);
     System.arraycopy(v.data(), 0, p.diff(), 0, p.count());
   }
