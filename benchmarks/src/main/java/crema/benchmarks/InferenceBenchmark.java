@@ -2,6 +2,7 @@ package crema.benchmarks;
 
 import crema.engine.Predictor;
 import crema.engine.Solver;
+import crema.engine.check.ReferenceNets;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -33,9 +34,9 @@ public class InferenceBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
-    String layers = net.equals("seed") ? Nets.seedLayers() : Nets.wideLayers();
-    try (Solver s = Nets.trainer(layers, 1)) {
-      predictor = new Predictor(Nets.deploy(layers), s.net().toProto(false));
+    String layers = net.equals("seed") ? ReferenceNets.seedLayers() : ReferenceNets.wideLayers();
+    try (Solver s = ReferenceNets.trainer(layers, 1)) {
+      predictor = new Predictor(ReferenceNets.deploy(layers), s.net().toProto(false));
     }
     Random r = new Random(2);
     one = new float[1][93];

@@ -1,6 +1,7 @@
 package crema.benchmarks;
 
 import crema.engine.Solver;
+import crema.engine.check.ReferenceNets;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -34,7 +35,7 @@ public class TrainBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
-    solver = net.equals("seed") ? Nets.trainer(Nets.seedLayers(), 64) : Nets.trainer(Nets.wideLayers(), 256);
+    solver = net.equals("seed") ? ReferenceNets.trainer(ReferenceNets.seedLayers(), 64) : ReferenceNets.trainer(ReferenceNets.wideLayers(), 256);
   }
 
   @Benchmark

@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
     description = "Caffe-style deep learning on the JVM.",
     subcommands = {TrainCommand.class, TestCommand.class, TimeCommand.class, DeviceQueryCommand.class,
         ConvertCommand.class, PredictCommand.class, DrawCommand.class, WeightsCommand.class,
-        UpgradeCommand.class})
+        UpgradeCommand.class, ConformanceCommand.class, BenchCommand.class})
 public final class Crema implements Runnable {
   @Override
   public void run() {

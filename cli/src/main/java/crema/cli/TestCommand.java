@@ -31,10 +31,8 @@ final class TestCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Flags.requireCpu(flags.gpu);
-    LOG.log(Level.INFO, "Use CPU.");
     NetParameter param = Prototxt.readNet(Path.of(flags.model));
-    try (Net net = new Net(param, Net.state(param, Phase.TEST, flags.level, Flags.commaList(flags.stage)))) {
+    try (Gpus gpus = Gpus.open(flags.gpu, null).useFirst(); Net net = new Net(param, Net.state(param, Phase.TEST, flags.level, Flags.commaList(flags.stage)))) {
       net.copyTrainedLayersFrom(BinaryProto.readNet(Path.of(weights)));
       LOG.log(Level.INFO, "Running for " + iterations + " iterations.");
       List<Float> scores = new ArrayList<>();

@@ -26,9 +26,8 @@ final class TimeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Flags.requireCpu(flags.gpu);
     NetParameter param = Prototxt.readNet(Path.of(flags.model));
-    try (Net net = new Net(param, Net.state(param, Flags.phase(phase), flags.level, Flags.commaList(flags.stage)))) {
+    try (Gpus gpus = Gpus.open(flags.gpu, null).useFirst(); Net net = new Net(param, Net.state(param, Flags.phase(phase), flags.level, Flags.commaList(flags.stage)))) {
       LOG.log(Level.INFO, "Performing Forward");
       double initialLoss = net.forward();
       LOG.log(Level.INFO, "Initial loss: " + LogNumber.format(initialLoss));
@@ -48,6 +47,7 @@ final class TimeCommand implements Callable<Integer> {
         for (int i = 0; i < n; i++) {
           long t = System.nanoTime();
           net.forwardLayer(i);
+          sync(gpus);
           forward[i] += System.nanoTime() - t;
         }
         forwardTotal += System.nanoTime() - passStart;
@@ -55,6 +55,7 @@ final class TimeCommand implements Callable<Integer> {
         for (int i = n - 1; i >= 0; i--) {
           long t = System.nanoTime();
           net.backwardLayer(i);
+          sync(gpus);
           backward[i] += System.nanoTime() - t;
         }
         backwardTotal += System.nanoTime() - passStart;
@@ -75,5 +76,12 @@ final class TimeCommand implements Callable<Integer> {
       LOG.log(Level.INFO, "*** Benchmark ends ***");
     }
     return 0;
+  }
+
+  /** On a GPU a layer's time ends when its kernels finish, not when they are queued. */
+  private static void sync(Gpus gpus) {
+    if (!gpus.cpu()) {
+      gpus.devices().get(0).synchronize();
+    }
   }
 }

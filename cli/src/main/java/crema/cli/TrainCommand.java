@@ -45,14 +45,9 @@ final class TrainCommand implements Callable<Integer> {
     if (snapshot != null && weights != null) {
       throw new IllegalArgumentException("Give a snapshot to resume training or weights to finetune but not both.");
     }
-    Flags.requireCpu(gpu);
     SolverParameter param = Prototxt.readSolver(Path.of(solver));
     SolverParameter.Builder b = param.toBuilder();
     b.getTrainStateBuilder().setLevel(level).addAllStage(Flags.commaList(stage));
-    if (param.getSolverMode() == SolverParameter.SolverMode.GPU) {
-      LOG.log(Level.INFO, Flags.gpuFallback());
-      b.setSolverMode(SolverParameter.SolverMode.CPU);
-    }
     List<Path> weightFiles = new ArrayList<>();
     if (weights != null) {
       Flags.commaList(weights).forEach(w -> weightFiles.add(Path.of(w)));
@@ -62,7 +57,11 @@ final class TrainCommand implements Callable<Integer> {
       }
     }
     b.clearWeights();
-    try (Solver s = Solver.create(b.build())) {
+    try (Gpus gpus = Gpus.open(gpu, param).useFirst(); Solver s = Solver.create(b.build())) {
+      if (gpus.devices().size() > 1) {
+        throw new IllegalArgumentException("-gpu " + gpu + ": training on more than one GPU is not built yet;"
+            + " give one id");
+      }
       Signals.install(s, action(sigintEffect, "sigint_effect"), action(sighupEffect, "sighup_effect"));
       s.copyWeightsFrom(weightFiles);
       LOG.log(Level.INFO, "Starting Optimization");

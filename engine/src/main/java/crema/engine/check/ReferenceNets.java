@@ -1,4 +1,4 @@
-package crema.benchmarks;
+package crema.engine.check;
 
 import caffe.Caffe.NetParameter;
 import caffe.Caffe.SolverParameter;
@@ -7,20 +7,33 @@ import crema.engine.Solver;
 import crema.engine.io.Prototxt;
 import java.util.Random;
 
-/** The benchmarked nets: the seed net (93-30-9) and the wide net (93-512-512-9 with dropout). */
-final class Nets {
-  private Nets() {}
+/**
+ * The benchmarked nets, shared by the JMH benchmarks and {@code crema bench} (the GPU check): the
+ * seed net (93-30-9) and the wide net (93-512-512-9 with dropout 0.5), trained by Caffe's SGD
+ * from Input blobs filled once with Otto-like rows (80% zeros, log1p counts), 9 classes.
+ */
+public final class ReferenceNets {
+  private ReferenceNets() {}
 
-  static String seedLayers() {
+  /** The layers of "seed" or "wide". */
+  public static String layers(String net) {
+    return switch (net) {
+      case "seed" -> seedLayers();
+      case "wide" -> wideLayers();
+      default -> throw new IllegalArgumentException("unknown net '" + net + "' (seed or wide)");
+    };
+  }
+
+  public static String seedLayers() {
     return ip("ip1", "data", 30) + relu("ip1") + ip("ip2", "ip1", 9);
   }
 
-  static String wideLayers() {
+  public static String wideLayers() {
     return ip("ip1", "data", 512) + relu("ip1") + dropout("ip1")
         + ip("ip2", "ip1", 512) + relu("ip2") + dropout("ip2") + ip("ip3", "ip2", 9);
   }
 
-  static String lastTop(String layers) {
+  public static String lastTop(String layers) {
     return layers.contains("'ip3'") ? "ip3" : "ip2";
   }
 
@@ -39,7 +52,7 @@ final class Nets {
   }
 
   /** A training net fed by Input layers that the benchmark fills once with random rows. */
-  static Solver trainer(String layers, int batch) {
+  public static Solver trainer(String layers, int batch) {
     String net = "name: 'bench'\n"
         + "layer { name: 'in' type: 'Input' top: 'data' top: 'label' input_param { shape { dim: " + batch
         + " dim: 93 } shape { dim: " + batch + " } } }\n" + layers
@@ -62,7 +75,7 @@ final class Nets {
   }
 
   /** The deploy form: one Input of (1, 93), a Softmax "prob". */
-  static NetParameter deploy(String layers) {
+  public static NetParameter deploy(String layers) {
     return Prototxt.parseNet("name: 'bench'\n"
         + "layer { name: 'in' type: 'Input' top: 'data' input_param { shape { dim: 1 dim: 93 } } }\n"
         + layers + "layer { name: 'prob' type: 'Softmax' bottom: '" + lastTop(layers) + "' top: 'prob' }\n", "deploy");
