@@ -10,8 +10,10 @@ jar="$repo/cli/target/crema.jar"
 [ -f "$jar" ] || { echo "bundle: $jar is missing; run mvn -DskipTests package first" >&2; exit 1; }
 rm -rf "$out" "$out.tar.gz"
 mkdir -p "$out/fixtures"
+jlink="${JAVA_HOME:+$JAVA_HOME/bin/jlink}"
+[ -n "$jlink" ] && [ -x "$jlink" ] || jlink="$(command -v jlink)"
 # Modules from jdeps over the shaded jar (java.desktop: crema weights/draw's PNG rendering).
-jlink --add-modules java.base,java.desktop,java.logging,java.management,java.sql,jdk.unsupported \
+"$jlink" --add-modules java.base,java.desktop,java.logging,java.management,java.sql,jdk.unsupported \
   --strip-debug --no-header-files --no-man-pages --compress=2 --output "$out/runtime"
 cp "$jar" "$out/crema.jar"
 # Only linux-x86_64 glibc runs this: drop the other platforms' native libraries.
