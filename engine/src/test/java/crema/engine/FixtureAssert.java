@@ -13,19 +13,9 @@ import java.util.List;
 public final class FixtureAssert {
   private FixtureAssert() {}
 
-  /**
-   * max |a − b| over a blob, relative to the blob's largest magnitude: the measure in which Caffe's
-   * own runs differ by ~1e-7 between BLAS kernels.
-   */
   public static double relativeError(BlobProto expected, BlobProto actual) {
     assertEquals(expected.getDataCount(), actual.getDataCount(), "blob size");
-    double maxDiff = 0;
-    double scale = 0;
-    for (int i = 0; i < expected.getDataCount(); i++) {
-      maxDiff = Math.max(maxDiff, Math.abs(expected.getData(i) - actual.getData(i)));
-      scale = Math.max(scale, Math.abs(expected.getData(i)));
-    }
-    return scale == 0 ? maxDiff : maxDiff / scale;
+    return crema.engine.check.Conformance.relativeError(expected, actual);
   }
 
   /** Asserts every parameter blob of every layer that has blobs agrees within {@code tol}. */

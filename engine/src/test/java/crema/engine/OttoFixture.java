@@ -1,6 +1,5 @@
 package crema.engine;
 
-import caffe.Caffe.LayerParameter;
 import caffe.Caffe.NetParameter;
 import caffe.Caffe.SolverParameter;
 import crema.engine.io.BinaryProto;
@@ -63,16 +62,7 @@ public final class OttoFixture {
 
   /** Reads a net of the fixture with its data sources made absolute. */
   public static NetParameter net(Path root, String file) {
-    NetParameter n = Prototxt.readNet(root.resolve(file));
-    NetParameter.Builder b = n.toBuilder();
-    for (int i = 0; i < b.getLayerCount(); i++) {
-      LayerParameter l = b.getLayer(i);
-      if (l.hasDataParam()) {
-        b.setLayer(i, l.toBuilder().setDataParam(l.getDataParam().toBuilder()
-            .setSource(root.resolve(l.getDataParam().getSource()).toString())));
-      }
-    }
-    return b.build();
+    return crema.engine.check.Conformance.fixtureNet(root, file);
   }
 
   /** Reads a solver of the fixture, inlining its net and snapshotting under {@code prefix}. */

@@ -70,9 +70,14 @@ public final class CudaDevice implements Device {
       handle = h;
       path = "cuBLAS (libcublas.so.12) for GEMM, GEMV and AXPY";
     } catch (Throwable e) {
-      // UnsatisfiedLinkError when libcublas.so.12 is absent (a CUDA 13 machine), or a cuBLAS error.
+      // UnsatisfiedLinkError when libcublas.so.12 is absent (a CUDA 13 machine), possibly wrapped
+      // in the class initialiser's error, or a cuBLAS error.
+      Throwable cause = e;
+      while (cause.getCause() != null && cause.getMessage() == null) {
+        cause = cause.getCause();
+      }
       path = "Crema's PTX kernels for GEMM, GEMV and AXPY (cuBLAS 12 not loaded: "
-          + CudaDevices.firstLine(String.valueOf(e.getMessage())) + ")";
+          + CudaDevices.firstLine(cause.getClass().getSimpleName() + ": " + cause.getMessage()) + ")";
     }
     cublas = handle;
     gemmPath = path;

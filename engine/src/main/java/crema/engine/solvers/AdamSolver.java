@@ -24,13 +24,13 @@ public final class AdamSolver extends Solver {
     float eps = param.getDelta();
     int t = iter + 1;
     float correction = (float) (Math.sqrt(1.0f - Math.pow(beta2, t)) / (1.0f - Math.pow(beta1, t)));
-    float scale = localRate(i, rate) * correction;
     if (device != null) {
       device.adamUpdate(p.count(), localRate(i, rate), beta1, beta2, eps, correction,
           p.mutableDeviceDiff(device), history.get(i).mutableDeviceData(device),
           history.get(n + i).mutableDeviceData(device));
       return;
     }
+    float scale = localRate(i, rate) * correction;
     float[] g = p.diff();
     float[] m = history.get(i).data();
     float[] v = history.get(n + i).data();
