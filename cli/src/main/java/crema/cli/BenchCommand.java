@@ -32,10 +32,10 @@ final class BenchCommand implements Callable<Integer> {
     try (Gpus gpus = Gpus.open(gpu, null).useFirst(); Solver s = ReferenceNets.trainer(layers, batch)) {
       int warmup = Math.max(10, iterations / 20);
       s.step(warmup);
-      sync(gpus, s);
+      gpus.synchronize();
       long start = System.nanoTime();
       s.step(iterations);
-      sync(gpus, s);
+      gpus.synchronize();
       double seconds = (System.nanoTime() - start) / 1e9;
       String device = gpus.cpu() ? "cpu" : "gpu" + gpu + " (" + gpus.devices().get(0).describe() + ")";
       System.out.println(String.format(Locale.ROOT,
@@ -44,11 +44,5 @@ final class BenchCommand implements Callable<Integer> {
           s.smoothedLoss()));
     }
     return 0;
-  }
-
-  private static void sync(Gpus gpus, Solver s) {
-    if (!gpus.cpu()) {
-      gpus.devices().get(0).synchronize();
-    }
   }
 }

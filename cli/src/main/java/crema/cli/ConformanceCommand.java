@@ -27,10 +27,16 @@ final class ConformanceCommand implements Callable<Integer> {
     boolean passed = true;
     try (Gpus gpus = Gpus.open(gpu, null)) {
       for (CudaDevice d : gpus.devices()) {
-        Path scratch = Files.createTempDirectory("crema-conformance");
         Conformance c = new Conformance(d).layers();
         if (Files.isDirectory(fixture.resolve("exact"))) {
-          c.solvers(fixture, scratch);
+          Path scratch = Files.createTempDirectory("crema-conformance");
+          try {
+            c.solvers(fixture, scratch);
+          } finally {
+            try (var walk = Files.walk(scratch)) {
+              walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+          }
         } else {
           System.out.println("no otto-mini fixture at " + fixture + ": solver checks skipped");
         }

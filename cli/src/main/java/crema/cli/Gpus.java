@@ -77,6 +77,13 @@ final class Gpus implements AutoCloseable {
     return this;
   }
 
+  /** Waits for the first device's queued work (none on the CPU): timings end when kernels finish. */
+  void synchronize() {
+    if (!devices.isEmpty()) {
+      devices.get(0).synchronize();
+    }
+  }
+
   @Override
   public void close() {
     Device.use(null);

@@ -47,7 +47,7 @@ final class TimeCommand implements Callable<Integer> {
         for (int i = 0; i < n; i++) {
           long t = System.nanoTime();
           net.forwardLayer(i);
-          sync(gpus);
+          gpus.synchronize();
           forward[i] += System.nanoTime() - t;
         }
         forwardTotal += System.nanoTime() - passStart;
@@ -55,7 +55,7 @@ final class TimeCommand implements Callable<Integer> {
         for (int i = n - 1; i >= 0; i--) {
           long t = System.nanoTime();
           net.backwardLayer(i);
-          sync(gpus);
+          gpus.synchronize();
           backward[i] += System.nanoTime() - t;
         }
         backwardTotal += System.nanoTime() - passStart;
@@ -76,12 +76,5 @@ final class TimeCommand implements Callable<Integer> {
       LOG.log(Level.INFO, "*** Benchmark ends ***");
     }
     return 0;
-  }
-
-  /** On a GPU a layer's time ends when its kernels finish, not when they are queued. */
-  private static void sync(Gpus gpus) {
-    if (!gpus.cpu()) {
-      gpus.devices().get(0).synchronize();
-    }
   }
 }

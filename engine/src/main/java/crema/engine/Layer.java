@@ -70,6 +70,7 @@ public abstract class Layer {
   public boolean hasDevicePath() {
     return false;
   }
+
   /** Checks blob counts, sets the layer up, shapes its tops and records its loss weights. */
   public final void setUp(List<Blob> bottom, List<Blob> top) {
     checkBlobCounts(bottom, top);

@@ -29,8 +29,7 @@ public final class Kernels {
         throw new IllegalStateException(PTX + " is missing from the jar: build the gpu module (build-ptx.sh)");
       }
       byte[] text = in.readAllBytes();
-      byte[] z = java.util.Arrays.copyOf(text, text.length + 1);
-      return z;
+      return java.util.Arrays.copyOf(text, text.length + 1);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -1,5 +1,6 @@
 package crema.inference;
 
+import crema.bus.ConsumerLoop;
 import crema.bus.KafkaClients;
 import crema.proto.Checkpoint;
 import jakarta.annotation.PostConstruct;
@@ -11,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
@@ -33,8 +35,7 @@ public class Models {
   private final Map<String, ServedModel> served = new ConcurrentHashMap<>();
   private final AtomicLong rejected = new AtomicLong();
   private final AtomicLong swaps = new AtomicLong();
-  private volatile boolean running = true;
-  private Thread follower;
+  private ConsumerLoop follower;
 
   private final InferenceMetrics meters;
 
@@ -46,43 +47,30 @@ public class Models {
 
   @PostConstruct
   void start() {
-    follower = new Thread(this::follow, "checkpoint-follower");
-    follower.setDaemon(true);
-    follower.start();
+    // When the broker goes away or the topic changes, the loop reconnects and reads from the start.
+    follower = ConsumerLoop.start("checkpoint follower", () -> clients.consumer("crema-inference-checkpoints"),
+        this::follow);
   }
 
-  private void follow() {
-    while (running) {
-      try (KafkaConsumer<String, byte[]> c = clients.consumer("crema-inference-checkpoints");
-          var kafkaMeters = meters.bind(c)) {
-        String topic = config.getCheckpointTopic();
-        List<PartitionInfo> parts = List.of();
-        while (running && parts.isEmpty()) {
-          parts = c.partitionsFor(topic, Duration.ofSeconds(5));
-          if (parts == null || parts.isEmpty()) {
-            parts = List.of();
-            Thread.sleep(500);
-          }
+  private void follow(KafkaConsumer<String, byte[]> c, BooleanSupplier running) throws InterruptedException {
+    try (var kafkaMeters = meters.bind(c)) {
+      String topic = config.getCheckpointTopic();
+      List<PartitionInfo> parts = List.of();
+      while (running.getAsBoolean() && parts.isEmpty()) {
+        parts = c.partitionsFor(topic, Duration.ofSeconds(5));
+        if (parts == null || parts.isEmpty()) {
+          parts = List.of();
+          Thread.sleep(500);
         }
-        List<TopicPartition> tps = parts.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-        c.assign(tps);
-        c.seekToBeginning(tps);
-        while (running) {
-          for (var r : c.poll(Duration.ofMillis(200))) {
-            if (r.value() != null) {
-              offer(r.key(), r.value());
-            }
+      }
+      List<TopicPartition> tps = parts.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      while (running.getAsBoolean()) {
+        for (var r : c.poll(Duration.ofMillis(200))) {
+          if (r.value() != null) {
+            offer(r.key(), r.value());
           }
-        }
-      } catch (InterruptedException e) {
-        return;
-      } catch (RuntimeException e) {
-        // The broker went away or the topic changed: reconnect and read again from the start.
-        LOG.warn("checkpoint follower: {}; reconnecting", e.getMessage());
-        try {
-          Thread.sleep(1000);
-        } catch (InterruptedException ie) {
-          return;
         }
       }
     }
@@ -146,7 +134,7 @@ public class Models {
 
   @PreDestroy
   void stop() {
-    running = false;
+    follower.close();
     served.values().forEach(ServedModel::close);
   }
 }

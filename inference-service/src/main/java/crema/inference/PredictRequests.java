@@ -1,5 +1,6 @@
 package crema.inference;
 
+import crema.bus.ConsumerLoop;
 import crema.bus.KafkaClients;
 import crema.bus.Topics;
 import crema.proto.PredictRequest;
@@ -11,11 +12,10 @@ import jakarta.annotation.PreDestroy;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Serves Kafka clients: each {@code PredictRequest} on {@code crema.predict-requests} is answered
@@ -27,13 +27,10 @@ import org.slf4j.LoggerFactory;
 @io.micronaut.context.annotation.Requires(property = "crema.services.inference", notEquals = "false")
 @io.micronaut.context.annotation.Context
 public class PredictRequests {
-  private static final Logger LOG = LoggerFactory.getLogger(PredictRequests.class);
-
   private final KafkaClients clients;
   private final KafkaProducer<String, byte[]> producer;
   private final Models models;
-  private volatile boolean running = true;
-  private Thread worker;
+  private ConsumerLoop loop;
 
   public PredictRequests(KafkaClients clients, KafkaProducer<String, byte[]> producer, Models models) {
     this.clients = clients;
@@ -43,34 +40,21 @@ public class PredictRequests {
 
   @PostConstruct
   void start() {
-    worker = new Thread(this::serve, "predict-requests");
-    worker.setDaemon(true);
-    worker.start();
+    loop = ConsumerLoop.start("predict-requests", () -> clients.consumer("crema-inference-requests",
+        Map.of("group.id", "crema-inference", "enable.auto.commit", false)), this::serve);
   }
 
-  private void serve() {
-    while (running) {
-      try (KafkaConsumer<String, byte[]> c = clients.consumer("crema-inference-requests",
-          Map.of("group.id", "crema-inference", "enable.auto.commit", false))) {
-        c.subscribe(List.of(Topics.PREDICT_REQUESTS));
-        while (running) {
-          var records = c.poll(Duration.ofMillis(200));
-          for (var r : records) {
-            PredictResult result = answer(r.value());
-            producer.send(new ProducerRecord<>(Topics.PREDICTIONS, r.key(), result.toByteArray()));
-          }
-          if (!records.isEmpty()) {
-            producer.flush();
-            c.commitSync();
-          }
-        }
-      } catch (RuntimeException e) {
-        LOG.warn("predict-requests consumer: {}; reconnecting", e.getMessage());
-        try {
-          Thread.sleep(1000);
-        } catch (InterruptedException ie) {
-          return;
-        }
+  private void serve(KafkaConsumer<String, byte[]> c, BooleanSupplier running) {
+    c.subscribe(List.of(Topics.PREDICT_REQUESTS));
+    while (running.getAsBoolean()) {
+      var records = c.poll(Duration.ofMillis(200));
+      for (var r : records) {
+        PredictResult result = answer(r.value());
+        producer.send(new ProducerRecord<>(Topics.PREDICTIONS, r.key(), result.toByteArray()));
+      }
+      if (!records.isEmpty()) {
+        producer.flush();
+        c.commitSync();
       }
     }
   }
@@ -119,6 +103,6 @@ public class PredictRequests {
 
   @PreDestroy
   void stop() {
-    running = false;
+    loop.close();
   }
 }

@@ -1,5 +1,6 @@
 package crema.ingest;
 
+import crema.bus.ConsumerLoop;
 import crema.bus.KafkaClients;
 import crema.bus.Topics;
 import jakarta.annotation.PostConstruct;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.header.Header;
@@ -33,7 +35,7 @@ public class RawLines {
 
   private final KafkaClients clients;
   private final DatasetIngest ingest;
-  private volatile boolean running = true;
+  private ConsumerLoop loop;
 
   public RawLines(KafkaClients clients, DatasetIngest ingest) {
     this.clients = clients;
@@ -42,9 +44,8 @@ public class RawLines {
 
   @PostConstruct
   void start() {
-    Thread t = new Thread(this::consume, "raw-lines");
-    t.setDaemon(true);
-    t.start();
+    loop = ConsumerLoop.start("crema.raw consumer", () -> clients.consumer("crema-ingest-raw",
+        Map.of("group.id", "crema-ingest-raw", "enable.auto.commit", false)), this::consume);
   }
 
   private static String header(ConsumerRecord<String, byte[]> r, String name) {
@@ -52,44 +53,32 @@ public class RawLines {
     return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
   }
 
-  private void consume() {
-    while (running) {
-      try (KafkaConsumer<String, byte[]> c = clients.consumer("crema-ingest-raw",
-          Map.of("group.id", "crema-ingest-raw", "enable.auto.commit", false))) {
-        c.subscribe(List.of(Topics.RAW));
-        while (running) {
-          var records = c.poll(Duration.ofMillis(200));
-          ConsumerRecord<String, byte[]> first = null;
-          ByteArrayOutputStream body = new ByteArrayOutputStream();
-          for (var r : records) {
-            if (first != null && !sameUpload(first, r)) {
-              flush(first, body);
-              body.reset();
-              first = null;
-            }
-            if (first == null) {
-              first = r;
-              String columns = header(r, "columns");
-              body.writeBytes((columns == null ? "" : columns).getBytes(StandardCharsets.UTF_8));
-              body.write('\n');
-            }
-            body.writeBytes(r.value());
-            body.write('\n');
-          }
-          if (first != null) {
-            flush(first, body);
-          }
-          if (!records.isEmpty()) {
-            c.commitSync();
-          }
+  private void consume(KafkaConsumer<String, byte[]> c, BooleanSupplier running) {
+    c.subscribe(List.of(Topics.RAW));
+    while (running.getAsBoolean()) {
+      var records = c.poll(Duration.ofMillis(200));
+      ConsumerRecord<String, byte[]> first = null;
+      ByteArrayOutputStream body = new ByteArrayOutputStream();
+      for (var r : records) {
+        if (first != null && !sameUpload(first, r)) {
+          flush(first, body);
+          body.reset();
+          first = null;
         }
-      } catch (RuntimeException e) {
-        LOG.warn("crema.raw consumer: {}; reconnecting", e.getMessage());
-        try {
-          Thread.sleep(1000);
-        } catch (InterruptedException ie) {
-          return;
+        if (first == null) {
+          first = r;
+          String columns = header(r, "columns");
+          body.writeBytes((columns == null ? "" : columns).getBytes(StandardCharsets.UTF_8));
+          body.write('\n');
         }
+        body.writeBytes(r.value());
+        body.write('\n');
+      }
+      if (first != null) {
+        flush(first, body);
+      }
+      if (!records.isEmpty()) {
+        c.commitSync();
       }
     }
   }
@@ -120,6 +109,6 @@ public class RawLines {
 
   @PreDestroy
   void stop() {
-    running = false;
+    loop.close();
   }
 }

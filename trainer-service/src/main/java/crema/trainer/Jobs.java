@@ -91,7 +91,7 @@ public class Jobs {
         }
       }
     } catch (RuntimeException e) {
-      org.slf4j.LoggerFactory.getLogger(Jobs.class).error("jobs topic: {}", e.getMessage());
+      LOG.error("jobs topic: {}", e.getMessage());
     }
   }
 

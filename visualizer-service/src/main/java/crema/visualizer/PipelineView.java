@@ -1,6 +1,7 @@
 package crema.visualizer;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import crema.bus.ConsumerLoop;
 import crema.bus.KafkaClients;
 import crema.proto.Checkpoint;
 import crema.proto.DatasetSchema;
@@ -21,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
@@ -46,9 +48,8 @@ public class PipelineView {
   private final Map<String, Run> runs = new LinkedHashMap<>();
   private final Map<String, Dataset> datasets = new LinkedHashMap<>();
   private final AtomicLong version = new AtomicLong();
-  private volatile boolean running = true;
   private volatile boolean caughtUp;
-  private Thread follower;
+  private ConsumerLoop follower;
 
   private final io.micrometer.core.instrument.MeterRegistry meters;
 
@@ -62,15 +63,21 @@ public class PipelineView {
 
   @PostConstruct
   void start() {
-    follower = new Thread(this::follow, "visualizer-follower");
-    follower.setDaemon(true);
-    follower.start();
+    follower = ConsumerLoop.start("visualizer: following the topics",
+        () -> clients.consumer("crema-visualizer", Map.of("max.poll.records", 50)), this::follow,
+        e -> {
+          // Starting again from the topics' beginnings: what was rebuilt so far goes.
+          synchronized (this) {
+            runs.clear();
+            datasets.clear();
+          }
+          version.incrementAndGet();
+        });
   }
 
   @PreDestroy
-  void stop() throws InterruptedException {
-    running = false;
-    follower.join(5000);
+  void stop() {
+    follower.close();
   }
 
   /** Changes whenever anything shown changes: server push sends when it moves. */
@@ -126,69 +133,51 @@ public class PipelineView {
     return datasets.computeIfAbsent(name, k -> new Dataset(k, config.getDeadLettersKept()));
   }
 
-  private void follow() {
+  private void follow(KafkaConsumer<String, byte[]> c, BooleanSupplier running) throws InterruptedException {
     List<String> topics = List.of(config.getJobsTopic(), config.getEventsTopic(), config.getCheckpointTopic(),
         config.getDatasetsTopic(), config.getDeadLetterTopic());
-    while (running) {
-      try (KafkaConsumer<String, byte[]> c = clients.consumer("crema-visualizer",
-          Map.of("max.poll.records", 50));
-          // The Kafka client's own metrics (kafka.consumer.*: fetch rates, lag, errors).
-          var kafkaMeters = new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(c)) {
-        kafkaMeters.bindTo(meters);
-        Set<TopicPartition> assigned = new HashSet<>();
-        Map<TopicPartition, Long> initialEnds = new LinkedHashMap<>();
-        long lastRefresh = 0;
-        while (running) {
-          if (System.currentTimeMillis() - lastRefresh > 2000) {
-            // Topics appear as the pipeline first writes them: look again every two seconds.
-            lastRefresh = System.currentTimeMillis();
-            List<TopicPartition> found = new ArrayList<>();
-            Map<String, List<PartitionInfo>> all = c.listTopics(Duration.ofSeconds(10));
-            for (String t : topics) {
-              for (PartitionInfo p : all.getOrDefault(t, List.of())) {
-                found.add(new TopicPartition(t, p.partition()));
-              }
-            }
-            if (!assigned.containsAll(found)) {
-              List<TopicPartition> added = found.stream().filter(tp -> !assigned.contains(tp)).toList();
-              assigned.addAll(found);
-              c.assign(assigned);
-              c.seekToBeginning(added);
-              initialEnds.putAll(c.endOffsets(added));
-            }
-            if (!caughtUp && !initialEnds.isEmpty() && initialEnds.entrySet().stream()
-                .allMatch(e -> c.position(e.getKey()) >= e.getValue())) {
-              caughtUp = true;
-              LOG.info("visualizer: read the topics to their ends: {} runs, {} datasets", runs.size(), datasets.size());
+    // The Kafka client's own metrics (kafka.consumer.*: fetch rates, lag, errors).
+    try (var kafkaMeters = new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(c)) {
+      kafkaMeters.bindTo(meters);
+      Set<TopicPartition> assigned = new HashSet<>();
+      Map<TopicPartition, Long> initialEnds = new LinkedHashMap<>();
+      long lastRefresh = 0;
+      while (running.getAsBoolean()) {
+        if (System.currentTimeMillis() - lastRefresh > 2000) {
+          // Topics appear as the pipeline first writes them: look again every two seconds.
+          lastRefresh = System.currentTimeMillis();
+          List<TopicPartition> found = new ArrayList<>();
+          Map<String, List<PartitionInfo>> all = c.listTopics(Duration.ofSeconds(10));
+          for (String t : topics) {
+            for (PartitionInfo p : all.getOrDefault(t, List.of())) {
+              found.add(new TopicPartition(t, p.partition()));
             }
           }
-          if (assigned.isEmpty()) {
-            Thread.sleep(200);
-            continue;
+          if (!assigned.containsAll(found)) {
+            List<TopicPartition> added = found.stream().filter(tp -> !assigned.contains(tp)).toList();
+            assigned.addAll(found);
+            c.assign(assigned);
+            c.seekToBeginning(added);
+            initialEnds.putAll(c.endOffsets(added));
           }
-          var records = c.poll(Duration.ofMillis(200));
-          if (!records.isEmpty()) {
-            synchronized (this) {
-              for (ConsumerRecord<String, byte[]> r : records) {
-                apply(r);
-              }
-            }
-            version.incrementAndGet();
+          if (!caughtUp && !initialEnds.isEmpty() && initialEnds.entrySet().stream()
+              .allMatch(e -> c.position(e.getKey()) >= e.getValue())) {
+            caughtUp = true;
+            LOG.info("visualizer: read the topics to their ends: {} runs, {} datasets", runs.size(), datasets.size());
           }
         }
-      } catch (InterruptedException e) {
-        return;
-      } catch (RuntimeException e) {
-        LOG.warn("visualizer: following the topics failed ({}); starting again from their beginnings", e.toString());
-        synchronized (this) {
-          runs.clear();
-          datasets.clear();
+        if (assigned.isEmpty()) {
+          Thread.sleep(200);
+          continue;
         }
-        version.incrementAndGet();
-        try {
-          Thread.sleep(1000);
-        } catch (InterruptedException ie) {
-          return;
+        var records = c.poll(Duration.ofMillis(200));
+        if (!records.isEmpty()) {
+          synchronized (this) {
+            for (ConsumerRecord<String, byte[]> r : records) {
+              apply(r);
+            }
+          }
+          version.incrementAndGet();
         }
       }
     }

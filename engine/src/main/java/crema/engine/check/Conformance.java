@@ -176,7 +176,7 @@ public final class Conformance {
     return out;
   }
 
-  private static List<Blob> tops(Layer l, int bottoms) {
+  private static List<Blob> tops(Layer l) {
     int n = Math.max(l.param().getTopCount(), 0);
     if (n == 0) {
       n = "Silence".equals(l.type()) ? 0 : 1;
@@ -193,8 +193,8 @@ public final class Conformance {
     Layer dev = build(c);
     List<Blob> cb = bottoms(c);
     List<Blob> db = bottoms(c);
-    List<Blob> ct = tops(cpu, cb.size());
-    List<Blob> dt = tops(dev, db.size());
+    List<Blob> ct = tops(cpu);
+    List<Blob> dt = tops(dev);
     cpu.setUp(cb, ct);
     dev.setUp(db, dt);
     for (int i = 0; i < cpu.blobs().size(); i++) {
@@ -260,7 +260,7 @@ public final class Conformance {
         new int[] {64, 1024});
     Layer dev = build(c);
     List<Blob> b = bottoms(c);
-    List<Blob> t = tops(dev, 1);
+    List<Blob> t = tops(dev);
     dev.setUp(b, t);
     dev.setDevice(device);
     dev.forward(b, t);
