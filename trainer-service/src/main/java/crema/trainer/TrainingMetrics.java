@@ -13,7 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * survive from one run of it to the next (Micrometer keeps the first gauge registered per name).
  */
 final class TrainingMetrics {
-  private static final Map<String, TrainingMetrics> BY_MODEL = new ConcurrentHashMap<>();
+  /** Per registry (by identity: registries do not override equals), per model. */
+  private static final Map<Map.Entry<MeterRegistry, String>, TrainingMetrics> BY_MODEL = new ConcurrentHashMap<>();
 
   private final MeterRegistry registry;
   private final String model;
@@ -42,7 +43,7 @@ final class TrainingMetrics {
   }
 
   static TrainingMetrics of(MeterRegistry registry, String model) {
-    return BY_MODEL.computeIfAbsent(registry.hashCode() + "/" + model, k -> new TrainingMetrics(registry, model));
+    return BY_MODEL.computeIfAbsent(Map.entry(registry, model), k -> new TrainingMetrics(registry, model));
   }
 
   private void gauge(String name, String description, java.util.function.ToDoubleFunction<TrainingMetrics> f) {

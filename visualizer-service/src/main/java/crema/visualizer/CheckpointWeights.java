@@ -37,23 +37,19 @@ public class CheckpointWeights {
   record Matrix(int rows, int cols, float[] values, double min, double max, boolean averaged) {}
 
   @Serdeable
-
   @JsonInclude(JsonInclude.Include.ALWAYS)
   record Histogram(double[] edges, long[] counts) {}
 
   @Serdeable
-
   @JsonInclude(JsonInclude.Include.ALWAYS)
   record Param(int index, String role, int[] shape, long count, double norm, Matrix heatmap, Matrix tiles,
       Histogram histogram) {}
 
   @Serdeable
-
   @JsonInclude(JsonInclude.Include.ALWAYS)
   record LayerWeights(String name, String type, List<Param> params) {}
 
   @Serdeable
-
   @JsonInclude(JsonInclude.Include.ALWAYS)
   record Weights(String run, int iteration, String sha256, List<LayerWeights> layers) {}
 

@@ -41,12 +41,10 @@ public class DashboardController {
   static final Duration PUSH_PERIOD = Duration.ofMillis(500);
 
   @Serdeable
-
   @JsonInclude(JsonInclude.Include.ALWAYS)
   record Overview(List<Run.Summary> runs, List<Dataset.View> datasets, boolean caughtUp) {}
 
   @Serdeable
-
   @JsonInclude(JsonInclude.Include.ALWAYS)
   record Problem(String error) {}
 

@@ -19,12 +19,10 @@ final class Dataset {
   record Feature(String name, double min, double max, double mean, double std) {}
 
   @Serdeable
-
   @JsonInclude(JsonInclude.Include.ALWAYS)
   record Rejection(String source, long lineNumber, String rawLine, String reason, long timeMs) {}
 
   @Serdeable
-
   @JsonInclude(JsonInclude.Include.ALWAYS)
   record View(String dataset, List<String> labels, Map<String, List<Long>> countsBySplit, List<Feature> features,
       long rejected, long deadLetters, List<Rejection> latestRejections, boolean log1p) {}

@@ -36,13 +36,11 @@ public class NetGraphs {
   record BlobInfo(String name, int[] shape) {}
 
   @Serdeable
-
   @JsonInclude(JsonInclude.Include.ALWAYS)
   record LayerInfo(int index, String name, String type, String params, List<BlobInfo> bottoms, List<BlobInfo> tops,
       long paramCount, List<String> phases) {}
 
   @Serdeable
-
   @JsonInclude(JsonInclude.Include.ALWAYS)
   record Graph(String svg, List<LayerInfo> layers, String error) {}
 

@@ -18,7 +18,6 @@ final class Run {
       Map<String, Double> metrics) {}
 
   @Serdeable
-
   @JsonInclude(JsonInclude.Include.ALWAYS)
   record Summary(String run, String model, String state, int iteration, Double loss, double learningRate,
       Map<String, Double> testOutputs, double examplesPerSecond, long startedMs, long updatedMs, String message,
@@ -30,12 +29,10 @@ final class Run {
   record Series(int[] iterations, long[] times, double[] values) {}
 
   @Serdeable
-
   @JsonInclude(JsonInclude.Include.ALWAYS)
   record CheckpointView(int iteration, long createdMs, int bytes, String sha256, Map<String, Double> metrics) {}
 
   @Serdeable
-
   @JsonInclude(JsonInclude.Include.ALWAYS)
   record Detail(Summary summary, String solver, String net, String deploy, List<String> labels,
       Map<String, Series> curves, List<CheckpointView> checkpoints) {}
