@@ -130,6 +130,15 @@ public final class RowParser {
     } catch (NumberFormatException e) {
       throw new RowRejectedException("not_a_number", "column '" + column + "': '" + abbreviate(s) + "' is not a number");
     }
+    return feature(v, s, column, log1p);
+  }
+
+  /** {@link #feature(String, String, boolean)} for a value already parsed (a JSON number). */
+  public static float feature(double v, String column, boolean log1p) throws RowRejectedException {
+    return feature(v, Double.toString(v), column, log1p);
+  }
+
+  private static float feature(double v, String s, String column, boolean log1p) throws RowRejectedException {
     if (!Double.isFinite(v)) {
       throw new RowRejectedException("not_finite", "column '" + column + "': " + s + " is not finite");
     }

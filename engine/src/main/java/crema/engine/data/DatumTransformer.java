@@ -29,12 +29,24 @@ public final class DatumTransformer {
   private Boolean firstWasBytes;
 
   public DatumTransformer(TransformationParameter p, Phase phase) {
+    this(p, phase, p.hasMeanFile() ? readMean(p.getMeanFile()) : null);
+  }
+
+  private DatumTransformer(TransformationParameter p, Phase phase, float[] meanFile) {
     this.p = p;
     this.phase = phase;
-    if (p.hasMeanFile() && p.getMeanValueCount() > 0) {
+    if (meanFile != null && p.getMeanValueCount() > 0) {
       throw new DataException("transform_param: cannot specify mean_file and mean_value at the same time");
     }
-    this.meanFile = p.hasMeanFile() ? readMean(p.getMeanFile()) : null;
+    this.meanFile = meanFile;
+  }
+
+  /**
+   * A transformer whose per-value mean is given (a model contract carries the mean_file's values,
+   * not its path); {@code mean} may be null, and {@code p}'s own mean_file is then ignored.
+   */
+  public static DatumTransformer withMean(TransformationParameter p, Phase phase, float[] mean) {
+    return new DatumTransformer(p, phase, mean);
   }
 
   private static float[] readMean(String file) {
