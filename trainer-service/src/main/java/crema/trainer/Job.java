@@ -24,14 +24,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One training run: the solver and net of a job, its Data layers on Kafka topics, resumed from the
- * model's newest checkpoint when there is one (weights, solver history and topic offsets
- * together), publishing TrainEvents and Checkpoints as it goes.
+ * One training run: the solver and net of a job, its Data layers on Kafka topics, resumed from its
+ * own newest checkpoint when there is one (weights, solver history and topic offsets together), or
+ * started from the newest checkpoint of the run it names in {@code resume_from}, publishing
+ * TrainEvents and Checkpoints (with the model contract) as it goes.
  */
 final class Job implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(Job.class);
 
-  enum State { QUEUED, RUNNING, STOPPING, FINISHED, STOPPED, FAILED }
+  enum State { QUEUED, WAITING, RUNNING, STOPPING, FINISHED, STOPPED, FAILED }
+
+  /** What a job needs of the trainer that runs it. */
+  interface Host {
+    /** The run ended by itself: FINISHED or FAILED, with the reason. */
+    void finished(Job job, String state, String message);
+
+    /** Its topics hold no records yet: run it again a little later. */
+    void retryLater(Job job);
+  }
 
   private final String id;
   private final JobSpec spec;
@@ -44,18 +54,37 @@ final class Job implements Runnable {
   private volatile Solver solver;
   private final Map<String, Double> metrics = new LinkedHashMap<>();
   private String deployText;
+  private crema.proto.ModelContract contract;
   private long startedMs;
+  private final Host host;
 
   private final TrainingMetrics meters;
 
   Job(String id, JobSpec spec, KafkaClients clients, KafkaProducer<String, byte[]> producer, TrainerConfig config,
-      io.micrometer.core.instrument.MeterRegistry registry) {
+      io.micrometer.core.instrument.MeterRegistry registry, Host host) {
     this.id = id;
     this.spec = spec;
     this.clients = clients;
     this.producer = producer;
     this.config = config;
+    this.host = host;
     this.meters = TrainingMetrics.of(registry, spec.model());
+  }
+
+  /** The job as recorded on the jobs topic. */
+  crema.proto.Job record() {
+    crema.proto.Job.Builder j = crema.proto.Job.newBuilder().setId(id).setModel(spec.model())
+        .setSolverPrototxt(spec.solver()).setNetPrototxt(spec.net());
+    if (spec.deploy() != null) {
+      j.setDeployPrototxt(spec.deploy());
+    }
+    if (spec.labels() != null) {
+      j.addAllLabelNames(spec.labels());
+    }
+    if (spec.resumeFrom() != null) {
+      j.setResumeFrom(spec.resumeFrom());
+    }
+    return j.build();
   }
 
   String id() {
@@ -84,6 +113,9 @@ final class Job implements Runnable {
 
   /** Asks the run to stop after the current iteration; it snapshots first. */
   void stop() {
+    if (state == State.FINISHED || state == State.FAILED || state == State.STOPPED) {
+      return;
+    }
     state = State.STOPPING;
     Solver s = solver;
     if (s != null) {
@@ -93,14 +125,26 @@ final class Job implements Runnable {
 
   @Override
   public void run() {
-    if (state == State.STOPPING) {
+    if (state == State.STOPPING || state == State.STOPPED) {
       state = State.STOPPED;
       return;
     }
-    state = State.RUNNING;
-    startedMs = System.currentTimeMillis();
     try {
       NetParameter net = Prototxt.parseNet(spec.net(), spec.model() + " net");
+      String waitingFor = DataSources.notReady(clients, net);
+      if (waitingFor != null) {
+        if (state != State.WAITING || !waitingFor.equals(message)) {
+          state = State.WAITING;
+          message = waitingFor;
+          LOG.info("{}: job {} is waiting: {}", spec.model(), id, waitingFor);
+          send(event(TrainEvent.Phase.TRAIN, iteration, Double.NaN, 0, Map.of()));
+        }
+        host.retryLater(this);
+        return;
+      }
+      message = "";
+      state = State.RUNNING;
+      startedMs = System.currentTimeMillis();
       SolverParameter sp = Prototxt.parseSolver(spec.solver(), spec.model() + " solver").toBuilder()
           .clearNet().clearTrainNet().clearTestNet().setNetParam(net)
           .setSolverMode(SolverParameter.SolverMode.CPU).build();
@@ -147,10 +191,18 @@ final class Job implements Runnable {
             send(event(TrainEvent.Phase.TEST, iter, loss, 0, scores));
           }
         });
-        Optional<Checkpoint> last = Checkpoints.newest(clients, config.getCheckpointTopic(), spec.model());
+        contract = contract(net, s);
+        Optional<Checkpoint> last = Checkpoints.newest(clients, config.getCheckpointTopic(), id);
+        if (last.isEmpty() && spec.resumeFrom() != null && !spec.resumeFrom().isBlank()) {
+          last = Checkpoints.newest(clients, config.getCheckpointTopic(), spec.resumeFrom());
+          if (last.isEmpty()) {
+            throw new IllegalArgumentException("resume_from: run '" + spec.resumeFrom() + "' has no checkpoint");
+          }
+        }
         if (last.isPresent()) {
           Checkpoint cp = last.get();
-          LOG.info("{}: resuming from checkpoint at iteration {}", spec.model(), cp.getIteration());
+          LOG.info("{}: resuming run {} from checkpoint at iteration {}{}", spec.model(), id, cp.getIteration(),
+              cp.getRun().equals(id) ? "" : " of run " + cp.getRun());
           s.net().copyTrainedLayersFrom(BinaryProto.parseNet(cp.getCaffemodel().toByteArray(), "checkpoint"));
           s.restoreState(SolverState.parseFrom(cp.getSolverstate()), "checkpoint of " + spec.model());
         }
@@ -161,15 +213,55 @@ final class Job implements Runnable {
         iteration = s.iter();
         state = state == State.STOPPING ? State.STOPPED : State.FINISHED;
         send(event(TrainEvent.Phase.TRAIN, s.iter(), s.smoothedLoss(), 0, Map.of()));
+        if (state == State.FINISHED) {
+          host.finished(this, "FINISHED", "");
+        }
       }
     } catch (RuntimeException | com.google.protobuf.InvalidProtocolBufferException e) {
-      state = State.FAILED;
+      boolean stopping = state == State.STOPPING;
+      state = stopping ? State.STOPPED : State.FAILED;
       message = e.getMessage();
-      LOG.error("{}: job {} failed: {}", spec.model(), id, e.getMessage());
+      LOG.error("{}: job {} {}: {}", spec.model(), id, stopping ? "stopped" : "failed", e.getMessage());
       send(event(TrainEvent.Phase.TRAIN, iteration, Double.NaN, 0, Map.of()));
+      if (!stopping) {
+        host.finished(this, "FAILED", String.valueOf(e.getMessage()));
+      }
     } finally {
       solver = null;
     }
+  }
+
+  /**
+   * The model contract: the TEST Data layer's transform_param, and what ingest recorded of its
+   * dataset on {@code crema.datasets} (features by name, id and label columns, label names, log1p).
+   * Label names given with the job take precedence over the dataset's.
+   */
+  private crema.proto.ModelContract contract(NetParameter net, Solver s) {
+    crema.proto.ModelContract.Builder c = crema.engine.contract.ModelContract.fromNet(net);
+    caffe.Caffe.LayerParameter data = crema.engine.contract.ModelContract.testDataLayer(net);
+    Optional<String> dataset = data == null || data.getDataParam().getBackend() != DB.KAFKA ? Optional.empty()
+        : crema.bus.TopicLog.datasetOf(data.getDataParam().getSource());
+    Optional<crema.proto.DatasetSchema> schema = dataset.flatMap(d ->
+        crema.bus.TopicLog.datasetSchema(clients, config.getDatasetsTopic(), d));
+    if (schema.isPresent()) {
+      crema.proto.DatasetSchema d = schema.get();
+      c.setDataset(d.getDataset()).addAllFeatureNames(d.getFeatureNamesList()).setIdColumn(d.getIdColumn())
+          .setLabelColumn(d.getLabelColumn()).addAllLabelNames(d.getLabelNamesList()).setLog1P(d.getLog1P())
+          .addInputShape(d.getFeatureNamesCount()).addInputShape(1).addInputShape(1);
+    } else if (data != null && !(c.hasTransform() && c.getTransform().getCropSize() > 0)) {
+      // No schema (Datums written by another client): the raw row is the TEST net's data item.
+      crema.engine.Blob blob = s.net().blob(data.getTop(0));
+      for (int i = 1; i < blob.numAxes(); i++) {
+        c.addInputShape(blob.shape(i));
+      }
+      while (c.getInputShapeCount() < 3) {
+        c.addInputShape(1);
+      }
+    }
+    if (spec.labels() != null && !spec.labels().isEmpty()) {
+      c.clearLabelNames().addAllLabelNames(spec.labels());
+    }
+    return c.build();
   }
 
   private synchronized void record(String key, double value) {
@@ -212,7 +304,7 @@ final class Job implements Runnable {
         .setDeployPrototxt(deployText).setCaffemodel(ByteString.copyFrom(caffemodel))
         .setSolverstate(ByteString.copyFrom(state)).setSha256(crema.bus.CheckpointDigest.sha256(caffemodel, state))
         .setCreatedMs(System.currentTimeMillis()).setSolverPrototxt(spec.solver()).setNetPrototxt(spec.net())
-        .addAllLabelNames(spec.labels() == null ? List.of() : spec.labels()).putAllMetrics(metrics());
+        .addAllLabelNames(contract.getLabelNamesList()).setContract(contract).putAllMetrics(metrics());
     for (Layer l : s.net().layers()) {
       if (l instanceof Resumable r && l.param().hasDataParam() && l.param().getDataParam().getBackend() == DB.KAFKA) {
         c.addOffsets(PartitionOffset.newBuilder().setTopic(r.readSource()).setPartition(0).setOffset(r.readPosition()));

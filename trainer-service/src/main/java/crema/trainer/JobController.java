@@ -18,9 +18,10 @@ public class JobController {
   /** What the API shows of a job. */
   @Serdeable
   public record JobView(String id, String model, String state, int iteration, Map<String, Double> metrics,
-      String message) {
+      String message, @io.micronaut.core.annotation.Nullable String resumeFrom) {
     static JobView of(Job j) {
-      return new JobView(j.id(), j.spec().model(), j.state().name(), j.iteration(), j.metrics(), j.message());
+      return new JobView(j.id(), j.spec().model(), j.state().name(), j.iteration(), j.metrics(), j.message(),
+          j.spec().resumeFrom());
     }
   }
 
@@ -55,9 +56,6 @@ public class JobController {
   /** {@code POST /v1/jobs/{id}:stop}: snapshot, then stop. */
   @Post("/{id}:stop")
   public HttpResponse<?> stop(@PathVariable String id) {
-    return jobs.get(id).<HttpResponse<?>>map(j -> {
-      j.stop();
-      return HttpResponse.accepted().body(JobView.of(j));
-    }).orElse(HttpResponse.notFound(Map.of("error", "no job " + id)));
+    return jobs.stop(id).<HttpResponse<?>>map(j -> HttpResponse.accepted().body(JobView.of(j))).orElse(HttpResponse.notFound(Map.of("error", "no job " + id)));
   }
 }

@@ -11,6 +11,8 @@ public class TrainerConfig {
   private String checkpointTopic = "crema.checkpoints";
   /** Where progress is published (key = run). Default crema.train-events. */
   private String eventsTopic = "crema.train-events";
+  /** Where ingest keeps each dataset's schema, read into a checkpoint's model contract. Default crema.datasets. */
+  private String datasetsTopic = "crema.datasets";
   /** Where submitted jobs are recorded, to resume them after a restart. Default crema.jobs. */
   private String jobsTopic = "crema.jobs";
   /** How long a Data layer waits for its topic to exist and hold records, in ms. Default 60000. */
@@ -56,5 +58,13 @@ public class TrainerConfig {
 
   public void setDataWaitMs(long dataWaitMs) {
     this.dataWaitMs = dataWaitMs;
+  }
+
+  public String getDatasetsTopic() {
+    return datasetsTopic;
+  }
+
+  public void setDatasetsTopic(String datasetsTopic) {
+    this.datasetsTopic = datasetsTopic;
   }
 }
