@@ -394,17 +394,17 @@ async function predict(ev) {
   $('predict-error').textContent = '';
   const file = $('predict-file').files[0];
   const csv = file ? await file.text() : $('predict-csv').value;
-  const q = new URLSearchParams({ log1p: $('predict-log1p').checked });
-  if ($('predict-id').value.trim()) q.set('id', $('predict-id').value.trim());
   const table = $('predict-table');
   table.tHead.replaceChildren();
   table.tBodies[0].replaceChildren();
   try {
-    const r = await fetch('/api/models/' + encodeURIComponent($('predict-model').value) + '/predict?' + q,
+    const r = await fetch('/api/models/' + encodeURIComponent($('predict-model').value) + '/predict',
       { method: 'POST', headers: { 'Content-Type': 'text/csv' }, body: csv });
     const body = await r.json();
     if (!r.ok) throw new Error(body.error || body.message || r.status);
-    $('predict-served').textContent = 'served by ' + body.model + ' at iteration ' + body.iteration;
+    $('predict-served').textContent = 'served by ' + body.model + ' at iteration ' + body.iteration
+      + (body.labelled ? '; accuracy ' + body.accuracy.toFixed(4) + ', loss ' + body.loss.toFixed(4)
+        + ' on ' + body.labelled + ' labelled rows' : '');
     const labels = body.predictions.length ? Object.keys(body.predictions[0].probabilities) : [];
     const h = el('tr');
     h.append(el('th', 'row'), el('th', 'label'));
@@ -412,7 +412,7 @@ async function predict(ev) {
     table.tHead.append(h);
     body.predictions.forEach((p, i) => {
       const tr = el('tr', null, { 'data-row': String(i) });
-      tr.append(el('td', i + 1), el('td', p.label, { class: 'top' }));
+      tr.append(el('td', p.id != null ? p.id : i + 1, { class: 'id' }), el('td', p.label, { class: 'top' }));
       labels.forEach((l) => tr.append(el('td', p.probabilities[l].toFixed(6), { 'data-label': l })));
       table.tBodies[0].append(tr);
     });

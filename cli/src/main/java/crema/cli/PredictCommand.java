@@ -1,14 +1,17 @@
 package crema.cli;
 
+import caffe.Caffe.NetParameter;
 import crema.engine.LogNumber;
 import crema.engine.Predictor;
-import crema.engine.csv.CsvLines;
-import crema.engine.csv.CsvSchema;
+import crema.engine.contract.ContractRows;
+import crema.engine.contract.ModelContract;
+import crema.engine.contract.Scores;
 import crema.engine.csv.Labels;
 import crema.engine.csv.RowParser;
 import crema.engine.csv.RowRejectedException;
 import crema.engine.io.BinaryProto;
 import crema.engine.io.Prototxt;
+import crema.proto.Checkpoint;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -23,17 +26,23 @@ import picocli.CommandLine.Option;
 /**
  * {@code crema predict}: class probabilities for every row of a CSV, with the deploy net and
  * trained weights, written as {@code id,<label names>} (with Otto's labels, Kaggle's submission
- * format). With a label column, prints {@code accuracy = v} last.
+ * format). With a label column, prints {@code accuracy = v} last. Given a checkpoint, its model
+ * contract reads the CSV as ingest did (columns by name, the id and label columns, log1p) and
+ * prepares each row as the TEST net did; the options then only override it.
  */
 @Command(name = "predict", description = "Apply a trained model to the rows of a CSV.")
 final class PredictCommand implements Callable<Integer> {
   private static final int BATCH = 256;
 
-  @Option(names = {"-model", "--model"}, required = true, description = "The deploy net (one Input, one output).")
+  @Option(names = {"-model", "--model"}, description = "The deploy net (one Input, one output).")
   Path model;
 
-  @Option(names = {"-weights", "--weights"}, required = true, description = "The trained .caffemodel.")
+  @Option(names = {"-weights", "--weights"}, description = "The trained .caffemodel.")
   Path weights;
+
+  @Option(names = {"-checkpoint", "--checkpoint"}, description = "A Crema checkpoint record (from crema.checkpoints):"
+      + " its deploy net, weights and model contract; -model and -weights then override its own.")
+  Path checkpoint;
 
   @Option(names = {"-input", "--input"}, required = true, description = "The CSV of rows, with a header.")
   Path input;
@@ -55,108 +64,91 @@ final class PredictCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    Labels names = labels != null ? Labels.read(labels) : null;
-    try (Predictor p = new Predictor(Prototxt.readNet(model), BinaryProto.readNet(weights));
-        CsvLines lines = new CsvLines(Files.newInputStream(input), RowParser.DEFAULT_MAX_LINE_BYTES);
-        BufferedWriter out = Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
+    Checkpoint cp = checkpoint == null ? null : Checkpoint.parseFrom(Files.readAllBytes(checkpoint));
+    if ((model == null || weights == null) && cp == null) {
+      throw new IllegalArgumentException("predict needs -model and -weights, or -checkpoint");
+    }
+    NetParameter deploy = model != null ? Prototxt.readNet(model)
+        : Prototxt.parseNet(cp.getDeployPrototxt(), checkpoint + " (deploy net)");
+    NetParameter trained = weights != null ? BinaryProto.readNet(weights)
+        : BinaryProto.parseNet(cp.getCaffemodel().toByteArray(), checkpoint + " (caffemodel)");
+    try (Predictor p = new Predictor(deploy, trained)) {
       int classes = p.outputSize();
-      if (names != null && names.size() != classes) {
-        throw new IllegalArgumentException(labels + " lists " + names.size() + " labels; the net's output '"
-            + p.outputName() + "' has " + classes);
-      }
-      byte[] head = lines.next();
-      if (head == null) {
-        throw new IllegalArgumentException(input + ": the file is empty; it needs a header line");
-      }
-      CsvSchema schema;
-      try {
-        schema = CsvSchema.of(RowParser.fields(head, RowParser.DEFAULT_MAX_LINE_BYTES), idColumn, labelColumn);
-      } catch (RowRejectedException e) {
-        throw new IllegalArgumentException(input + ":1: header: " + e.getMessage());
-      }
-      if (schema.featureCount() != p.inputSize()) {
-        throw new IllegalArgumentException(input + ":1: the CSV has " + schema.featureCount()
-            + " feature columns; the net's input takes " + p.inputSize()
-            + (idColumn == null ? " (name the id column with --id-column)" : "")
-            + (labelColumn == null ? " (name a label column with --label-column)" : ""));
-      }
-      out.write("id");
-      for (int c = 0; c < classes; c++) {
-        out.write("," + (names != null ? names.names().get(c) : Integer.toString(c)));
-      }
-      out.write("\n");
-      List<String> ids = new ArrayList<>();
-      List<float[]> rows = new ArrayList<>();
-      List<Integer> truth = new ArrayList<>();
-      long right = 0;
-      long labelled = 0;
-      byte[] line;
-      while (true) {
-        line = lines.next();
-        if (line != null) {
-          long n = lines.lineNumber();
-          List<String> f;
-          try {
-            f = RowParser.fields(line, RowParser.DEFAULT_MAX_LINE_BYTES);
-            if (f.size() != schema.columns()) {
-              throw new RowRejectedException("column_count", "expected " + schema.columns() + " columns, found " + f.size());
-            }
-            float[] x = new float[schema.featureCount()];
-            for (int i = 0; i < x.length; i++) {
-              int c = schema.featureColumn(i);
-              x[i] = RowParser.feature(f.get(c), schema.header().get(c), log1p);
-            }
-            rows.add(x);
-            ids.add(schema.idColumn() >= 0 ? f.get(schema.idColumn()).strip() : Long.toString(n - 1));
-            truth.add(schema.hasLabel() ? label(f.get(schema.labelColumn()).strip(), names, classes) : -1);
-          } catch (RowRejectedException e) {
-            throw new IllegalArgumentException(input + ":" + n + ": " + e.getMessage());
-          }
+      crema.proto.ModelContract.Builder terms = cp != null && cp.hasContract() ? cp.getContract().toBuilder()
+          : crema.proto.ModelContract.newBuilder();
+      if (labels != null) {
+        Labels names = Labels.read(labels);
+        if (names.size() != classes) {
+          throw new IllegalArgumentException(labels + " lists " + names.size() + " labels; the net's output '"
+              + p.outputName() + "' has " + classes);
         }
-        if (rows.size() == BATCH || (line == null && !rows.isEmpty())) {
-          float[][] probs = p.predict(rows.toArray(new float[0][]));
-          for (int i = 0; i < probs.length; i++) {
-            out.write(ids.get(i));
-            int best = 0;
-            for (int c = 0; c < classes; c++) {
-              out.write(',');
-              out.write(Float.toString(probs[i][c]));
-              if (probs[i][c] > probs[i][best]) {
-                best = c;
+        terms.clearLabelNames().addAllLabelNames(names.names());
+      }
+      ModelContract contract = ModelContract.of(terms.build(), p.inputSize());
+      if (contract.inputSize() != p.inputSize()) {
+        throw new IllegalArgumentException(checkpoint + ": the model contract makes inputs of "
+            + contract.inputSize() + " values; the net's input takes " + p.inputSize());
+      }
+      List<String> names = contract.labelNames(classes);
+      ContractRows.Options o = new ContractRows.Options(idColumn, labelColumn, log1p ? Boolean.TRUE : null, false);
+      try (ContractRows rows = ContractRows.csv(contract, classes, Files.newInputStream(input),
+          RowParser.DEFAULT_MAX_LINE_BYTES, o);
+          BufferedWriter out = Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
+        out.write("id");
+        for (String name : names) {
+          out.write("," + name);
+        }
+        out.write("\n");
+        List<ContractRows.Row> batch = new ArrayList<>();
+        Scores scores = new Scores();
+        ContractRows.Row row;
+        do {
+          row = next(rows);
+          if (row != null) {
+            batch.add(row);
+          }
+          if (batch.size() == BATCH || (row == null && !batch.isEmpty())) {
+            float[][] raw = new float[batch.size()][];
+            for (int i = 0; i < raw.length; i++) {
+              raw[i] = batch.get(i).values();
+            }
+            float[][] probs = p.predict(contract.prepare(raw));
+            for (int i = 0; i < probs.length; i++) {
+              ContractRows.Row r = batch.get(i);
+              out.write(r.id() != null ? r.id() : Long.toString(r.line() - 1));
+              for (int c = 0; c < classes; c++) {
+                out.write(',');
+                out.write(Float.toString(probs[i][c]));
+              }
+              out.write('\n');
+              if (r.label() >= 0) {
+                scores.add(probs[i], r.label());
               }
             }
-            out.write('\n');
-            if (truth.get(i) >= 0) {
-              labelled++;
-              right += best == truth.get(i) ? 1 : 0;
-            }
+            batch.clear();
           }
-          rows.clear();
-          ids.clear();
-          truth.clear();
+        } while (row != null);
+        if (rows.hasLabel()) {
+          System.out.println("accuracy = " + LogNumber.format(scores.accuracy()));
         }
-        if (line == null) {
-          break;
-        }
-      }
-      if (schema.hasLabel()) {
-        System.out.println("accuracy = " + LogNumber.format(labelled == 0 ? 0 : (double) right / labelled));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(where(e.getMessage()), e);
       }
     }
     return 0;
   }
 
-  private static int label(String value, Labels names, int classes) throws RowRejectedException {
-    int i = -1;
-    if (names != null) {
-      i = names.indexOf(value);
-    } else if (value.matches("\\d{1,9}")) {
-      i = Integer.parseInt(value);
+  private ContractRows.Row next(ContractRows rows) throws IOException {
+    try {
+      return rows.next();
+    } catch (RowRejectedException e) {
+      throw new IllegalArgumentException(e.getMessage());
     }
-    if (i < 0 || i >= classes) {
-      throw new RowRejectedException("unknown_label", "unknown label '" + value + "'"
-          + (names == null ? " (give the label names with --labels)" : ""));
-    }
-    return i;
+  }
+
+  /** "line N: …" as a compiler would say it: "input.csv:N: …". */
+  private String where(String message) {
+    var m = java.util.regex.Pattern.compile("^line (\\d+): (.*)$", java.util.regex.Pattern.DOTALL).matcher(message);
+    return m.matches() ? input + ":" + m.group(1) + ": " + m.group(2) : input + ": " + message;
   }
 }

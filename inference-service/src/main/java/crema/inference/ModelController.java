@@ -1,9 +1,10 @@
 package crema.inference;
 
-import crema.engine.csv.CsvLines;
-import crema.engine.csv.CsvSchema;
+import crema.engine.contract.ContractRows;
+import crema.engine.contract.Scores;
 import crema.engine.csv.RowParser;
 import crema.engine.csv.RowRejectedException;
+import io.micronaut.context.annotation.Requires;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.MediaType;
@@ -24,28 +25,35 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** {@code /v1/models}: the served models, and predictions from them. */
+/**
+ * {@code /v1/models}: the served models, and predictions from them. A request sends rows as they
+ * were ingested (the CSV itself, or JSON instances of raw features); the model's contract maps
+ * columns by name, applies ingest's transforms and the TEST Data layer's transform_param, and names
+ * labels as the dataset does. Query parameters only override the contract.
+ */
 // Off when crema up runs this service beside the others in one process and this context is another's.
-@io.micronaut.context.annotation.Requires(property = "crema.services.inference", notEquals = "false")
+@Requires(property = "crema.services.inference", notEquals = "false")
 @Controller("/v1/models")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class ModelController {
+  /** One row's answer: its id (when the request gave one), probabilities by label, the top label. */
   @Serdeable
-  public record Instances(List<List<Double>> instances) {}
+  public record Prediction(@Nullable String id, Map<String, Float> probabilities, String label) {}
 
+  /** Predictions, with the accuracy and loss over the rows that carried a label. */
   @Serdeable
-  public record Prediction(Map<String, Float> probabilities, String label) {}
-
-  @Serdeable
-  public record Predictions(String model, int iteration, String sha256, List<Prediction> predictions) {}
+  public record Predictions(String model, int iteration, String sha256, List<Prediction> predictions,
+      @Nullable Long labelled, @Nullable Double accuracy, @Nullable Double loss) {}
 
   @Serdeable
   public record ModelView(String model, String run, int iteration, Map<String, Double> metrics, long loadedAtMs,
-      String sha256, List<String> labels) {
+      String sha256, List<String> labels, List<String> features, @Nullable String idColumn,
+      @Nullable String labelColumn, boolean log1p) {
     static ModelView of(ServedModel m) {
       var c = m.checkpoint;
       return new ModelView(c.getModel(), c.getRun(), c.getIteration(), c.getMetricsMap(), m.loadedAtMs,
-          c.getSha256(), m.labels);
+          c.getSha256(), m.labels, m.contract.featureNames(), m.contract.idColumn(), m.contract.labelColumn(),
+          m.contract.log1p());
     }
   }
 
@@ -63,93 +71,92 @@ public class ModelController {
   @Get("/{name}")
   public HttpResponse<?> get(@PathVariable String name) {
     return models.get(name).<HttpResponse<?>>map(m -> HttpResponse.ok(ModelView.of(m)))
-        .orElse(HttpResponse.notFound(Map.of("error", "no model '" + name + "' is served")));
+        .orElse(HttpResponse.notFound(error("no model '" + name + "' is served")));
   }
 
-  /** JSON {@code {"instances": [[f1, …], …]}}. */
+  private static Map<String, String> error(String message) {
+    return Map.of("error", message);
+  }
+
+  private static ContractRows.Options options(String id, String label, Boolean log1p, Boolean strict) {
+    return new ContractRows.Options(id, label, log1p, Boolean.TRUE.equals(strict));
+  }
+
+  /**
+   * JSON {@code {"instances": [...]}}: each instance an array of raw features in the model's
+   * feature order, or an object keyed by feature name (and, optionally, the id and label columns).
+   */
   @Post(value = "/{name}:predict", consumes = MediaType.APPLICATION_JSON)
-  public HttpResponse<?> predictJson(@PathVariable String name, @Body Instances body) {
+  public HttpResponse<?> predictJson(@PathVariable String name, @Nullable @QueryValue String id,
+      @Nullable @QueryValue String label, @Nullable @QueryValue Boolean log1p, @Nullable @QueryValue Boolean strict,
+      @Body Map<String, Object> body) {
     var m = models.get(name);
     if (m.isEmpty()) {
-      return HttpResponse.notFound(Map.of("error", "no model '" + name + "' is served"));
+      return HttpResponse.notFound(error("no model '" + name + "' is served"));
     }
-    if (body == null || body.instances() == null || body.instances().isEmpty()) {
-      return HttpResponse.badRequest(Map.of("error", "the body needs {\"instances\": [[...], ...]}"));
+    Object instances = body == null ? null : body.get("instances");
+    if (!(instances instanceof List<?> list) || list.isEmpty()) {
+      return HttpResponse.badRequest(error("the body needs {\"instances\": [...]}: arrays of feature values, or"
+          + " objects keyed by feature name"));
     }
-    float[][] rows = new float[body.instances().size()][];
-    for (int i = 0; i < rows.length; i++) {
-      List<Double> in = body.instances().get(i);
-      if (in == null || in.size() != m.get().inputSize()) {
-        return HttpResponse.badRequest(Map.of("error", "instance " + i + " has " + (in == null ? 0 : in.size())
-            + " values; the model takes " + m.get().inputSize()));
+    ContractRows.Options o = options(id, label, log1p, strict);
+    List<ContractRows.Row> rows = new ArrayList<>();
+    try {
+      for (int i = 0; i < list.size(); i++) {
+        rows.add(ContractRows.instance(m.get().contract, m.get().classes(), list.get(i), i, o));
       }
-      rows[i] = new float[in.size()];
-      for (int j = 0; j < in.size(); j++) {
-        Double v = in.get(j);
-        if (v == null || !Double.isFinite(v)) {
-          return HttpResponse.badRequest(Map.of("error", "instance " + i + ", value " + j + " is not a finite number"));
-        }
-        rows[i][j] = v.floatValue();
-      }
+    } catch (RowRejectedException e) {
+      return HttpResponse.badRequest(error(e.getMessage()));
     }
     return run(m.get(), rows);
   }
 
-  /** CSV with a header; {@code id} and {@code label} name columns that are not features. */
+  /**
+   * CSV with a header, as ingested: features by column name in any order, the id column echoed,
+   * the label column (optional) scored.
+   */
   @Post(value = "/{name}:predict", consumes = {"text/csv", MediaType.TEXT_PLAIN})
   public HttpResponse<?> predictCsv(@PathVariable String name, @Nullable @QueryValue String id,
-      @Nullable @QueryValue String label, @Nullable @QueryValue Boolean log1p, @Body String body) {
+      @Nullable @QueryValue String label, @Nullable @QueryValue Boolean log1p, @Nullable @QueryValue Boolean strict,
+      @Body String body) {
     var m = models.get(name);
     if (m.isEmpty()) {
-      return HttpResponse.notFound(Map.of("error", "no model '" + name + "' is served"));
+      return HttpResponse.notFound(error("no model '" + name + "' is served"));
     }
-    try (CsvLines lines = new CsvLines(new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)),
-        RowParser.DEFAULT_MAX_LINE_BYTES)) {
-      byte[] head = lines.next();
-      if (head == null) {
-        return HttpResponse.badRequest(Map.of("error", "the body is empty; it needs a CSV header"));
+    try (ContractRows in = ContractRows.csv(m.get().contract, m.get().classes(),
+        new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), RowParser.DEFAULT_MAX_LINE_BYTES,
+        options(id, label, log1p, strict))) {
+      List<ContractRows.Row> rows = new ArrayList<>();
+      ContractRows.Row r;
+      while ((r = in.next()) != null) {
+        rows.add(r);
       }
-      CsvSchema schema = CsvSchema.of(RowParser.fields(head, RowParser.DEFAULT_MAX_LINE_BYTES), id, label);
-      if (schema.featureCount() != m.get().inputSize()) {
-        return HttpResponse.badRequest(Map.of("error", "the CSV has " + schema.featureCount()
-            + " feature columns; the model takes " + m.get().inputSize()));
+      if (rows.isEmpty()) {
+        return HttpResponse.badRequest(error("the CSV has a header but no rows"));
       }
-      List<float[]> rows = new ArrayList<>();
-      byte[] line;
-      while ((line = lines.next()) != null) {
-        List<String> f = RowParser.fields(line, RowParser.DEFAULT_MAX_LINE_BYTES);
-        if (f.size() != schema.columns()) {
-          throw new RowRejectedException("column_count", "line " + lines.lineNumber() + ": expected " + schema.columns()
-              + " columns, found " + f.size());
-        }
-        float[] x = new float[schema.featureCount()];
-        for (int i = 0; i < x.length; i++) {
-          int c = schema.featureColumn(i);
-          try {
-            x[i] = RowParser.feature(f.get(c), schema.header().get(c), Boolean.TRUE.equals(log1p));
-          } catch (RowRejectedException e) {
-            throw new RowRejectedException(e.kind(), "line " + lines.lineNumber() + ": " + e.getMessage());
-          }
-        }
-        rows.add(x);
-      }
-      return run(m.get(), rows.toArray(new float[0][]));
+      return run(m.get(), rows);
     } catch (RowRejectedException | IllegalArgumentException e) {
-      return HttpResponse.badRequest(Map.of("error", e.getMessage()));
+      return HttpResponse.badRequest(error(e.getMessage()));
     } catch (IOException e) {
-      return HttpResponse.badRequest(Map.of("error", "cannot read the body: " + e.getMessage()));
+      return HttpResponse.badRequest(error("cannot read the body: " + e.getMessage()));
     }
   }
 
-  private HttpResponse<?> run(ServedModel m, float[][] rows) {
+  private HttpResponse<?> run(ServedModel m, List<ContractRows.Row> rows) {
+    float[][] raw = new float[rows.size()][];
+    for (int i = 0; i < raw.length; i++) {
+      raw[i] = rows.get(i).values();
+    }
     float[][] out;
     try {
-      out = m.predict(rows).get();
+      out = m.predict(raw).get();
     } catch (Exception e) {
-      return HttpResponse.serverError(Map.of("error", "prediction failed: " + e.getMessage()));
+      return HttpResponse.serverError(error("prediction failed: " + e.getMessage()));
     }
     List<Prediction> preds = new ArrayList<>();
-    for (float[] p : out) {
+    Scores scores = new Scores();
+    for (int i = 0; i < out.length; i++) {
+      float[] p = out[i];
       Map<String, Float> byLabel = new LinkedHashMap<>();
       int best = 0;
       for (int c = 0; c < p.length; c++) {
@@ -158,9 +165,14 @@ public class ModelController {
           best = c;
         }
       }
-      preds.add(new Prediction(byLabel, m.labels.get(best)));
+      preds.add(new Prediction(rows.get(i).id(), byLabel, m.labels.get(best)));
+      if (rows.get(i).label() >= 0) {
+        scores.add(p, rows.get(i).label());
+      }
     }
+    boolean scored = scores.count() > 0;
     return HttpResponse.ok(new Predictions(m.checkpoint.getModel(), m.checkpoint.getIteration(),
-        m.checkpoint.getSha256(), preds));
+        m.checkpoint.getSha256(), preds, scored ? scores.count() : null, scored ? scores.accuracy() : null,
+        scored ? scores.loss() : null));
   }
 }

@@ -3,10 +3,11 @@ package crema.inference;
 import crema.bus.ConsumerLoop;
 import crema.bus.KafkaClients;
 import crema.bus.Topics;
+import crema.engine.contract.ContractRows;
+import crema.engine.csv.RowRejectedException;
 import crema.proto.PredictRequest;
 import crema.proto.PredictResult;
 import crema.proto.Prediction;
-import crema.proto.Row;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import java.time.Duration;
@@ -71,23 +72,22 @@ public class PredictRequests {
     if (m.isEmpty()) {
       return out.setError("no model '" + req.getModel() + "' is served").build();
     }
+    // Rows are raw features in the model's feature order, as ingested: the contract prepares them.
     float[][] rows = new float[req.getRowsCount()][];
-    for (int i = 0; i < rows.length; i++) {
-      Row row = req.getRows(i);
-      if (row.getValuesCount() != m.get().inputSize()) {
-        return out.setError("row " + i + " has " + row.getValuesCount() + " values; the model takes "
-            + m.get().inputSize()).build();
+    try {
+      for (int i = 0; i < rows.length; i++) {
+        rows[i] = ContractRows.instance(m.get().contract, m.get().classes(), req.getRows(i).getValuesList(), i,
+            ContractRows.Options.NONE).values();
       }
-      rows[i] = new float[row.getValuesCount()];
-      for (int j = 0; j < rows[i].length; j++) {
-        rows[i][j] = row.getValues(j);
-      }
+    } catch (RowRejectedException e) {
+      return out.setError(e.getMessage()).build();
     }
     try {
       float[][] probs = m.get().predict(rows).get();
       out.setIteration(m.get().checkpoint.getIteration());
-      for (float[] p : probs) {
-        Prediction.Builder pb = Prediction.newBuilder();
+      for (int i = 0; i < probs.length; i++) {
+        float[] p = probs[i];
+        Prediction.Builder pb = Prediction.newBuilder().setId(req.getRows(i).getId());
         int best = 0;
         for (int c = 0; c < p.length; c++) {
           pb.putProbabilities(m.get().labels.get(c), p[c]).addProbability(p[c]);

@@ -1,6 +1,7 @@
 package crema.inference;
 
 import crema.engine.Predictor;
+import crema.engine.contract.ModelContract;
 import crema.engine.io.BinaryProto;
 import crema.engine.io.Prototxt;
 import crema.proto.Checkpoint;
@@ -17,6 +18,8 @@ final class ServedModel implements AutoCloseable {
   private record Pending(float[][] rows, CompletableFuture<float[][]> result, long enqueuedNanos) {}
 
   final Checkpoint checkpoint;
+  /** How a raw row becomes the net's input (the checkpoint's model contract). */
+  final ModelContract contract;
   final List<String> labels;
   final long loadedAtMs;
   private final Predictor predictor;
@@ -26,20 +29,14 @@ final class ServedModel implements AutoCloseable {
   private volatile boolean closed;
   private final InferenceMetrics.ModelMeters meters;
 
-  private ServedModel(Checkpoint c, Predictor p, int maxBatch, InferenceMetrics meters) {
+  private ServedModel(Checkpoint c, Predictor p, ModelContract contract, int maxBatch, InferenceMetrics meters) {
     this.meters = meters.forModel(c.getModel());
     this.checkpoint = c;
     this.predictor = p;
+    this.contract = contract;
     this.maxBatch = maxBatch;
     this.loadedAtMs = System.currentTimeMillis();
-    List<String> names = new ArrayList<>(c.getLabelNamesList());
-    if (names.size() != p.outputSize()) {
-      names.clear();
-      for (int i = 0; i < p.outputSize(); i++) {
-        names.add(Integer.toString(i));
-      }
-    }
-    this.labels = List.copyOf(names);
+    this.labels = List.copyOf(contract.labelNames(p.outputSize()));
     worker = new Thread(this::serve, "predict-" + c.getModel() + "-" + c.getIteration());
     worker.setDaemon(true);
     worker.start();
@@ -56,15 +53,37 @@ final class ServedModel implements AutoCloseable {
     }
     Predictor p = new Predictor(Prototxt.parseNet(c.getDeployPrototxt(), c.getModel() + " deploy"),
         BinaryProto.parseNet(c.getCaffemodel().toByteArray(), c.getModel() + " caffemodel"));
+    // A checkpoint from before model contracts carries labels only: its rows are the net's input.
+    crema.proto.ModelContract proto = c.hasContract() ? c.getContract()
+        : crema.proto.ModelContract.newBuilder().addAllLabelNames(c.getLabelNamesList()).build();
+    ModelContract contract;
+    try {
+      contract = ModelContract.of(proto, p.inputSize());
+    } catch (RuntimeException e) {
+      p.close();
+      throw new IllegalArgumentException("model contract: " + e.getMessage(), e);
+    }
+    if (contract.inputSize() != p.inputSize()) {
+      p.close();
+      throw new IllegalArgumentException("the model contract makes inputs of " + contract.inputSize()
+          + " values; the deploy net takes " + p.inputSize());
+    }
     p.predict(new float[1][p.inputSize()]);
-    return new ServedModel(c, p, maxBatch, meters);
+    return new ServedModel(c, p, contract, maxBatch, meters);
   }
 
-  int inputSize() {
-    return predictor.inputSize();
+  int classes() {
+    return predictor.outputSize();
   }
 
-  CompletableFuture<float[][]> predict(float[][] rows) {
+  /** Probabilities for raw rows (as ingested), which the model contract prepares first. */
+  CompletableFuture<float[][]> predict(float[][] raw) {
+    float[][] rows;
+    try {
+      rows = contract.prepare(raw);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
     CompletableFuture<float[][]> f = new CompletableFuture<>();
     if (closed) {
       f.completeExceptionally(new IllegalStateException("model was replaced; retry"));

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -50,13 +51,20 @@ public class DatasetIngest {
   private final IngestConfig config;
   private final io.micrometer.core.instrument.MeterRegistry meters;
   private final io.micrometer.core.instrument.Timer producerLatency;
-  /** Label names per dataset, as learnt so far (kept across requests of this process). */
-  private final Map<String, List<String>> labelsByDataset = new ConcurrentHashMap<>();
+  private final crema.bus.KafkaClients clients;
+  /**
+   * Each dataset's schema as this service last wrote it, read from {@code crema.datasets} on first
+   * use: a request adds to it, so a dataset ingested by several requests has one schema.
+   */
+  private final Map<String, DatasetSchema> schemas = new ConcurrentHashMap<>();
+  /** One request at a time per dataset: each reads the schema, adds to it and writes it back. */
+  private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
   public DatasetIngest(KafkaProducer<String, byte[]> producer, IngestConfig config,
-      io.micrometer.core.instrument.MeterRegistry meters) {
+      io.micrometer.core.instrument.MeterRegistry meters, crema.bus.KafkaClients clients) {
     this.producer = producer;
     this.config = config;
+    this.clients = clients;
     this.meters = meters;
     this.producerLatency = io.micrometer.core.instrument.Timer.builder("crema.ingest.producer.latency")
         .description("Time from handing a record to the Kafka producer to its acknowledgement (acks=all)")
@@ -70,22 +78,60 @@ public class DatasetIngest {
         .tags("dataset", dataset, "result", result, "reason", reason).register(meters);
   }
 
+  /** The dataset's schema so far: this service's last write, else the newest on the topic. */
+  private Optional<DatasetSchema> known(String dataset) {
+    DatasetSchema s = schemas.get(dataset);
+    if (s == null) {
+      s = crema.bus.TopicLog.datasetSchema(clients, Topics.DATASETS, dataset).orElse(null);
+      if (s != null) {
+        schemas.put(dataset, s);
+      }
+    }
+    return Optional.ofNullable(s);
+  }
+
   public Result ingest(Request r, InputStream body) throws IOException {
     Topics.checkName(r.dataset(), "dataset");
+    synchronized (locks.computeIfAbsent(r.dataset(), d -> new Object())) {
+      return ingestLocked(r, body);
+    }
+  }
+
+  /**
+   * Refuses a request that contradicts what the dataset holds already, naming the difference, so
+   * that one dataset never mixes two preprocessings.
+   */
+  private static void checkAgainst(DatasetSchema known, Request r) {
+    String d = "dataset '" + r.dataset() + "' ";
+    if (!known.getIdColumn().equals(r.idColumn() == null ? "" : r.idColumn())) {
+      throw new IllegalArgumentException(d + "has id column '" + known.getIdColumn() + "'; this request names '"
+          + (r.idColumn() == null ? "" : r.idColumn()) + "' (id=)");
+    }
+    if (!known.getLabelColumn().equals(r.labelColumn() == null ? "" : r.labelColumn())) {
+      throw new IllegalArgumentException(d + "has label column '" + known.getLabelColumn() + "'; this request names '"
+          + (r.labelColumn() == null ? "" : r.labelColumn()) + "' (label=)");
+    }
+    if (known.getLog1P() != r.log1p()) {
+      throw new IllegalArgumentException(d + "was ingested with log1p=" + known.getLog1P() + "; this request has log1p="
+          + r.log1p());
+    }
+    if (r.labels() != null && !r.labels().isEmpty() && known.getLabelNamesCount() > 0
+        && !known.getLabelNamesList().equals(r.labels())) {
+      throw new IllegalArgumentException(d + "has labels " + known.getLabelNamesList() + "; this request gives "
+          + r.labels() + " (labels=)");
+    }
+  }
+
+  private Result ingestLocked(Request r, InputStream body) throws IOException {
     if (r.testFraction() < 0 || r.testFraction() >= 1) {
       throw new IllegalArgumentException("test_fraction must be in [0, 1), got " + r.testFraction());
     }
     String split = r.testFraction() > 0 ? null : Topics.checkName(r.split() == null ? "train" : r.split(), "split");
-    List<String> labels = labelsByDataset.computeIfAbsent(r.dataset(), d -> new ArrayList<>());
-    synchronized (labels) {
-      if (r.labels() != null && !r.labels().isEmpty()) {
-        if (!labels.isEmpty() && !labels.equals(r.labels())) {
-          throw new IllegalArgumentException("dataset '" + r.dataset() + "' already has labels " + labels
-              + "; this request gives " + r.labels());
-        }
-        labels.clear();
-        labels.addAll(r.labels());
-      }
+    Optional<DatasetSchema> known = known(r.dataset());
+    known.ifPresent(k -> checkAgainst(k, r));
+    List<String> labels = new ArrayList<>(known.map(k -> (List<String>) k.getLabelNamesList()).orElse(List.of()));
+    if (labels.isEmpty() && r.labels() != null) {
+      labels.addAll(r.labels());
     }
     boolean fixedLabels = r.labels() != null && !r.labels().isEmpty();
     AtomicReference<Exception> sendError = new AtomicReference<>();
@@ -113,6 +159,14 @@ public class DatasetIngest {
         schema = CsvSchema.of(RowParser.fields(head, config.getMaxLineBytes()), r.idColumn(), r.labelColumn());
       } catch (RowRejectedException e) {
         throw new IllegalArgumentException("line 1: header: " + e.getMessage());
+      }
+      if (known.isPresent() && known.get().getFeatureNamesCount() > 0) {
+        try {
+          // Columns in another order are taken by name, in the dataset's order.
+          schema = schema.inOrder(known.get().getFeatureNamesList());
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("line 1: dataset '" + r.dataset() + "': " + e.getMessage());
+        }
       }
       RowParser parser = new RowParser(schema, name -> labelIndex(labels, name, fixedLabels),
           () -> String.valueOf(labels), r.log1p(), config.getMaxLineBytes());
@@ -182,7 +236,9 @@ public class DatasetIngest {
       }
     }
     DatasetSchema.Builder s = DatasetSchema.newBuilder().setDataset(r.dataset())
-        .addAllFeatureNames(schema.featureNames()).setRejected(rejected).setLog1P(r.log1p());
+        .addAllFeatureNames(schema.featureNames()).setRejected(rejected).setLog1P(r.log1p())
+        .setIdColumn(r.idColumn() == null ? "" : r.idColumn())
+        .setLabelColumn(r.labelColumn() == null ? "" : r.labelColumn()).setAccepted(accepted);
     synchronized (labels) {
       s.addAllLabelNames(labels);
     }
@@ -198,7 +254,9 @@ public class DatasetIngest {
           .setMin(accepted > 0 ? min[j] : 0).setMax(accepted > 0 ? max[j] : 0).setMean(mean[j])
           .setStd(accepted > 1 ? Math.sqrt(m2[j] / (accepted - 1)) : 0));
     }
-    send(new ProducerRecord<>(Topics.DATASETS, r.dataset(), s.build().toByteArray()), sendError, acked);
+    DatasetSchema merged = known.map(k -> DatasetSchemas.merge(k, s.build())).orElse(s.build());
+    schemas.put(r.dataset(), merged);
+    send(new ProducerRecord<>(Topics.DATASETS, r.dataset(), merged.toByteArray()), sendError, acked);
     producer.flush();
     if (sendError.get() != null) {
       throw new IllegalStateException("Kafka did not accept every record: " + sendError.get().getMessage(),

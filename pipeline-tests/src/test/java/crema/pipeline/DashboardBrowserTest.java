@@ -320,14 +320,12 @@ class DashboardBrowserTest {
     awaitFinished();
     List<String> test = Files.readAllLines(tmp.resolve("otto/test.csv"));
     String csv = test.get(0) + "\n" + test.get(1) + "\n" + test.get(2) + "\n";
-    Map<String, Object> direct = PipelineSupport.post(inference.url(), "/v1/models/otto:predict?id=id&log1p=true", csv,
+    Map<String, Object> direct = PipelineSupport.post(inference.url(), "/v1/models/otto:predict", csv,
         MediaType.of("text/csv"));
     browser.driver.get(visualizer.url() + "/#/predict");
     browser.await("the served models listed", Duration.ofSeconds(30),
         d -> !new Select(d.findElement(By.id("predict-model"))).getOptions().isEmpty());
     new Select(browser.driver.findElement(By.id("predict-model"))).selectByValue("otto");
-    browser.driver.findElement(By.id("predict-id")).sendKeys("id");
-    browser.driver.findElement(By.id("predict-log1p")).click();
     WebElement area = browser.driver.findElement(By.id("predict-csv"));
     browser.js("arguments[0].value = arguments[1]", area, csv);
     browser.driver.findElement(By.id("predict-button")).click();
@@ -338,6 +336,7 @@ class DashboardBrowserTest {
       Map<String, Object> p = preds.get(row);
       WebElement tr = browser.driver.findElement(By.cssSelector("#predict-table tbody tr[data-row='" + row + "']"));
       assertEquals(p.get("label"), tr.findElement(By.cssSelector("td.top")).getText());
+      assertEquals(p.get("id"), tr.findElement(By.cssSelector("td.id")).getText(), "the id column is echoed");
       for (Map.Entry<String, Object> e : ((Map<String, Object>) p.get("probabilities")).entrySet()) {
         double shown = Double.parseDouble(tr.findElement(By.cssSelector("td[data-label='" + e.getKey() + "']")).getText());
         assertEquals(((Number) e.getValue()).doubleValue(), shown, 5.1e-7, "row " + row + " " + e.getKey());

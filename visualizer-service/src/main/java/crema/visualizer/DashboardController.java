@@ -19,10 +19,8 @@ import io.micronaut.serde.annotation.Serdeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import org.reactivestreams.Publisher;
@@ -127,16 +125,14 @@ public class DashboardController {
     return forward(HttpRequest.newBuilder(URI.create(config.getInferenceUrl() + "/v1/models")).GET());
   }
 
-  /** A row or a CSV, predicted by the inference service's served model: its answer, unchanged. */
+  /**
+   * A CSV as it was ingested, predicted by the inference service's served model, whose contract
+   * maps the columns: its answer, unchanged.
+   */
   @Post(value = "/models/{model}/predict", consumes = {"text/csv", MediaType.TEXT_PLAIN})
-  public HttpResponse<String> predict(@PathVariable String model, @Nullable @QueryValue String id,
-      @Nullable @QueryValue Boolean log1p, @Body String csv) {
+  public HttpResponse<String> predict(@PathVariable String model, @Body String csv) {
     Topics.checkName(model, "model");
-    StringBuilder q = new StringBuilder("?log1p=").append(log1p != null && log1p);
-    if (id != null && !id.isBlank()) {
-      q.append("&id=").append(URLEncoder.encode(id, StandardCharsets.UTF_8));
-    }
-    return forward(HttpRequest.newBuilder(URI.create(config.getInferenceUrl() + "/v1/models/" + model + ":predict" + q))
+    return forward(HttpRequest.newBuilder(URI.create(config.getInferenceUrl() + "/v1/models/" + model + ":predict"))
         .header("Content-Type", "text/csv").POST(HttpRequest.BodyPublishers.ofString(csv)));
   }
 

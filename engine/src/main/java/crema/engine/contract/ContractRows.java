@@ -87,10 +87,9 @@ public final class ContractRows implements AutoCloseable {
         }
       }
       if (cols.size() != contract.rawSize()) {
-        throw new IllegalArgumentException("line 1: the CSV has " + cols.size() + " feature columns; the model takes "
-            + contract.rawSize() + " (its contract names no features, so columns count by position"
-            + (idColumn < 0 ? "; name the id column with id=" : "") + (labelColumn < 0 ? "; a label column with label=" : "")
-            + ")");
+        throw new IllegalArgumentException("line 1: the CSV has " + cols.size() + " feature columns; the net's input"
+            + " takes " + contract.rawSize() + " (no model contract names the features, so columns count by position"
+            + (idColumn < 0 ? "; name the id column" : "") + (labelColumn < 0 ? "; name the label column" : "") + ")");
       }
       featureColumns = cols.stream().mapToInt(Integer::intValue).toArray();
     }

@@ -29,6 +29,33 @@ public final class CsvSchema {
     featureColumns = features.stream().mapToInt(Integer::intValue).toArray();
   }
 
+  private CsvSchema(CsvSchema s, int[] featureColumns) {
+    this.header = s.header;
+    this.idColumn = s.idColumn;
+    this.labelColumn = s.labelColumn;
+    this.featureColumns = featureColumns;
+  }
+
+  /**
+   * The same columns with the features in the order {@code names} gives (a dataset's order, when a
+   * later file has its columns in another). A feature missing from either side fails, naming it.
+   */
+  public CsvSchema inOrder(List<String> names) {
+    List<String> mine = featureNames();
+    List<String> missing = names.stream().filter(n -> !mine.contains(n)).toList();
+    List<String> extra = mine.stream().filter(n -> !names.contains(n)).toList();
+    if (!missing.isEmpty() || !extra.isEmpty()) {
+      throw new IllegalArgumentException("the feature columns differ from the dataset's "
+          + (names.size() > 12 ? names.subList(0, 12) + "... (" + names.size() + ")" : names)
+          + (missing.isEmpty() ? "" : ": missing " + missing) + (extra.isEmpty() ? "" : ", not in the dataset " + extra));
+    }
+    int[] columns = new int[names.size()];
+    for (int i = 0; i < columns.length; i++) {
+      columns[i] = header.indexOf(names.get(i));
+    }
+    return new CsvSchema(this, columns);
+  }
+
   /**
    * Reads the header; {@code idName} and {@code labelName} may be null. A missing named column or a
    * repeated column name fails, naming it.
