@@ -70,6 +70,12 @@ public abstract class Solver implements AutoCloseable {
   protected final SolverParameter param;
   protected final crema.engine.math.Backend math = crema.engine.math.Backend.cpu();
   protected final Net net;
+  /**
+   * This solver's random generator (Caffe seeds one per solver from random_seed): its train net
+   * and test nets draw from it, and nothing else does, so two solvers in one JVM, or nets built by
+   * other services meanwhile, do not shift each other's streams.
+   */
+  private final Rng rng;
   /** The device the train net runs on (its blobs' updates run there too); null: the CPU. */
   protected final crema.engine.math.Device device;
   protected final List<Net> testNets = new ArrayList<>();
@@ -90,9 +96,7 @@ public abstract class Solver implements AutoCloseable {
 
   protected Solver(SolverParameter param) {
     this.param = param;
-    if (param.getRandomSeed() >= 0) {
-      Rng.seed(param.getRandomSeed());
-    }
+    rng = param.getRandomSeed() >= 0 ? new Rng(param.getRandomSeed()) : new Rng();
     if (param.getAverageLoss() < 1) {
       throw new IllegalArgumentException("average_loss should be non-negative and at least 1");
     }
@@ -103,7 +107,7 @@ public abstract class Solver implements AutoCloseable {
       throw new IllegalArgumentException("snapshot_format: HDF5 is not supported; use BINARYPROTO");
     }
     LOG.log(Level.INFO, "Initializing solver from parameters: type " + param.getType());
-    net = new Net(trainNetParam(param), trainState(param));
+    net = new Net(trainNetParam(param), trainState(param), crema.engine.math.Backend.cpu(), rng);
     device = net.device();
     initTestNets();
     for (Blob p : net.learnableParams()) {
@@ -191,7 +195,7 @@ public abstract class Solver implements AutoCloseable {
         s.mergeFrom(p.getTestState(i));
       }
       s.setPhase(s.hasPhase() ? s.getPhase() : Phase.TEST);
-      Net test = new Net(withState(n, s.build()), s.build());
+      Net test = new Net(withState(n, s.build()), s.build(), crema.engine.math.Backend.cpu(), rng);
       test.shareTrainedLayersWith(net);
       testNets.add(test);
     }
