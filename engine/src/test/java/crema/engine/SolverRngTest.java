@@ -40,11 +40,20 @@ class SolverRngTest {
       """.formatted(BATCH, BATCH);
 
   private static Solver solver(long seed) {
+    return solver(seed, "");
+  }
+
+  /**
+   * The seeded solver (30 iterations, a test every 10, no display or snapshot) with {@code extra}
+   * solver fields merged over those, its Input blobs filled with fixed random rows.
+   */
+  static Solver solver(long seed, String extra) {
     NetParameter np = Prototxt.parseNet(NET, "rng");
-    SolverParameter sp = Prototxt.parseSolver("base_lr: 0.05 momentum: 0.9 weight_decay: 0.0005"
+    SolverParameter.Builder sp = Prototxt.parseSolver("base_lr: 0.05 momentum: 0.9 weight_decay: 0.0005"
         + " lr_policy: 'fixed' max_iter: " + ITERS + " display: 0 snapshot: 0 snapshot_after_train: false"
-        + " test_iter: 1 test_interval: 10 random_seed: " + seed, "rng solver");
-    Solver s = Solver.create(sp.toBuilder().setNetParam(np).build());
+        + " test_iter: 1 test_interval: 10 random_seed: " + seed, "rng solver").toBuilder();
+    Prototxt.parse(extra, "extra", sp);
+    Solver s = Solver.create(sp.setNetParam(np).build());
     Random r = new Random(1);
     Blob data = s.net().blob("data");
     for (int i = 0; i < data.count(); i++) {
