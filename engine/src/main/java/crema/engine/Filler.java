@@ -6,30 +6,33 @@ import caffe.Caffe.FillerParameter;
 public final class Filler {
   private Filler() {}
 
-  /** Fills {@code blob} as {@code p} says; an unknown type fails, naming it. */
-  public static void fill(FillerParameter p, Blob blob) {
+  /**
+   * Fills {@code blob} as {@code p} says, drawing from {@code rng} (the generator of the net the
+   * blob belongs to); an unknown type fails, naming it.
+   */
+  public static void fill(FillerParameter p, Blob blob, Rng rng) {
     float[] d = blob.data();
     int n = blob.count();
     switch (p.getType()) {
       case "constant" -> java.util.Arrays.fill(d, 0, n, p.getValue());
-      case "uniform" -> uniform(d, n, p.getMin(), p.getMax());
+      case "uniform" -> uniform(d, n, p.getMin(), p.getMax(), rng);
       case "gaussian" -> {
         for (int i = 0; i < n; i++) {
-          d[i] = Rng.gaussian(p.getMean(), p.getStd());
+          d[i] = rng.gaussian(p.getMean(), p.getStd());
         }
         if (p.getSparse() >= 0) {
           requireAxes(blob, 2, "sparse gaussian");
           int numOutputs = blob.shape(0);
           float nonZeroProbability = (float) p.getSparse() / numOutputs;
           for (int i = 0; i < n; i++) {
-            if (Rng.uniform(0, 1) >= nonZeroProbability) {
+            if (rng.uniform(0, 1) >= nonZeroProbability) {
               d[i] = 0;
             }
           }
         }
       }
       case "positive_unitball" -> {
-        uniform(d, n, 0, 1);
+        uniform(d, n, 0, 1, rng);
         int num = blob.shape(0);
         int dim = n / num;
         for (int i = 0; i < num; i++) {
@@ -44,12 +47,12 @@ public final class Filler {
       }
       case "xavier" -> {
         float scale = (float) Math.sqrt(3.0 / fan(p, blob));
-        uniform(d, n, -scale, scale);
+        uniform(d, n, -scale, scale, rng);
       }
       case "msra" -> {
         float std = (float) Math.sqrt(2.0 / fan(p, blob));
         for (int i = 0; i < n; i++) {
-          d[i] = Rng.gaussian(0, std);
+          d[i] = rng.gaussian(0, std);
         }
       }
       case "bilinear" -> {
@@ -71,12 +74,12 @@ public final class Filler {
     }
   }
 
-  private static void uniform(float[] d, int n, float a, float b) {
+  private static void uniform(float[] d, int n, float a, float b, Rng rng) {
     if (a > b) {
       throw new IllegalArgumentException("uniform filler needs min <= max, got " + a + " > " + b);
     }
     for (int i = 0; i < n; i++) {
-      d[i] = Rng.uniform(a, b);
+      d[i] = rng.uniform(a, b);
     }
   }
 

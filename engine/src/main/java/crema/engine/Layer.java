@@ -26,6 +26,8 @@ public abstract class Layer {
   protected Backend math = Backend.cpu();
   /** The device this layer runs on; null: the CPU. */
   protected Device device;
+  /** The generator this layer draws from: its net's (see {@link Rng}); null until set or drawn. */
+  private Rng rng;
   private float[] lossWeights = new float[0];
   private boolean[] paramPropagateDown = new boolean[0];
 
@@ -64,6 +66,24 @@ public abstract class Layer {
 
   public final Device device() {
     return device;
+  }
+
+  /**
+   * Makes this layer draw its random numbers (fillers, dropout masks, shuffles) from {@code rng}.
+   * A {@link Net} gives every layer its own generator before set-up, so that a solver's seed
+   * reproduces its run whatever other nets the JVM builds; a layer used on its own draws from a
+   * freshly seeded generator unless given one.
+   */
+  public void setRng(Rng rng) {
+    this.rng = rng;
+  }
+
+  /** The generator this layer draws from (see {@link #setRng}). */
+  protected final Rng rng() {
+    if (rng == null) {
+      rng = new Rng();
+    }
+    return rng;
   }
 
   /** Whether this layer computes on its device, rather than on the host copies of its blobs. */

@@ -45,17 +45,39 @@ public final class Net implements AutoCloseable {
   private final List<Float> lrMults = new ArrayList<>();
   private final List<Float> decayMults = new ArrayList<>();
   private final Device device;
+  private final Rng rng;
 
-  /** Builds the net from an already upgraded NetParameter (see {@code Prototxt}). */
+  /**
+   * Builds the net from an already upgraded NetParameter (see {@code Prototxt}), with its own
+   * freshly seeded random generator.
+   */
   public Net(NetParameter netParam, NetState state) {
     this(netParam, state, Backend.cpu());
   }
 
+  /** Builds the net, its layers drawing from {@code rng} (a seeded one reproduces the fillers). */
+  public Net(NetParameter netParam, NetState state, Rng rng) {
+    this(netParam, state, Backend.cpu(), rng);
+  }
+
   /**
    * Builds the net for {@code state}, which decides the include/exclude rules (see
-   * {@link #state(NetParameter, Phase, int, List)} for the state Caffe's tools use).
+   * {@link #state(NetParameter, Phase, int, List)} for the state Caffe's tools use), with its own
+   * freshly seeded random generator.
    */
   public Net(NetParameter netParam, NetState state, Backend backend) {
+    this(netParam, state, backend, new Rng());
+  }
+
+  /**
+   * Builds the net for {@code state} on {@code backend}; every layer draws its random numbers
+   * (fillers now, dropout and data later) from {@code rng}, in net order. A {@link Solver} passes
+   * its own generator to its train and test nets, so that its {@code random_seed} reproduces the
+   * run regardless of the other nets built in this JVM; {@code rng} is not to be shared with nets
+   * run by other threads.
+   */
+  public Net(NetParameter netParam, NetState state, Backend backend, Rng rng) {
+    this.rng = java.util.Objects.requireNonNull(rng, "rng");
     this.device = Device.current();
     this.phase = state.getPhase();
     NetParameter filtered = NetFilter.insertSplits(NetFilter.filter(netParam, state));
@@ -79,6 +101,7 @@ public final class Net implements AutoCloseable {
       Layer layer = LayerRegistry.create(lp);
       layer.setBackend(backend);
       layer.setDevice(device);
+      layer.setRng(rng);
       layerIndex.putIfAbsent(lp.getName(), li);
       LOG.log(Level.DEBUG, "Creating Layer " + lp.getName());
       List<Blob> bottom = new ArrayList<>();
@@ -512,6 +535,11 @@ public final class Net implements AutoCloseable {
         }
       }
     }
+  }
+
+  /** The generator this net's layers draw from (the solver's, for a solver's nets). */
+  public Rng rng() {
+    return rng;
   }
 
   /** The device this net runs on (the thread's {@link Device#current()} when built); null: CPU. */

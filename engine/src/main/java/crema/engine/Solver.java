@@ -70,6 +70,12 @@ public abstract class Solver implements AutoCloseable {
   protected final SolverParameter param;
   protected final crema.engine.math.Backend math = crema.engine.math.Backend.cpu();
   protected final Net net;
+  /**
+   * This solver's random generator (Caffe seeds one per solver from random_seed): its train net
+   * and test nets draw from it, and nothing else does, so two solvers in one JVM, or nets built by
+   * other services meanwhile, do not shift each other's streams.
+   */
+  private final Rng rng;
   /** The device the train net runs on (its blobs' updates run there too); null: the CPU. */
   protected final crema.engine.math.Device device;
   protected final List<Net> testNets = new ArrayList<>();
@@ -82,6 +88,11 @@ public abstract class Solver implements AutoCloseable {
   private final List<Listener> listeners = new ArrayList<>();
   private volatile Action requested = Action.NONE;
   private SnapshotHandler snapshotHandler;
+  private boolean testBeforeSnapshot;
+  /** With testBeforeSnapshot: the iteration whose test ran ahead of its snapshot (−1: none). */
+  private int testedAhead = -1;
+  /** With testBeforeSnapshot, in solve: the snapshot at max_iter, taken after the final test. */
+  private boolean finalSnapshotPending;
   private boolean requestedEarlyExit;
   private int divergedStreak;
   private Path lastSnapshot;
@@ -90,9 +101,7 @@ public abstract class Solver implements AutoCloseable {
 
   protected Solver(SolverParameter param) {
     this.param = param;
-    if (param.getRandomSeed() >= 0) {
-      Rng.seed(param.getRandomSeed());
-    }
+    rng = param.getRandomSeed() >= 0 ? new Rng(param.getRandomSeed()) : new Rng();
     if (param.getAverageLoss() < 1) {
       throw new IllegalArgumentException("average_loss should be non-negative and at least 1");
     }
@@ -103,7 +112,7 @@ public abstract class Solver implements AutoCloseable {
       throw new IllegalArgumentException("snapshot_format: HDF5 is not supported; use BINARYPROTO");
     }
     LOG.log(Level.INFO, "Initializing solver from parameters: type " + param.getType());
-    net = new Net(trainNetParam(param), trainState(param));
+    net = new Net(trainNetParam(param), trainState(param), crema.engine.math.Backend.cpu(), rng);
     device = net.device();
     initTestNets();
     for (Blob p : net.learnableParams()) {
@@ -191,7 +200,7 @@ public abstract class Solver implements AutoCloseable {
         s.mergeFrom(p.getTestState(i));
       }
       s.setPhase(s.hasPhase() ? s.getPhase() : Phase.TEST);
-      Net test = new Net(withState(n, s.build()), s.build());
+      Net test = new Net(withState(n, s.build()), s.build(), crema.engine.math.Backend.cpu(), rng);
       test.shareTrainedLayersWith(net);
       testNets.add(test);
     }
@@ -254,27 +263,92 @@ public abstract class Solver implements AutoCloseable {
       restore(resumeFile);
     }
     int startIter = iter;
-    step(param.getMaxIter() - iter);
-    if (param.getSnapshotAfterTrain() && (param.getSnapshot() == 0 || iter % param.getSnapshot() != 0)) {
+    finalSnapshotPending = false;
+    step(param.getMaxIter() - iter, testBeforeSnapshot);
+    // The snapshot step deferred (if any), then snapshot_after_train's, as Caffe takes both.
+    int finalSnapshots = (finalSnapshotPending ? 1 : 0)
+        + (param.getSnapshotAfterTrain() && (param.getSnapshot() == 0 || iter % param.getSnapshot() != 0) ? 1 : 0);
+    finalSnapshotPending = false;
+    if (testBeforeSnapshot && !requestedEarlyExit && testDue()) {
+      // The final display forward and test first, as Caffe runs them, then the snapshot: it
+      // carries the weights (batch-norm statistics included) the final test measured.
+      finalDisplay(startIter);
+      if (testedAhead != iter) {
+        testAll();
+      }
+      for (int k = 0; k < finalSnapshots; k++) {
+        snapshot();
+      }
+      LOG.log(Level.INFO, "Optimization Done.");
+      return;
+    }
+    for (int k = 0; k < finalSnapshots; k++) {
       snapshot();
     }
     if (requestedEarlyExit) {
       LOG.log(Level.INFO, "Optimization stopped early.");
       return;
     }
-    if (param.getDisplay() > 0 && iter % param.getDisplay() == 0) {
-      double loss = net.forward();
-      updateSmoothedLoss(loss, startIter);
-      LOG.log(Level.INFO, "Iteration " + iter + ", loss = " + LogNumber.format((float) smoothedLoss));
-    }
-    if (param.getTestInterval() > 0 && iter % param.getTestInterval() == 0) {
+    finalDisplay(startIter);
+    if (param.getTestInterval() > 0 && iter % param.getTestInterval() == 0 && testedAhead != iter) {
       testAll();
     }
     LOG.log(Level.INFO, "Optimization Done.");
   }
 
+  /** Solve's last forward of the train net, when display falls on max_iter. */
+  private void finalDisplay(int startIter) {
+    if (param.getDisplay() > 0 && iter % param.getDisplay() == 0) {
+      double loss = net.forward();
+      updateSmoothedLoss(loss, startIter);
+      LOG.log(Level.INFO, "Iteration " + iter + ", loss = " + LogNumber.format((float) smoothedLoss));
+    }
+  }
+
+  /**
+   * Whether a snapshot at an iteration where a test is due runs that test first (default: no, as
+   * Caffe, which tests at the start of an iteration and snapshots at the end of the one before,
+   * so a snapshot carries the previous test's metrics).
+   *
+   * <p>On: a snapshot at an iteration that is a multiple of test_interval, when test nets exist,
+   * runs the test of that iteration first (listeners' {@code onTest} fire as usual), and the
+   * solver then does not run it again at the start of the next iteration or at the end of
+   * {@link #solve}: every test iteration is tested once, with the same numbers, only earlier, so
+   * a {@link SnapshotHandler} publishing a checkpoint sees that checkpoint's own test metrics.
+   * In {@link #solve}, the snapshot at max_iter is taken after the final display forward and the
+   * final test. A snapshot taken on a STOP request does not test first (the run stops without
+   * that test, as it does with the option off); neither does one requested in the middle of a
+   * test. Training, and so the final weights, are unchanged. Called through {@link #step}, a
+   * snapshot at the last iteration of the call also tests first, which the next call's first
+   * iteration then skips.
+   *
+   * @return this solver
+   */
+  public Solver testBeforeSnapshot(boolean on) {
+    this.testBeforeSnapshot = on;
+    return this;
+  }
+
+  public boolean testBeforeSnapshot() {
+    return testBeforeSnapshot;
+  }
+
+  /** Whether the current iteration is one at which the test nets are tested. */
+  private boolean testDue() {
+    return !testNets.isEmpty() && param.getTestInterval() > 0 && iter % param.getTestInterval() == 0;
+  }
+
   /** Runs {@code iters} iterations (Caffe's Step). */
   public void step(int iters) {
+    step(iters, false);
+  }
+
+  /**
+   * Runs {@code iters} iterations; {@code deferLastTestedSnapshot} (solve, with
+   * testBeforeSnapshot): a snapshot due at the last iteration where a test is due is left to
+   * solve, which takes it after the final display forward and test.
+   */
+  private void step(int iters, boolean deferLastTestedSnapshot) {
     int startIter = iter;
     int stopIter = iter + iters;
     losses.clear();
@@ -284,7 +358,7 @@ public abstract class Solver implements AutoCloseable {
     while (iter < stopIter) {
       net.clearParamDiffs();
       if (param.getTestInterval() > 0 && iter % param.getTestInterval() == 0
-          && (iter > 0 || param.getTestInitialization())) {
+          && (iter > 0 || param.getTestInitialization()) && testedAhead != iter) {
         testAll();
         if (requestedEarlyExit) {
           break;
@@ -308,7 +382,22 @@ public abstract class Solver implements AutoCloseable {
       iter++;
       Action request = takeRequest();
       if ((param.getSnapshot() > 0 && iter % param.getSnapshot() == 0) || request == Action.SNAPSHOT) {
-        snapshot();
+        if (testBeforeSnapshot && request != Action.STOP && testDue()) {
+          if (deferLastTestedSnapshot && iter == stopIter) {
+            finalSnapshotPending = true;
+          } else {
+            if (testedAhead != iter) {
+              testAll();
+              testedAhead = requestedEarlyExit ? -1 : iter;
+            }
+            snapshot();
+            if (requestedEarlyExit) {
+              break; // a STOP during that test
+            }
+          }
+        } else {
+          snapshot();
+        }
       }
       if (request == Action.STOP) {
         requestedEarlyExit = true;
@@ -648,6 +737,7 @@ public abstract class Solver implements AutoCloseable {
   /** Restores iteration, history and data positions from a solver state already read. */
   public void restoreState(SolverState state, String source) {
     iter = state.getIter();
+    testedAhead = -1;
     currentStep = state.getCurrentStep();
     if (state.getHistoryCount() != history.size()) {
       throw new IllegalArgumentException(source + ": Incorrect length of history blobs: the state has "

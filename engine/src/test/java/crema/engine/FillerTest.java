@@ -13,8 +13,7 @@ class FillerTest {
     FillerParameter.Builder b = FillerParameter.newBuilder();
     Prototxt.parse(text, "filler", b);
     Blob blob = new Blob(shape);
-    Rng.seed(1701);
-    Filler.fill(b.build(), blob);
+    Filler.fill(b.build(), blob, new Rng(1701));
     return blob;
   }
 

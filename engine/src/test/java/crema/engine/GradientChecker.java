@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * Caffe's GradientChecker: central differences with step h, compared with the analytic gradient
  * within threshold · max(|analytic|, |numeric|, 1); inputs within kinkRange of kink are skipped.
- * The RNG is re-seeded before every forward so stochastic layers see the same randomness.
+ * The layer gets a generator seeded alike before every forward, so stochastic layers (dropout)
+ * see the same randomness.
  *
  * <p>Every check runs on each backend present: the CPU, then, for layers with a device path, the
  * {@link HostDevice} (and so the engine's device code), on the same blobs.
@@ -105,7 +106,7 @@ public final class GradientChecker {
       blobs.add(bottom.get(checkBottom));
       propagateDown[checkBottom] = true;
     }
-    Rng.seed(seed);
+    layer.setRng(new Rng(seed));
     layer.forward(bottom, top);
     objective(top, topId, topDataId);
     layer.backward(top, propagateDown, bottom);
@@ -120,11 +121,11 @@ public final class GradientChecker {
         if (!elementWise || f == topDataId) {
           float original = b.data()[f];
           b.data()[f] = (float) (original + step);
-          Rng.seed(seed);
+          layer.setRng(new Rng(seed));
           layer.forward(bottom, top);
           double positive = objective(top, topId, topDataId);
           b.data()[f] = (float) (original - step);
-          Rng.seed(seed);
+          layer.setRng(new Rng(seed));
           layer.forward(bottom, top);
           double negative = objective(top, topId, topDataId);
           b.data()[f] = original;

@@ -152,6 +152,8 @@ final class Job implements Runnable {
         solver = s;
         deployText = spec.deploy() != null && !spec.deploy().isBlank() ? spec.deploy()
             : Prototxt.print(DeployNets.derive(net, s.net()));
+        // A checkpoint's metrics are those of its own iteration: the test due there runs first.
+        s.testBeforeSnapshot(true);
         s.setSnapshotHandler(this::publishCheckpoint);
         s.addListener(new Solver.Listener() {
           private TrainEvent.Builder pending;

@@ -37,7 +37,7 @@ public final class ModelContract {
     this.shape = shape;
     TransformationParameter t = proto.hasTransform() ? proto.getTransform() : TransformationParameter.getDefaultInstance();
     float[] mean = proto.getMeanCount() == 0 ? null : toArray(proto.getMeanList());
-    this.transformer = DatumTransformer.withMean(t, Phase.TEST, mean);
+    this.transformer = DatumTransformer.forTest(t, mean);
     this.identity = mean == null && t.getMeanValueCount() == 0 && t.getScale() == 1f && t.getCropSize() == 0;
     if (mean != null && mean.length != rawSize()) {
       throw new IllegalArgumentException("the model contract's mean holds " + mean.length + " values; its input"

@@ -25,28 +25,50 @@ public final class DatumTransformer {
   private final TransformationParameter p;
   private final Phase phase;
   private final float[] meanFile;
+  /**
+   * The crop and mirror draws' own generator (null when this transformer draws nothing): the
+   * transformer runs in its layer's prefetch thread, which must not share the net's generator
+   * with the compute thread.
+   */
+  private final java.util.Random random;
   private int[] expected;
   private Boolean firstWasBytes;
 
+  /** A transformer whose random crops and mirrors (if any) draw from a freshly seeded generator. */
   public DatumTransformer(TransformationParameter p, Phase phase) {
-    this(p, phase, p.hasMeanFile() ? readMean(p.getMeanFile()) : null);
+    this(p, phase, new Rng());
   }
 
-  private DatumTransformer(TransformationParameter p, Phase phase, float[] meanFile) {
+  /**
+   * A transformer for {@code phase}. When it draws at all (random crop or mirror, in TRAIN), it
+   * draws from its own generator, seeded now by one draw from {@code seeds} (its net's
+   * generator), as Caffe's DataTransformer::InitRand seeds from caffe_rng_rand(): the draws then
+   * happen in the prefetch thread without touching the net's generator, and a solver's seed still
+   * reproduces them. A transformer that draws nothing takes no seed, leaving the net's stream as
+   * it was.
+   */
+  public DatumTransformer(TransformationParameter p, Phase phase, Rng seeds) {
+    this(p, phase, seeds, p.hasMeanFile() ? readMean(p.getMeanFile()) : null);
+  }
+
+  private DatumTransformer(TransformationParameter p, Phase phase, Rng seeds, float[] meanFile) {
     this.p = p;
     this.phase = phase;
     if (meanFile != null && p.getMeanValueCount() > 0) {
       throw new DataException("transform_param: cannot specify mean_file and mean_value at the same time");
     }
     this.meanFile = meanFile;
+    boolean needsRandom = phase == Phase.TRAIN && (p.getMirror() || p.getCropSize() > 0);
+    this.random = needsRandom ? new java.util.Random(seeds.nextLong()) : null;
   }
 
   /**
-   * A transformer whose per-value mean is given (a model contract carries the mean_file's values,
-   * not its path); {@code mean} may be null, and {@code p}'s own mean_file is then ignored.
+   * A TEST-phase transformer whose per-value mean is given (a model contract carries the
+   * mean_file's values, not its path); {@code mean} may be null, and {@code p}'s own mean_file is
+   * then ignored. It draws nothing.
    */
-  public static DatumTransformer withMean(TransformationParameter p, Phase phase, float[] mean) {
-    return new DatumTransformer(p, phase, mean);
+  public static DatumTransformer forTest(TransformationParameter p, float[] mean) {
+    return new DatumTransformer(p, Phase.TEST, new Rng(0), mean);
   }
 
   private static float[] readMean(String file) {
@@ -145,14 +167,14 @@ public final class DatumTransformer {
     int wOff = 0;
     if (crop > 0) {
       if (phase == Phase.TRAIN) {
-        hOff = Rng.get().nextInt(h - crop + 1);
-        wOff = Rng.get().nextInt(w - crop + 1);
+        hOff = random.nextInt(h - crop + 1);
+        wOff = random.nextInt(w - crop + 1);
       } else {
         hOff = (h - crop) / 2;
         wOff = (w - crop) / 2;
       }
     }
-    boolean mirror = p.getMirror() && phase == Phase.TRAIN && Rng.get().nextBoolean();
+    boolean mirror = p.getMirror() && phase == Phase.TRAIN && random.nextBoolean();
     boolean bytes = !d.getData().isEmpty();
     if (crop == 0 && !mirror && !bytes && meanFile == null) {
       // The common case for feature vectors: float_data in order, one mean per channel.

@@ -37,7 +37,7 @@ public final class BiasLayer extends Layer {
   protected void layerSetUp(List<Blob> bottom, List<Blob> top) {
     if (bottom.size() == 1) {
       Blob b = new Blob(Broadcast.paramShape(bottom.get(0), p.getAxis(), p.getNumAxes()));
-      Filler.fill(p.hasFiller() ? p.getFiller() : FillerParameter.getDefaultInstance(), b);
+      Filler.fill(p.hasFiller() ? p.getFiller() : FillerParameter.getDefaultInstance(), b, rng());
       blobs.add(b);
     }
   }

@@ -64,7 +64,7 @@ public final class DataLayer extends Layer implements Resumable {
       throw new IllegalArgumentException("data_param.batch_size must be positive");
     }
     cursor = DatumSources.open(p);
-    transformer = new DatumTransformer(param.getTransformParam(), phase());
+    transformer = new DatumTransformer(param.getTransformParam(), phase(), rng());
     Datum first = cursor.peek();
     transformer.check(first, this::where);
     itemShape = transformer.itemShape(first);

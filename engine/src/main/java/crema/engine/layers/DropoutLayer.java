@@ -3,7 +3,6 @@ package crema.engine.layers;
 import caffe.Caffe.LayerParameter;
 import caffe.Caffe.Phase;
 import crema.engine.Blob;
-import crema.engine.Rng;
 import java.util.List;
 
 /** Inverted dropout: in TRAIN each value is kept with probability 1 − p and scaled by 1/(1 − p). */
@@ -34,9 +33,9 @@ public final class DropoutLayer extends NeuronLayer {
       if (mask.length < n) {
         mask = new float[n];
       }
-      // One draw from the global RNG seeds this pass's mask, so a seed still reproduces a run
-      // while the per-unit draws avoid the shared generator's lock.
-      java.util.SplittableRandom r = new java.util.SplittableRandom(Rng.nextLong());
+      // One draw from the net's generator seeds this pass's mask, so a seed still reproduces a
+      // run while the per-unit draws stay cheap.
+      java.util.SplittableRandom r = new java.util.SplittableRandom(rng().nextLong());
       for (int i = 0; i < n; i++) {
         long keep = 1 - (((r.nextInt() >>> 1) - threshold) >>> 63);
         mask[i] = keep * scale;
@@ -60,8 +59,8 @@ public final class DropoutLayer extends NeuronLayer {
     int n = bottom.get(0).count();
     if (phase() == Phase.TRAIN) {
       deviceMask.reshape(n);
-      // One draw from the global RNG per pass, as on the CPU, seeds the device's hash.
-      device.dropoutForward(n, ratio, (int) Rng.nextLong(), bottom.get(0).deviceData(device),
+      // One draw from the net's generator per pass, as on the CPU, seeds the device's hash.
+      device.dropoutForward(n, ratio, (int) rng().nextLong(), bottom.get(0).deviceData(device),
           deviceMask.mutableDeviceData(device), top.get(0).mutableDeviceData(device));
     } else if (bottom.get(0) != top.get(0)) {
       device.copy(n, bottom.get(0).deviceData(device), top.get(0).mutableDeviceData(device));

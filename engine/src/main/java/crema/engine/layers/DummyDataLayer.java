@@ -67,7 +67,7 @@ public final class DummyDataLayer extends Layer {
         }
         top.get(i).reshape(dims);
       }
-      Filler.fill(fillers[i], top.get(i));
+      Filler.fill(fillers[i], top.get(i), rng());
     }
   }
 
@@ -78,7 +78,7 @@ public final class DummyDataLayer extends Layer {
   protected void forwardCpu(List<Blob> bottom, List<Blob> top) {
     for (int i = 0; i < top.size(); i++) {
       if (refill[i]) {
-        Filler.fill(fillers[i], top.get(i));
+        Filler.fill(fillers[i], top.get(i), rng());
       }
     }
   }

@@ -39,11 +39,11 @@ public final class EmbedLayer extends Layer {
       throw new IllegalArgumentException("embed_param needs num_output and input_dim > 0");
     }
     Blob w = new Blob(p.getInputDim(), p.getNumOutput());
-    Filler.fill(p.getWeightFiller(), w);
+    Filler.fill(p.getWeightFiller(), w, rng());
     blobs.add(w);
     if (p.getBiasTerm()) {
       Blob b = new Blob(p.getNumOutput());
-      Filler.fill(p.getBiasFiller(), b);
+      Filler.fill(p.getBiasFiller(), b, rng());
       blobs.add(b);
     }
   }

@@ -5,7 +5,6 @@ import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.DataException;
 import crema.engine.Layer;
-import crema.engine.Rng;
 import crema.engine.data.Resumable;
 import io.jhdf.HdfFile;
 import io.jhdf.api.Dataset;
@@ -76,7 +75,7 @@ public final class HDF5DataLayer extends Layer implements Resumable {
       fileOrder.add(i);
     }
     if (p.getShuffle()) {
-      Collections.shuffle(fileOrder, Rng.get());
+      Collections.shuffle(fileOrder, rng().random());
     }
     currentFile = 0;
     load(top);
@@ -124,7 +123,7 @@ public final class HDF5DataLayer extends Layer implements Resumable {
       rowOrder.add(i);
     }
     if (p.getShuffle()) {
-      Collections.shuffle(rowOrder, Rng.get());
+      Collections.shuffle(rowOrder, rng().random());
     }
     currentRow = 0;
   }
@@ -153,7 +152,7 @@ public final class HDF5DataLayer extends Layer implements Resumable {
       if (currentRow == rows) {
         currentFile = (currentFile + 1) % files.size();
         if (currentFile == 0 && p.getShuffle()) {
-          Collections.shuffle(fileOrder, Rng.get());
+          Collections.shuffle(fileOrder, rng().random());
         }
         if (files.size() > 1 || p.getShuffle()) {
           load(top);

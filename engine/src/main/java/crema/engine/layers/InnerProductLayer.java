@@ -46,11 +46,11 @@ public final class InnerProductLayer extends Layer {
     int axis = bottom.get(0).canonicalAxis(p.getAxis());
     k = bottom.get(0).count(axis);
     Blob weights = p.getTranspose() ? new Blob(k, n) : new Blob(n, k);
-    Filler.fill(p.getWeightFiller(), weights);
+    Filler.fill(p.getWeightFiller(), weights, rng());
     blobs.add(weights);
     if (p.getBiasTerm()) {
       Blob bias = new Blob(n);
-      Filler.fill(p.getBiasFiller(), bias);
+      Filler.fill(p.getBiasFiller(), bias, rng());
       blobs.add(bias);
     }
   }

@@ -24,7 +24,7 @@ public final class PReLULayer extends NeuronLayer {
     Blob slopes = channelShared ? new Blob() : new Blob(bottom.get(0).shape(1));
     FillerParameter filler = param.getPreluParam().hasFiller() ? param.getPreluParam().getFiller()
         : FillerParameter.newBuilder().setType("constant").setValue(0.25f).build();
-    Filler.fill(filler, slopes);
+    Filler.fill(filler, slopes, rng());
     blobs.add(slopes);
   }
 

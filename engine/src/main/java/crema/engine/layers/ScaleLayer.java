@@ -44,13 +44,13 @@ public final class ScaleLayer extends Layer {
       Blob g = new Blob(Broadcast.paramShape(bottom.get(0), p.getAxis(), p.getNumAxes()));
       FillerParameter f = p.hasFiller() ? p.getFiller()
           : FillerParameter.newBuilder().setType("constant").setValue(1f).build();
-      Filler.fill(f, g);
+      Filler.fill(f, g, rng());
       blobs.add(g);
     }
     if (p.getBiasTerm()) {
       Blob scale = bottom.size() > 1 ? bottom.get(1) : blobs.get(0);
       Blob b = new Blob(scale.shape());
-      Filler.fill(p.hasBiasFiller() ? p.getBiasFiller() : FillerParameter.getDefaultInstance(), b);
+      Filler.fill(p.hasBiasFiller() ? p.getBiasFiller() : FillerParameter.getDefaultInstance(), b, rng());
       blobs.add(b);
     }
   }

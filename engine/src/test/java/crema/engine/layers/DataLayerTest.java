@@ -11,6 +11,7 @@ import crema.engine.Blob;
 import crema.engine.DataException;
 import crema.engine.Layer;
 import crema.engine.OttoFixture;
+import crema.engine.Rng;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -143,6 +144,49 @@ class DataLayerTest {
     }
     a.close();
     b.close();
+  }
+
+  /**
+   * Random crops and mirrors draw in the prefetch thread from the transformer's own generator,
+   * seeded from the layer's at set-up: the same seed gives the same batches, and the layer's
+   * generator is not touched afterwards (the compute thread owns it).
+   */
+  @Test
+  void randomCropAndMirrorAreReproducibleFromTheNetsSeed() throws Exception {
+    Datum.Builder d = Datum.newBuilder().setChannels(1).setHeight(3).setWidth(3);
+    for (int i = 0; i < 9; i++) {
+      d.addFloatData(i);
+    }
+    Path db = lmdb(List.of(d.build()));
+    float[][] batches = new float[2][];
+    long[] afterSetUp = new long[2];
+    for (int run = 0; run < 2; run++) {
+      Layer layer = dataLayer(db.toString(), 64, "transform_param { crop_size: 2 mirror: true }");
+      Rng rng = new Rng(11);
+      layer.setRng(rng);
+      List<Blob> top = tops(2);
+      layer.setUp(list(), top);
+      afterSetUp[run] = rng.nextLong();
+      try {
+        float[] all = new float[0];
+        for (int b = 0; b < 3; b++) {
+          layer.forward(list(), top);
+          int n = all.length;
+          all = java.util.Arrays.copyOf(all, n + top.get(0).count());
+          System.arraycopy(top.get(0).data(), 0, all, n, top.get(0).count());
+        }
+        batches[run] = all;
+      } finally {
+        layer.close();
+      }
+    }
+    org.junit.jupiter.api.Assertions.assertArrayEquals(batches[0], batches[1]);
+    assertEquals(afterSetUp[0], afterSetUp[1]);
+    java.util.Set<String> crops = new java.util.HashSet<>();
+    for (int i = 0; i < batches[0].length; i += 4) {
+      crops.add(java.util.Arrays.toString(java.util.Arrays.copyOfRange(batches[0], i, i + 4)));
+    }
+    assertTrue(crops.size() > 4, "crops and mirrors vary: " + crops);
   }
 
   private Path lmdb(List<Datum> records) throws Exception {
