@@ -203,8 +203,8 @@ final class Job implements Runnable {
         }
         if (last.isPresent()) {
           Checkpoint cp = last.get();
-          LOG.info("{}: resuming run {} from checkpoint at iteration {}{}", spec.model(), id, cp.getIteration(),
-              cp.getRun().equals(id) ? "" : " of run " + cp.getRun());
+          LOG.info("{}: resuming from checkpoint at iteration {} of run {}{}", spec.model(), cp.getIteration(),
+              cp.getRun(), cp.getRun().equals(id) ? "" : " (job " + id + ")");
           s.net().copyTrainedLayersFrom(BinaryProto.parseNet(cp.getCaffemodel().toByteArray(), "checkpoint"));
           s.restoreState(SolverState.parseFrom(cp.getSolverstate()), "checkpoint of " + spec.model());
         }

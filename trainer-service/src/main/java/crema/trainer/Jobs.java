@@ -105,14 +105,14 @@ public class Jobs {
       Map<String, crema.proto.Job> replayed = new LinkedHashMap<>();
       while (following && tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
         for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-          parse(r.value()).ifPresent(j -> replayed.merge(j.getId(), j, (a, b) -> b.toBuilder()
+          parse(r).ifPresent(j -> replayed.merge(j.getId(), j, (a, b) -> b.toBuilder()
               .setSubmittedMs(a.getSubmittedMs()).build()));
         }
       }
       resumeUnfinished(replayed.values());
       while (following) {
         for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-          parse(r.value()).ifPresent(this::onRecord);
+          parse(r).ifPresent(this::onRecord);
         }
       }
     } catch (RuntimeException e) {
@@ -161,10 +161,18 @@ public class Jobs {
     }
   }
 
-  private static Optional<crema.proto.Job> parse(byte[] value) {
+  /**
+   * A job record. One sent by another Kafka client without an id is named by its place in the log,
+   * which stays the same on every replay.
+   */
+  private static Optional<crema.proto.Job> parse(ConsumerRecord<String, byte[]> r) {
     try {
-      crema.proto.Job j = value == null ? null : crema.proto.Job.parseFrom(value);
-      return j == null || j.getModel().isEmpty() || j.getId().isEmpty() ? Optional.empty() : Optional.of(j);
+      crema.proto.Job j = r.value() == null ? null : crema.proto.Job.parseFrom(r.value());
+      if (j == null || j.getModel().isEmpty()) {
+        return Optional.empty();
+      }
+      return Optional.of(j.getId().isEmpty()
+          ? j.toBuilder().setId("job-" + r.partition() + "-" + r.offset()).build() : j);
     } catch (InvalidProtocolBufferException e) {
       return Optional.empty();
     }
