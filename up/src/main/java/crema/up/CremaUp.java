@@ -2,13 +2,13 @@ package crema.up;
 
 import crema.bus.EmbeddedBroker;
 import io.micronaut.context.ApplicationContext;
+import io.micronaut.json.JsonMapper;
 import io.micronaut.runtime.Micronaut;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -152,7 +152,7 @@ public final class CremaUp implements Callable<Integer> {
             Kafka:      %s
             jobs:       curl http://localhost:8082/v1/jobs
             models:     curl http://localhost:8083/v1/models
-            predict:    curl -X POST 'http://localhost:8083/v1/models/otto:predict?id=id&log1p=true' \\
+            predict:    curl -X POST http://localhost:8083/v1/models/otto:predict \\
                           -H 'Content-Type: text/csv' --data-binary @%s
             dashboard:  http://localhost:8080
             metrics:    curl http://localhost:8082/prometheus   (each service; health: /health)
@@ -195,12 +195,20 @@ public final class CremaUp implements Callable<Integer> {
         .header("Content-Type", "text/csv").POST(HttpRequest.BodyPublishers.ofFile(otto.resolve("train.csv"))).build(),
         HttpResponse.BodyHandlers.ofString());
     System.err.println("crema up: ingest replied " + ingested.statusCode() + " " + ingested.body());
+    JsonMapper mapper = JsonMapper.createDefault();
+    Map<?, ?> reply = mapper.readValue(ingested.body(), Map.class);
+    int heldOut = ((Number) ((Map<?, ?>) reply.get("perSplit")).get("test")).intValue();
+    // The TEST net reads the held-out split exactly once per test, so a checkpoint's test accuracy
+    // is the accuracy on that split: what the served model scores on the same rows.
     String solver = Files.readString(repo.resolve("examples/otto/otto_kafka_solver.prototxt"))
         .replace("max_iter: 100000", "max_iter: " + maxIter)
-        .replace("snapshot: 10000", "snapshot: " + Math.max(1, Math.min(10000, maxIter / 2)));
-    String net = Files.readString(repo.resolve("examples/otto/otto_kafka_train_test.prototxt"));
-    String job = "{\"model\":\"otto\",\"solver\":" + json(solver) + ",\"net\":" + json(net)
-        + ",\"labels\":[\"Class_1\",\"Class_2\",\"Class_3\",\"Class_4\",\"Class_5\",\"Class_6\",\"Class_7\",\"Class_8\",\"Class_9\"]}";
+        .replace("snapshot: 10000", "snapshot: " + Math.max(1, Math.min(10000, maxIter / 2)))
+        .replace("test_interval: 10000", "test_interval: " + Math.max(1, Math.min(10000, maxIter / 2)))
+        .replace("test_iter: 12", "test_iter: 1");
+    String net = Files.readString(repo.resolve("examples/otto/otto_kafka_train_test.prototxt"))
+        .replace("source: \"crema.datums.otto.test\" batch_size: 100", "source: \"crema.datums.otto.test\" batch_size: "
+            + heldOut);
+    String job = mapper.writeValueAsString(Map.of("model", "otto", "solver", solver, "net", net));
     HttpResponse<String> submitted = http.send(request(URI.create("http://localhost:8082/v1/jobs"))
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(job)).build(),
         HttpResponse.BodyHandlers.ofString());
@@ -234,20 +242,5 @@ public final class CremaUp implements Callable<Integer> {
       Thread.sleep(300);
     }
     throw new IllegalStateException(url + " did not answer within " + seconds + " s");
-  }
-
-  private static String json(String s) {
-    StringBuilder b = new StringBuilder("\"");
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        default -> b.append(c < 0x20 ? String.format("\\u%04x", (int) c) : String.valueOf(c));
-      }
-    }
-    return b.append('"').toString();
   }
 }
