@@ -59,7 +59,12 @@ final class PipelineSupport {
 
   /** Every record of a one-partition topic, from the beginning to the end it has now. */
   static List<ConsumerRecord<String, byte[]>> readAll(EmbeddedBroker broker, String topic) {
-    KafkaClients clients = new KafkaClients(broker.bootstrapServers(), Map.of());
+    return readAll(broker.bootstrapServers(), topic);
+  }
+
+  /** {@link #readAll(EmbeddedBroker, String)} on any cluster. */
+  static List<ConsumerRecord<String, byte[]>> readAll(String bootstrapServers, String topic) {
+    KafkaClients clients = new KafkaClients(bootstrapServers, Map.of());
     try (KafkaConsumer<String, byte[]> c = clients.consumer("test-reader")) {
       TopicPartition tp = new TopicPartition(topic, 0);
       c.assign(List.of(tp));

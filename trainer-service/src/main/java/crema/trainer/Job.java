@@ -68,7 +68,16 @@ final class Job implements Runnable {
     this.producer = producer;
     this.config = config;
     this.host = host;
-    this.meters = TrainingMetrics.of(registry, spec.model());
+    this.meters = registry == null ? null : TrainingMetrics.of(registry, spec.model());
+  }
+
+  /** A job that ended before this process started, as the jobs topic tells it: shown, not run. */
+  static Job ended(String id, JobSpec spec, State state, String message, int iteration) {
+    Job j = new Job(id, spec, null, null, null, null, null);
+    j.state = state;
+    j.message = message;
+    j.iteration = iteration;
+    return j;
   }
 
   /** The job as recorded on the jobs topic. */

@@ -109,7 +109,7 @@ public class Jobs {
               .setSubmittedMs(a.getSubmittedMs()).build()));
         }
       }
-      resumeUnfinished(replayed.values());
+      replay(replayed.values());
       while (following) {
         for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
           parse(r).ifPresent(this::onRecord);
@@ -120,9 +120,12 @@ public class Jobs {
     }
   }
 
-  private void resumeUnfinished(java.util.Collection<crema.proto.Job> replayed) {
-    List<crema.proto.Job> open = replayed.stream().filter(j -> !FINAL.contains(j.getState())).toList();
-    if (open.isEmpty()) {
+  /**
+   * Takes over the jobs the topic holds: ended ones are listed as they ended, the others resume
+   * (or, when their final checkpoint is out already, are recorded FINISHED).
+   */
+  private void replay(java.util.Collection<crema.proto.Job> replayed) {
+    if (replayed.isEmpty()) {
       return;
     }
     Map<String, Integer> reached = new HashMap<>();
@@ -136,7 +139,14 @@ public class Jobs {
         // not a checkpoint
       }
     });
-    for (crema.proto.Job j : open) {
+    for (crema.proto.Job j : replayed) {
+      if (FINAL.contains(j.getState())) {
+        synchronized (this) {
+          jobs.putIfAbsent(j.getId(), Job.ended(j.getId(), spec(j), Job.State.valueOf(j.getState()), j.getMessage(),
+              reached.getOrDefault(j.getId(), 0)));
+        }
+        continue;
+      }
       int maxIter;
       try {
         maxIter = Prototxt.parseSolver(j.getSolverPrototxt(), j.getModel()).getMaxIter();
