@@ -52,7 +52,7 @@ class CremaUpTest {
       test_iter: 1 test_interval: 1000
       """;
   static final JsonMapper JSON = JsonMapper.createDefault();
-  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @TempDir
   static Path tmp;
@@ -301,9 +301,9 @@ class CremaUpTest {
     long deadline = System.currentTimeMillis() + 30_000;
     Map<String, Object> view = Map.of();
     while (System.currentTimeMillis() < deadline) {
-      for (Object d : JSON.readValue(send("GET", "http://localhost:8080/api/datasets", "application/json", null).body(),
-          List.class)) {
-        Map<String, Object> m = (Map<String, Object>) d;
+      for (Map<String, Object> m : JSON.readValue(send("GET", "http://localhost:8080/api/datasets",
+          "application/json", null).body(), io.micronaut.core.type.Argument.listOf(
+              io.micronaut.core.type.Argument.mapOf(String.class, Object.class)))) {
         if (m.get("dataset").equals("udigits")) {
           view = m;
         }

@@ -41,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class JobsTest {
   static final JsonMapper JSON = JsonMapper.createDefault();
-  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   static final int MAX_ITER = 300;
 
   @TempDir
