@@ -52,6 +52,9 @@ public class DatasetIngest {
   private final io.micrometer.core.instrument.Timer producerLatency;
   /** Label names per dataset, as learnt so far (kept across requests of this process). */
   private final Map<String, List<String>> labelsByDataset = new ConcurrentHashMap<>();
+  /** Creates and checks each topic before its first write (crema.datums.<dataset>.<split> are new) (crema.topics.*). */
+  @jakarta.inject.Inject
+  crema.bus.TopicSetup topics;
 
   public DatasetIngest(KafkaProducer<String, byte[]> producer, IngestConfig config,
       io.micrometer.core.instrument.MeterRegistry meters) {
@@ -226,6 +229,7 @@ public class DatasetIngest {
   }
 
   private void send(ProducerRecord<String, byte[]> record, AtomicReference<Exception> error, AtomicLong acked) {
+    topics.ensureOnce(record.topic());
     long start = System.nanoTime();
     producer.send(record, (meta, e) -> {
       producerLatency.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);

@@ -35,6 +35,9 @@ public class Jobs {
   });
 
   private final io.micrometer.core.instrument.MeterRegistry meters;
+  /** Creates and checks this service's topics (crema.topics.*). */
+  @jakarta.inject.Inject
+  crema.bus.TopicSetup topics;
 
   public Jobs(KafkaClients clients, KafkaProducer<String, byte[]> producer, TrainerConfig config,
       io.micrometer.core.instrument.MeterRegistry meters) {
@@ -61,15 +64,17 @@ public class Jobs {
   private void follow() {
     String topic = config.getJobsTopic();
     try (var c = clients.consumer("crema-trainer-jobs")) {
+      // The trainer's topics, created with Crema's settings (kept forever) before any is read or written.
+      topics.ensureAtStart(crema.bus.TopicKind.JOBS.named(topic),
+          crema.bus.TopicKind.CHECKPOINTS.named(config.getCheckpointTopic()),
+          crema.bus.TopicKind.TRAIN_EVENTS.named(config.getEventsTopic())).join();
       var tp = new org.apache.kafka.common.TopicPartition(topic, 0);
       while (following) {
         var parts = c.partitionsFor(topic, java.time.Duration.ofSeconds(5));
         if (parts != null && !parts.isEmpty()) {
           break;
         }
-        // Create the topic so that jobs sent later are seen from their first record.
-        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "", new byte[0]));
-        producer.flush();
+        java.util.concurrent.locks.LockSupport.parkNanos(200_000_000L);
       }
       c.assign(java.util.List.of(tp));
       c.seekToBeginning(java.util.List.of(tp));
