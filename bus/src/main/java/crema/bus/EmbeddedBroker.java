@@ -7,6 +7,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Stream;
 import kafka.server.KafkaConfig;
@@ -27,6 +28,7 @@ public final class EmbeddedBroker implements AutoCloseable {
   private final boolean deleteOnClose;
   private final int port;
   private final int controllerPort;
+  private final Map<String, String> extra;
   private KafkaRaftServer server;
 
   private static EmbeddedBroker shared;
@@ -40,7 +42,8 @@ public final class EmbeddedBroker implements AutoCloseable {
     return shared;
   }
 
-  private EmbeddedBroker(Path dir, boolean deleteOnClose, int port, int controllerPort) {
+  private EmbeddedBroker(Path dir, boolean deleteOnClose, int port, int controllerPort, Map<String, String> extra) {
+    this.extra = Map.copyOf(extra);
     this.dir = dir;
     this.deleteOnClose = deleteOnClose;
     this.port = port;
@@ -49,8 +52,16 @@ public final class EmbeddedBroker implements AutoCloseable {
 
   /** Starts a broker in a fresh temporary folder on free ports; the folder goes on close. */
   public static EmbeddedBroker start() {
+    return start(Map.of());
+  }
+
+  /**
+   * The same with broker settings of the caller's on top of this class's (tests: e.g.
+   * {@code log.retention.ms} for a broker whose defaults would delete data).
+   */
+  public static EmbeddedBroker start(Map<String, String> brokerSettings) {
     try {
-      return start(Files.createTempDirectory("crema-kafka"), true, 0);
+      return start(Files.createTempDirectory("crema-kafka"), true, 0, brokerSettings);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -58,7 +69,12 @@ public final class EmbeddedBroker implements AutoCloseable {
 
   /** Starts a broker keeping its data in {@code dir}; port 0 picks a free one. */
   public static EmbeddedBroker start(Path dir, boolean deleteOnClose, int port) {
-    EmbeddedBroker b = new EmbeddedBroker(dir, deleteOnClose, port == 0 ? freePort() : port, freePort());
+    return start(dir, deleteOnClose, port, Map.of());
+  }
+
+  /** The same with broker settings of the caller's on top of this class's. */
+  public static EmbeddedBroker start(Path dir, boolean deleteOnClose, int port, Map<String, String> brokerSettings) {
+    EmbeddedBroker b = new EmbeddedBroker(dir, deleteOnClose, port == 0 ? freePort() : port, freePort(), brokerSettings);
     b.format();
     b.startServer();
     return b;
@@ -95,6 +111,7 @@ public final class EmbeddedBroker implements AutoCloseable {
     p.put("log.cleaner.dedupe.buffer.size", Integer.toString(2 << 20));
     p.put("auto.create.topics.enable", "true");
     p.put("message.max.bytes", Integer.toString(64 << 20));
+    p.putAll(extra);
     return p;
   }
 

@@ -14,7 +14,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * Kafka clients as the pipeline uses them: string keys, protobuf bytes as values; producers
  * idempotent with acks=all; consumers that never auto-commit (progress lives in checkpoints).
- * Every extra setting given (TLS, SASL, timeouts) is passed to every client unchanged.
+ * Consumers never create topics ({@link TopicSetup} does, with Crema's settings). Every extra
+ * setting given (TLS, SASL, timeouts) is passed to every client unchanged.
  */
 public final class KafkaClients {
   private final Map<String, Object> common;
@@ -76,6 +77,8 @@ public final class KafkaClients {
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    // Topics are created by TopicSetup with Crema's settings, never by a reader with the broker's defaults.
+    p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
     p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 64 << 20);
     p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 << 20);
     p.putAll(overrides);

@@ -36,6 +36,9 @@ public class Models {
   private final AtomicLong rejected = new AtomicLong();
   private final AtomicLong swaps = new AtomicLong();
   private ConsumerLoop follower;
+  /** Creates and checks this service's topics (crema.topics.*). */
+  @jakarta.inject.Inject
+  crema.bus.TopicSetup topics;
 
   private final InferenceMetrics meters;
 
@@ -47,6 +50,7 @@ public class Models {
 
   @PostConstruct
   void start() {
+    topics.ensureAtStart(crema.bus.TopicKind.CHECKPOINTS.named(config.getCheckpointTopic()));
     // When the broker goes away or the topic changes, the loop reconnects and reads from the start.
     follower = ConsumerLoop.start("checkpoint follower", () -> clients.consumer("crema-inference-checkpoints"),
         this::follow);

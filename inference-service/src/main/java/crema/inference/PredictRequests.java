@@ -32,6 +32,9 @@ public class PredictRequests {
   private final KafkaProducer<String, byte[]> producer;
   private final Models models;
   private ConsumerLoop loop;
+  /** Creates and checks this service's topics (crema.topics.*). */
+  @jakarta.inject.Inject
+  crema.bus.TopicSetup topics;
 
   public PredictRequests(KafkaClients clients, KafkaProducer<String, byte[]> producer, Models models) {
     this.clients = clients;
@@ -41,6 +44,7 @@ public class PredictRequests {
 
   @PostConstruct
   void start() {
+    topics.ensureAtStart(crema.bus.TopicKind.PREDICT_REQUESTS.spec(), crema.bus.TopicKind.PREDICTIONS.spec());
     loop = ConsumerLoop.start("predict-requests", () -> clients.consumer("crema-inference-requests",
         Map.of("group.id", "crema-inference", "enable.auto.commit", false)), this::serve);
   }

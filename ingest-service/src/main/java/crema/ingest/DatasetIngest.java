@@ -59,6 +59,9 @@ public class DatasetIngest {
   private final Map<String, DatasetSchema> schemas = new ConcurrentHashMap<>();
   /** One request at a time per dataset: each reads the schema, adds to it and writes it back. */
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
+  /** Creates and checks each topic before its first write (crema.datums.<dataset>.<split> are new) (crema.topics.*). */
+  @jakarta.inject.Inject
+  crema.bus.TopicSetup topics;
 
   public DatasetIngest(KafkaProducer<String, byte[]> producer, IngestConfig config,
       io.micrometer.core.instrument.MeterRegistry meters, crema.bus.KafkaClients clients) {
@@ -284,6 +287,7 @@ public class DatasetIngest {
   }
 
   private void send(ProducerRecord<String, byte[]> record, AtomicReference<Exception> error, AtomicLong acked) {
+    topics.ensureOnce(record.topic());
     long start = System.nanoTime();
     producer.send(record, (meta, e) -> {
       producerLatency.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);

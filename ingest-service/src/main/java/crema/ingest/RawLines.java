@@ -36,6 +36,9 @@ public class RawLines {
   private final KafkaClients clients;
   private final DatasetIngest ingest;
   private ConsumerLoop loop;
+  /** Creates and checks this service's topics (crema.topics.*). */
+  @jakarta.inject.Inject
+  crema.bus.TopicSetup topics;
 
   public RawLines(KafkaClients clients, DatasetIngest ingest) {
     this.clients = clients;
@@ -44,6 +47,8 @@ public class RawLines {
 
   @PostConstruct
   void start() {
+    topics.ensureAtStart(crema.bus.TopicKind.RAW.spec(), crema.bus.TopicKind.DATASETS.spec(),
+        crema.bus.TopicKind.DEAD_LETTER.spec());
     loop = ConsumerLoop.start("crema.raw consumer", () -> clients.consumer("crema-ingest-raw",
         Map.of("group.id", "crema-ingest-raw", "enable.auto.commit", false)), this::consume);
   }

@@ -110,6 +110,13 @@ class DeploymentFilesTest {
         assertTrue(readme.matches("(?s).*\\| `" + Pattern.quote(key) + "` \\| [^|]+ \\| `" + env + "` \\|.*"),
             e.getKey() + "-service/README.md documents " + key + " with its default and " + env);
       }
+      // crema.topics.*: every service creates and checks its topics with the same settings.
+      for (var p : Introspector.getBeanInfo(crema.bus.TopicsConfig.class, Object.class).getPropertyDescriptors()) {
+        String key = "crema.topics." + p.getName().replaceAll("([A-Z])", "-$1").toLowerCase();
+        String env = key.toUpperCase().replace('.', '_').replace('-', '_');
+        assertTrue(readme.matches("(?s).*\\| `" + Pattern.quote(key) + "` \\| [^|]+ \\| `" + env + "` \\|.*"),
+            e.getKey() + "-service/README.md documents " + key + " with its default and " + env);
+      }
       for (String common : List.of("micronaut.server.port", "kafka.bootstrap.servers", "kafka.client.*",
           "crema.api.token", "micronaut.server.max-request-size")) {
         assertTrue(readme.contains("| `" + common + "` |"), e.getKey() + "-service/README.md documents " + common);

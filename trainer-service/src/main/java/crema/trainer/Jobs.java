@@ -64,6 +64,10 @@ public class Jobs {
       Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "crema-trainer-waiting"));
   private volatile boolean following = true;
 
+  /** Creates and checks this service's topics (crema.topics.*). */
+  @jakarta.inject.Inject
+  crema.bus.TopicSetup topics;
+
   public Jobs(KafkaClients clients, KafkaProducer<String, byte[]> producer, TrainerConfig config, MeterRegistry meters) {
     this.clients = clients;
     this.producer = producer;
@@ -79,22 +83,27 @@ public class Jobs {
     return t;
   }
 
+  /** The trainer's topics, created with Crema's settings (kept forever) before any is read or written. */
+  private java.util.concurrent.CompletableFuture<List<String>> topicsReady;
+
   @PostConstruct
   void followJobsTopic() {
+    topicsReady = topics.ensureAtStart(crema.bus.TopicKind.JOBS.named(config.getJobsTopic()),
+        crema.bus.TopicKind.CHECKPOINTS.named(config.getCheckpointTopic()),
+        crema.bus.TopicKind.TRAIN_EVENTS.named(config.getEventsTopic()));
     daemon(this::follow, "crema-trainer-jobs-topic").start();
   }
 
   private void follow() {
     String topic = config.getJobsTopic();
     try (KafkaConsumer<String, byte[]> c = clients.consumer("crema-trainer-jobs")) {
+      topicsReady.join();
       List<PartitionInfo> parts = List.of();
       while (following && parts.isEmpty()) {
         parts = c.partitionsFor(topic, Duration.ofSeconds(5));
         if (parts == null || parts.isEmpty()) {
           parts = List.of();
-          // Create the topic so that jobs sent later are seen from their first record.
-          producer.send(new ProducerRecord<>(topic, "", new byte[0]));
-          producer.flush();
+          java.util.concurrent.locks.LockSupport.parkNanos(200_000_000L);
         }
       }
       List<TopicPartition> tps = parts.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
@@ -227,6 +236,14 @@ public class Jobs {
         && Checkpoints.newest(clients, config.getCheckpointTopic(), spec.resumeFrom()).isEmpty()) {
       throw new IllegalArgumentException("resume_from: run '" + spec.resumeFrom() + "' has no checkpoint on "
           + config.getCheckpointTopic());
+    }
+    try {
+      topicsReady.get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while creating the trainer's topics");
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("the trainer's topics are not ready (is Kafka up?): " + e.getMessage());
     }
     String id = UUID.randomUUID().toString();
     crema.proto.Job.Builder record = crema.proto.Job.newBuilder().setId(id).setModel(spec.model())

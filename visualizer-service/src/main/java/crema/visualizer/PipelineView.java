@@ -50,6 +50,9 @@ public class PipelineView {
   private final AtomicLong version = new AtomicLong();
   private volatile boolean caughtUp;
   private ConsumerLoop follower;
+  /** Creates and checks this service's topics (crema.topics.*). */
+  @jakarta.inject.Inject
+  crema.bus.TopicSetup topics;
 
   private final io.micrometer.core.instrument.MeterRegistry meters;
 
@@ -63,6 +66,11 @@ public class PipelineView {
 
   @PostConstruct
   void start() {
+    topics.ensureAtStart(crema.bus.TopicKind.JOBS.named(config.getJobsTopic()),
+        crema.bus.TopicKind.TRAIN_EVENTS.named(config.getEventsTopic()),
+        crema.bus.TopicKind.CHECKPOINTS.named(config.getCheckpointTopic()),
+        crema.bus.TopicKind.DATASETS.named(config.getDatasetsTopic()),
+        crema.bus.TopicKind.DEAD_LETTER.named(config.getDeadLetterTopic()));
     follower = ConsumerLoop.start("visualizer: following the topics",
         () -> clients.consumer("crema-visualizer", Map.of("max.poll.records", 50)), this::follow,
         e -> {
