@@ -1,6 +1,8 @@
 package crema.ingest;
 
+import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
@@ -41,13 +43,43 @@ public class DatasetController {
       var request = new DatasetIngest.Request(name, source == null ? "http:" + name : source, label, id,
           Boolean.TRUE.equals(log1p), split, testFraction == null ? 0 : testFraction, seed == null ? 0 : seed,
           labelList);
-      return HttpResponse.ok(ingest.ingest(request, body));
+      // The body stays open after a refusal, so that what is left of it can be read off.
+      return HttpResponse.ok(ingest.ingest(request, new java.io.FilterInputStream(body) {
+        @Override
+        public void close() {}
+      }));
     } catch (IllegalArgumentException e) {
-      return HttpResponse.badRequest(Map.of("error", e.getMessage()));
+      return refused(HttpResponse.badRequest(Map.of("error", e.getMessage())), body);
     } catch (IllegalStateException e) {
-      return HttpResponse.serverError(Map.of("error", e.getMessage()));
+      return refused(HttpResponse.serverError(Map.of("error", e.getMessage())), body);
     } catch (java.io.IOException e) {
-      return HttpResponse.badRequest(Map.of("error", "cannot read the body: " + e.getMessage()));
+      return refused(HttpResponse.badRequest(Map.of("error", "cannot read the body: " + e.getMessage())), body);
     }
+  }
+
+  /** Up to this much of a refused upload is read and dropped, so the connection can serve the next request. */
+  private static final long DRAIN_BYTES = 64L << 20;
+
+  /**
+   * A request refused before its body was read (a header that contradicts the dataset, say): the
+   * rest of the body is still on the wire, and a keep-alive client sends its next request behind
+   * it. Reading it off keeps the two apart; past {@link #DRAIN_BYTES} the connection is closed
+   * instead.
+   */
+  private static MutableHttpResponse<?> refused(MutableHttpResponse<?> response, InputStream body) {
+    try {
+      long left = DRAIN_BYTES;
+      byte[] buffer = new byte[64 << 10];
+      int n;
+      while (left > 0 && (n = body.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0) {
+        left -= n;
+      }
+      if (left > 0) {
+        return response;
+      }
+    } catch (java.io.IOException e) {
+      // The body is gone: nothing more to read.
+    }
+    return response.header(HttpHeaders.CONNECTION, "close");
   }
 }

@@ -90,6 +90,7 @@ class CremaUpTest {
 
   static HttpResponse<String> send(String method, String url, String type, String body) throws Exception {
     return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", type)
+        .timeout(java.time.Duration.ofSeconds(120))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
         .build(), HttpResponse.BodyHandlers.ofString());
   }
@@ -337,10 +338,10 @@ class CremaUpTest {
     for (String line : files[1].split("\n")) {
       ids.add(line.substring(line.lastIndexOf(',') + 1));
     }
-    List<String> labels = new ArrayList<>();
-    for (int i = 0; i < 10; i++) {
-      labels.add("d" + i);
-    }
+    // The dataset's label names, in the order ingest met them.
+    List<String> labels = (List<String>) view.get("labels");
+    assertEquals(10, labels.size());
+    assertTrue(labels.stream().allMatch(l -> l.matches("d[0-9]")), labels.toString());
     // The test file, exactly as ingested (columns in another order than the train file's).
     assertServedIsTrained("udigits", 2000, files[1], "crema.datums.udigits.test", labels, ids.subList(1, ids.size()));
   }
