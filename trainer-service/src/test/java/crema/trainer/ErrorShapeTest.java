@@ -1,17 +1,9 @@
 package crema.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import crema.bus.EmbeddedBroker;
-import io.micronaut.context.ApplicationContext;
-import io.micronaut.json.JsonMapper;
-import io.micronaut.runtime.server.EmbeddedServer;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import crema.bus.ErrorReplies;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,38 +11,20 @@ import org.junit.jupiter.api.Test;
 
 /** Every error of the service, Micronaut's own ones too, is {@code {"error": "<message>"}} and nothing else. */
 class ErrorShapeTest {
-  static ApplicationContext ctx;
-  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static ErrorReplies service;
 
   @BeforeAll
   static void start() {
-    ctx = ApplicationContext.run(EmbeddedServer.class, Map.of("micronaut.server.port", -1,
-        "kafka.bootstrap.servers", EmbeddedBroker.shared().bootstrapServers())).getApplicationContext();
+    service = ErrorReplies.start(Map.of());
   }
 
   @AfterAll
   static void stop() {
-    ctx.close();
+    service.close();
   }
 
-  /** Sends a request and checks that the reply is a {@code status} whose body is exactly one key, error. */
   static String error(String method, String path, String contentType, String body, int status) throws Exception {
-    URI uri = ctx.getBean(EmbeddedServer.class).getURI().resolve(path);
-    HttpRequest.Builder b = HttpRequest.newBuilder(uri).method(method,
-        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    if (contentType != null) {
-      b.header("Content-Type", contentType);
-    }
-    HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    assertEquals(status, r.statusCode(), method + " " + path + ": " + r.body());
-    assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"), r.headers().toString());
-    @SuppressWarnings("unchecked")
-    Map<String, Object> json = ctx.getBean(JsonMapper.class).readValue(r.body(), Map.class);
-    assertEquals(java.util.Set.of("error"), json.keySet(), r.body());
-    assertInstanceOf(String.class, json.get("error"), r.body());
-    String message = (String) json.get("error");
-    assertTrue(!message.isBlank() && !message.contains("Exception") && !message.contains("_links"), message);
-    return message;
+    return service.error(method, path, contentType, body, status);
   }
 
   @Test
