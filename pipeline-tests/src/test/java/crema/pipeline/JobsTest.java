@@ -50,24 +50,6 @@ class JobsTest {
   static ServiceProcess ingest;
   static ServiceProcess trainer;
 
-  static String net(String source) {
-    return """
-        layer { name: "data" type: "Data" top: "data" top: "label"
-          transform_param { scale: 0.0625 } data_param { source: "%s" batch_size: 16 backend: KAFKA } }
-        layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1"
-          inner_product_param { num_output: 16 weight_filler { type: "xavier" } bias_filler { type: "constant" } } }
-        layer { name: "relu1" type: "ReLU" bottom: "ip1" top: "ip1" }
-        layer { name: "ip2" type: "InnerProduct" bottom: "ip1" top: "ip2"
-          inner_product_param { num_output: 10 weight_filler { type: "xavier" } bias_filler { type: "constant" } } }
-        layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip2" bottom: "label" top: "loss" }
-        """.formatted(source);
-  }
-
-  static String solver(int maxIter) {
-    return "type: \"SGD\" base_lr: 0.05 lr_policy: \"fixed\" display: 100 max_iter: " + maxIter
-        + " snapshot: 100 random_seed: 5\n";
-  }
-
   @BeforeAll
   static void start() throws Exception {
     broker = EmbeddedBroker.start();
@@ -97,9 +79,11 @@ class JobsTest {
     return JSON.readValue(body, Map.class);
   }
 
-  static HttpResponse<String> submit(String model, String solver, String net) throws Exception {
-    return send("POST", trainer.url() + "/v1/jobs", "application/json",
-        JSON.writeValueAsString(Map.of("model", model, "solver", solver, "net", net)));
+  /** Posts a job of the small digits net on {@code dataset}'s train split. */
+  static HttpResponse<String> submit(String model, int maxIter, String dataset) throws Exception {
+    return send("POST", trainer.url() + "/v1/jobs", "application/json", JSON.writeValueAsString(Map.of("model", model,
+        "solver", PipelineSupport.smallSolver(maxIter, 100),
+        "net", PipelineSupport.smallDigitsNet("crema.datums." + dataset + ".train"))));
   }
 
   static Map<String, Object> job(String id) throws Exception {
@@ -139,7 +123,7 @@ class JobsTest {
         Thread.sleep(random.nextInt(700));
         while (true) {
           try {
-            HttpResponse<String> r = submit("many-" + i, solver(MAX_ITER), net("crema.datums.jobs.train"));
+            HttpResponse<String> r = submit("many-" + i, MAX_ITER, "jobs");
             if (r.statusCode() == 201) {
               accepted.add((String) json(r.body()).get("id"));
               break;
@@ -190,9 +174,9 @@ class JobsTest {
 
   @Test
   void aStoppedJobStaysStoppedAndAReusedModelNameStartsFresh() throws Exception {
-    String first = (String) json(submit("again", solver(MAX_ITER), net("crema.datums.jobs.train")).body()).get("id");
+    String first = (String) json(submit("again", MAX_ITER, "jobs").body()).get("id");
     awaitState(first, "FINISHED", 120);
-    String second = (String) json(submit("again", solver(MAX_ITER), net("crema.datums.jobs.train")).body()).get("id");
+    String second = (String) json(submit("again", MAX_ITER, "jobs").body()).get("id");
     awaitState(second, "FINISHED", 120);
     List<Checkpoint> all = checkpoints();
     List<Integer> secondIterations = all.stream().filter(c -> c.getRun().equals(second)).map(Checkpoint::getIteration)
@@ -205,7 +189,7 @@ class JobsTest {
     assertArrayEquals(a.getCaffemodel().toByteArray(), b.getCaffemodel().toByteArray(),
         "a fresh start with the same seed and data gives the same weights");
 
-    String stopped = (String) json(submit("stopme", solver(1_000_000), net("crema.datums.jobs.train")).body())
+    String stopped = (String) json(submit("stopme", 1_000_000, "jobs").body())
         .get("id");
     awaitState(stopped, "RUNNING", 60);
     assertEquals(202, send("POST", trainer.url() + "/v1/jobs/" + stopped + ":stop", "application/json", null)
@@ -224,7 +208,7 @@ class JobsTest {
 
   @Test
   void aJobThatCannotStartSaysWhyAndHoldsUpNoOther() throws Exception {
-    HttpResponse<String> missing = submit("nope", solver(MAX_ITER), net("crema.datums.nope.train"));
+    HttpResponse<String> missing = submit("nope", MAX_ITER, "nope");
     assertEquals(400, missing.statusCode(), missing.body());
     String error = (String) json(missing.body()).get("error");
     assertTrue(error.contains("layer 'data'") && error.contains("'crema.datums.nope.train'"), error);
@@ -232,13 +216,13 @@ class JobsTest {
     try (var admin = new KafkaClients(broker.bootstrapServers(), Map.of()).admin("test")) {
       admin.createTopics(List.of(new NewTopic("crema.datums.later.train", 1, (short) 1))).all().get();
     }
-    String waiting = (String) json(submit("later", solver(MAX_ITER), net("crema.datums.later.train")).body())
+    String waiting = (String) json(submit("later", MAX_ITER, "later").body())
         .get("id");
     awaitState(waiting, "WAITING", 30);
     assertTrue(job(waiting).get("message").toString().contains("'crema.datums.later.train' holds no records"),
         job(waiting).toString());
     long start = System.currentTimeMillis();
-    String behind = (String) json(submit("behind", solver(MAX_ITER), net("crema.datums.jobs.train")).body()).get("id");
+    String behind = (String) json(submit("behind", MAX_ITER, "jobs").body()).get("id");
     awaitState(behind, "FINISHED", 60);
     System.out.println("a job behind a WAITING one finished in " + (System.currentTimeMillis() - start) + " ms");
     assertEquals("WAITING", job(waiting).get("state"));

@@ -77,4 +77,24 @@ final class PipelineSupport {
       return out;
     }
   }
+
+  /** A small MLP on a digits Datum topic (pixels 0..16 scaled to 0..1): seconds to train. */
+  static String smallDigitsNet(String source) {
+    return """
+        layer { name: "data" type: "Data" top: "data" top: "label"
+          transform_param { scale: 0.0625 } data_param { source: "%s" batch_size: 16 backend: KAFKA } }
+        layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1"
+          inner_product_param { num_output: 16 weight_filler { type: "xavier" } bias_filler { type: "constant" } } }
+        layer { name: "relu1" type: "ReLU" bottom: "ip1" top: "ip1" }
+        layer { name: "ip2" type: "InnerProduct" bottom: "ip1" top: "ip2"
+          inner_product_param { num_output: 10 weight_filler { type: "xavier" } bias_filler { type: "constant" } } }
+        layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip2" bottom: "label" top: "loss" }
+        """.formatted(source);
+  }
+
+  /** SGD, fixed rate, a checkpoint every {@code snapshot} iterations, seeded. */
+  static String smallSolver(int maxIter, int snapshot) {
+    return "type: \"SGD\" base_lr: 0.05 lr_policy: \"fixed\" display: 50 max_iter: " + maxIter
+        + " snapshot: " + snapshot + " random_seed: 5\n";
+  }
 }

@@ -83,30 +83,19 @@ class RetentionTest {
     throw new AssertionError(what + "\n" + trainer.log());
   }
 
-  static String net() {
-    return """
-        layer { name: "data" type: "Data" top: "data" top: "label"
-          transform_param { scale: 0.0625 } data_param { source: "crema.datums.ret.train" batch_size: 32 backend: KAFKA } }
-        layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1"
-          inner_product_param { num_output: 32 weight_filler { type: "xavier" } bias_filler { type: "constant" } } }
-        layer { name: "relu1" type: "ReLU" bottom: "ip1" top: "ip1" }
-        layer { name: "ip2" type: "InnerProduct" bottom: "ip1" top: "ip2"
-          inner_product_param { num_output: 10 weight_filler { type: "xavier" } bias_filler { type: "constant" } } }
-        layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip2" bottom: "label" top: "loss" }
-        """;
-  }
-
-  static String solver(int maxIter) {
-    return "type: \"SGD\" base_lr: 0.05 lr_policy: \"fixed\" display: 50 max_iter: " + maxIter
-        + " snapshot: 200 random_seed: 2\n";
+  /** A job of the small digits net, with {@code extra} fields. */
+  static String job(int maxIter, Map<String, Object> extra) throws Exception {
+    Map<String, Object> job = new java.util.HashMap<>(Map.of("model", "ret", "solver",
+        PipelineSupport.smallSolver(maxIter, 200), "net", PipelineSupport.smallDigitsNet("crema.datums.ret.train")));
+    job.putAll(extra);
+    return JSON.writeValueAsString(job);
   }
 
   @Test
   void thirtySecondsAfterARunEndsEveryServiceStillHasTheWholeRun() throws Exception {
     assertEquals(200, send("POST", ingest.url() + "/v1/datasets/ret/rows?label=digit&split=train",
         PipelineSupport.digitsCsv()).statusCode());
-    String run = (String) JSON.readValue(send("POST", trainer.url() + "/v1/jobs",
-        JSON.writeValueAsString(Map.of("model", "ret", "solver", solver(600), "net", net()))).body(), Map.class)
+    String run = (String) JSON.readValue(send("POST", trainer.url() + "/v1/jobs", job(600, Map.of())).body(), Map.class)
         .get("id");
     await("the run finishes", () -> "FINISHED".equals(get(trainer.url() + "/v1/jobs/" + run).get("state")) ? 1 : null);
     Map<?, ?> served = (Map<?, ?>) await("the final checkpoint is served", () -> {
@@ -137,8 +126,8 @@ class RetentionTest {
     assertEquals("FINISHED", get(trainer.url() + "/v1/jobs/" + run).get("state"), "the trainer knows the run ended");
 
     // The run can be continued: its checkpoint, solver state and data are all there.
-    String next = (String) JSON.readValue(send("POST", trainer.url() + "/v1/jobs", JSON.writeValueAsString(
-        Map.of("model", "ret", "solver", solver(800), "net", net(), "resume_from", run))).body(), Map.class).get("id");
+    String next = (String) JSON.readValue(send("POST", trainer.url() + "/v1/jobs",
+        job(800, Map.of("resume_from", run))).body(), Map.class).get("id");
     await("the continued run finishes", () -> "FINISHED".equals(get(trainer.url() + "/v1/jobs/" + next).get("state"))
         ? 1 : null);
     List<Integer> continued = PipelineSupport.readAll(broker, "crema.checkpoints").stream().map(this::parse)
