@@ -287,6 +287,20 @@ function weightsColumn(w, col) {
   return div;
 }
 
+// Signed values (weights) get a diverging map centred on 0, so that sign and size both read at a
+// glance; a sequential map would put 0 at some arbitrary shade.
+const RDBU = ['#053061', '#2166ac', '#4393c3', '#92c5de', '#d1e5f0', '#f7f7f7', '#fddbc7', '#f4a582', '#d6604d', '#b2182b', '#67001f'];
+
+function colourScale(m, kind) {
+  const base = { calculable: true, orient: 'vertical', right: 0, top: 'middle', precision: 4 };
+  if (kind === 'tiles') return { ...base, min: m.min, max: m.max, inRange: { color: ['#000000', '#ffffff'] } };
+  if (m.min < 0 && m.max > 0) {
+    const a = Math.max(-m.min, m.max);
+    return { ...base, min: -a, max: a, inRange: { color: RDBU } };
+  }
+  return { ...base, min: m.min, max: m.max, inRange: { color: VIRIDIS } };
+}
+
 const VIRIDIS = ['#440154', '#482878', '#3e4989', '#31688e', '#26828e', '#1f9e89', '#35b779', '#6ece58', '#b5de2b', '#fde725'];
 
 function drawWeightChart(dom) {
@@ -317,8 +331,7 @@ function drawWeightChart(dom) {
     grid: { top: 30, left: 40, right: 90, bottom: 30 },
     xAxis: { type: 'category', data: cols, splitArea: { show: false } },
     yAxis: { type: 'category', data: rows, inverse: true },
-    visualMap: { min: m.min, max: m.max, calculable: true, orient: 'vertical', right: 0, top: 'middle',
-      precision: 4, inRange: { color: kind === 'tiles' ? ['#000000', '#ffffff'] : VIRIDIS } },
+    visualMap: colourScale(m, kind),
     series: [{ type: 'heatmap', data, progressive: 0 }],
   });
 }

@@ -56,7 +56,9 @@ final class Run {
   private String deploy = "";
   private String jobDeploy = "";
   List<String> labels = List.of();
-  private double smoothed = Double.NaN;
+  /** The moving average's accumulator (started at 0) and how many losses it has taken. */
+  private double smoothingSum;
+  private int smoothingCount;
   private final Map<String, Curve> curves = new LinkedHashMap<>();
   private final List<CheckpointRef> checkpoints = new ArrayList<>();
   long version;
@@ -120,8 +122,13 @@ final class Run {
     } else if (Double.isFinite(e.getLoss())) {
       loss = e.getLoss();
       // Raw is the loss Caffe prints at each display (itself averaged over average_loss
-      // iterations); smoothed is an exponential moving average of it, TensorBoard's 0.9.
-      smoothed = Double.isNaN(smoothed) ? loss : SMOOTHING * smoothed + (1 - SMOOTHING) * loss;
+      // iterations); smoothed is an exponential moving average of it, TensorBoard's 0.9, with
+      // Adam's bias correction: started at 0 and divided by 1 - 0.9^n, it is the mean of the losses
+      // so far weighted 0.9^age. Started at the first loss instead, that first (highest) loss would
+      // keep weight 0.9^n and hold the curve up for dozens of displays.
+      smoothingSum = SMOOTHING * smoothingSum + (1 - SMOOTHING) * loss;
+      smoothingCount++;
+      double smoothed = smoothingSum / (1 - Math.pow(SMOOTHING, smoothingCount));
       point("train/loss", it, t, loss);
       point("train/loss (smoothed)", it, t, smoothed);
       e.getOutputsMap().forEach((k, v) -> point("train/output/" + k, it, t, v));

@@ -2,6 +2,7 @@ package crema.visualizer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import crema.proto.Checkpoint;
 import crema.proto.Job;
@@ -74,12 +75,28 @@ class RunTest {
     var d = r.detail();
     assertEquals(List.of("train/loss", "train/loss (smoothed)", "train/lr", "ratio/ip1/0"), List.copyOf(d.curves().keySet()));
     double[] smoothed = d.curves().get("train/loss (smoothed)").values();
-    assertEquals(2.0, smoothed[0]);
-    assertEquals(0.9 * 2.0 + 0.1 * 1.0, smoothed[1], 1e-12);
+    assertEquals(2.0, smoothed[0], 1e-12);
+    assertEquals((0.9 * 2.0 + 1.0) / (0.9 + 1), smoothed[1], 1e-12, "the mean of the losses so far, weighted 0.9^age");
     r.onEvent(train(60, Double.NaN, 2100).toBuilder().setState("FAILED").setMessage("diverged").build());
     assertEquals(2, r.detail().curves().get("train/loss").values().length, "no NaN point");
     assertEquals("FAILED", r.summary().state());
     Run empty = new Run("r2", 100);
     assertNull(empty.summary().loss(), "no loss yet is no loss, not NaN (JSON has none)");
+  }
+
+  @Test
+  void theSmoothedLossFollowsADropWithoutTheFirstLossHoldingItUp() {
+    Run r = new Run("r1", 100);
+    r.onEvent(train(0, 10.0, 1000));
+    for (int i = 1; i <= 20; i++) {
+      r.onEvent(train(i * 100, 1.0, 1000 + i));
+    }
+    double[] smoothed = r.detail().curves().get("train/loss (smoothed)").values();
+    // Weighted mean: the first loss weighs 0.9^20 against the others' sum of 0.9^0..0.9^19.
+    double w = Math.pow(0.9, 20);
+    double expected = (10.0 * w + (1 - w) / (1 - 0.9)) / ((1 - Math.pow(0.9, 21)) / (1 - 0.9));
+    assertEquals(expected, smoothed[20], 1e-9);
+    assertTrue(smoothed[20] < 1.15, "after 20 displays at 1.0 the curve is near 1.0, not " + smoothed[20]
+        + " (an average started at the first loss would be " + (1 + 9 * w) + ")");
   }
 }
