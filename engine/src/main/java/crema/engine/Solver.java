@@ -7,15 +7,8 @@ import caffe.Caffe.NetState;
 import caffe.Caffe.Phase;
 import caffe.Caffe.SolverParameter;
 import caffe.Caffe.SolverState;
-import crema.engine.data.Resumable;
 import crema.engine.io.BinaryProto;
 import crema.engine.io.Prototxt;
-import crema.engine.solvers.AdaDeltaSolver;
-import crema.engine.solvers.AdaGradSolver;
-import crema.engine.solvers.AdamSolver;
-import crema.engine.solvers.NesterovSolver;
-import crema.engine.solvers.RMSPropSolver;
-import crema.engine.solvers.SgdSolver;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Trains a net as Caffe's Solver and SGDSolver do: the same iteration order (test, forward and
@@ -121,18 +115,23 @@ public abstract class Solver implements AutoCloseable {
     LOG.log(Level.INFO, "Solver scaffolding done.");
   }
 
-  /** Creates the solver that {@code param.type} names (after the solver_type upgrade). */
+  /**
+   * Creates the solver that {@code param.type} names (after the solver_type upgrade). Solver
+   * classes register themselves with {@link SolverType}.
+   */
   public static Solver create(SolverParameter param) {
-    return switch (param.getType()) {
-      case "SGD" -> new SgdSolver(param);
-      case "Nesterov" -> new NesterovSolver(param);
-      case "AdaGrad" -> new AdaGradSolver(param);
-      case "RMSProp" -> new RMSPropSolver(param);
-      case "AdaDelta" -> new AdaDeltaSolver(param);
-      case "Adam" -> new AdamSolver(param);
-      default -> throw new IllegalArgumentException("Unknown solver type: " + param.getType()
-          + " (known: SGD, Nesterov, AdaGrad, RMSProp, AdaDelta, Adam)");
-    };
+    Function<SolverParameter, Solver> factory = SolverTypes.TYPES.get(param.getType());
+    if (factory == null) {
+      throw new IllegalArgumentException("Unknown solver type: " + param.getType()
+          + " (known: " + String.join(", ", SolverTypes.TYPES.keySet()) + ")");
+    }
+    return factory.apply(param);
+  }
+
+  /** The registered solver classes, read once, when a solver is first created. */
+  private static final class SolverTypes {
+    static final Map<String, Function<SolverParameter, Solver>> TYPES =
+        Registrations.load("solver-types", SolverParameter.class, Solver.class);
   }
 
   private static NetParameter trainNetParam(SolverParameter p) {
@@ -532,6 +531,11 @@ public abstract class Solver implements AutoCloseable {
 
   /** The learning rate at the current iteration (Caffe's GetLearningRate; may advance current_step). */
   public float learningRate() {
+    return learningRateAt(iter);
+  }
+
+  /** The learning rate at {@code iteration}, advancing current_step as Caffe's GetLearningRate does. */
+  float learningRateAt(int iteration) {
     String policy = param.getLrPolicy();
     float base = param.getBaseLr();
     float gamma = param.getGamma();
@@ -543,27 +547,27 @@ public abstract class Solver implements AutoCloseable {
         if (param.getStepsize() <= 0) {
           throw new IllegalArgumentException("lr_policy step needs stepsize > 0");
         }
-        currentStep = iter / param.getStepsize();
+        currentStep = iteration / param.getStepsize();
         return (float) (base * Math.pow(gamma, currentStep));
       }
       case "exp":
-        return (float) (base * Math.pow(gamma, iter));
+        return (float) (base * Math.pow(gamma, iteration));
       case "inv":
-        return base * (float) Math.pow(1f + gamma * iter, -power);
+        return base * (float) Math.pow(1f + gamma * iteration, -power);
       case "multistep": {
-        if (currentStep < param.getStepvalueCount() && iter >= param.getStepvalue(currentStep)) {
+        if (currentStep < param.getStepvalueCount() && iteration >= param.getStepvalue(currentStep)) {
           currentStep++;
-          LOG.log(Level.INFO, "MultiStep Status: Iteration " + iter + ", step = " + currentStep);
+          LOG.log(Level.INFO, "MultiStep Status: Iteration " + iteration + ", step = " + currentStep);
         }
         return (float) (base * Math.pow(gamma, currentStep));
       }
       case "poly":
-        return base * (float) Math.pow(1f - ((float) iter / param.getMaxIter()), power);
+        return base * (float) Math.pow(1f - ((float) iteration / param.getMaxIter()), power);
       case "sigmoid": {
         if (param.getStepsize() <= 0) {
           throw new IllegalArgumentException("lr_policy sigmoid needs stepsize > 0");
         }
-        return base * (1f / (1f + (float) Math.exp(-gamma * ((float) iter - param.getStepsize()))));
+        return base * (1f / (1f + (float) Math.exp(-gamma * ((float) iteration - param.getStepsize()))));
       }
       default:
         throw new IllegalArgumentException("Unknown learning rate policy: " + policy

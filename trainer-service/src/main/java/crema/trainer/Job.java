@@ -8,7 +8,7 @@ import com.google.protobuf.ByteString;
 import crema.bus.KafkaClients;
 import crema.engine.Layer;
 import crema.engine.Solver;
-import crema.engine.data.Resumable;
+import crema.engine.Resumable;
 import crema.engine.io.BinaryProto;
 import crema.engine.io.Prototxt;
 import crema.proto.Checkpoint;

@@ -6,6 +6,7 @@ import caffe.Caffe.ParamSpec;
 import caffe.Caffe.Phase;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /**
@@ -14,7 +15,8 @@ import java.util.List;
  * (the default in TEST) the running statistics are used; otherwise the batch's, and the running
  * ones are updated.
  */
-public final class BatchNormLayer extends Layer {
+@LayerType("BatchNorm")
+final class BatchNormLayer extends Layer {
   private final BatchNormParameter p;
   private final boolean useGlobalStats;
   private float[] mean = new float[0];
@@ -22,7 +24,7 @@ public final class BatchNormLayer extends Layer {
   private float[] xNorm = new float[0];
   private int channels;
 
-  public BatchNormLayer(LayerParameter param) {
+  BatchNormLayer(LayerParameter param) {
     super(param);
     p = param.getBatchNormParam();
     useGlobalStats = p.hasUseGlobalStats() ? p.getUseGlobalStats() : param.getPhase() == Phase.TEST;

@@ -6,14 +6,16 @@ import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Filler;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** y = x + b, with b broadcast along axes from {@code axis}: learned, or a second bottom. */
-public final class BiasLayer extends Layer {
+@LayerType("Bias")
+final class BiasLayer extends Layer {
   private final BiasParameter p;
   private Broadcast geometry;
 
-  public BiasLayer(LayerParameter param) {
+  BiasLayer(LayerParameter param) {
     super(param);
     p = param.getBiasParam();
   }

@@ -4,13 +4,15 @@ import caffe.Caffe.ConcatParameter;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** Joins the bottoms along {@code axis}; all other dimensions must agree. */
-public final class ConcatLayer extends Layer {
+@LayerType("Concat")
+final class ConcatLayer extends Layer {
   private int axis;
 
-  public ConcatLayer(LayerParameter param) {
+  ConcatLayer(LayerParameter param) {
     super(param);
   }
 

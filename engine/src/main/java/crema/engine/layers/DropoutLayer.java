@@ -3,10 +3,12 @@ package crema.engine.layers;
 import caffe.Caffe.LayerParameter;
 import caffe.Caffe.Phase;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** Inverted dropout: in TRAIN each value is kept with probability 1 − p and scaled by 1/(1 − p). */
-public final class DropoutLayer extends NeuronLayer {
+@LayerType("Dropout")
+final class DropoutLayer extends NeuronLayer {
   private final float ratio;
   private final float scale;
   /** Caffe's rule: keep a unit when a uniform 31-bit draw is at least ratio · 2³¹. */
@@ -14,7 +16,7 @@ public final class DropoutLayer extends NeuronLayer {
   /** Per unit: scale where kept, 0 where dropped. */
   private float[] mask = new float[0];
 
-  public DropoutLayer(LayerParameter param) {
+  DropoutLayer(LayerParameter param) {
     super(param);
     ratio = param.getDropoutParam().getDropoutRatio();
     if (ratio < 0 || ratio >= 1) {

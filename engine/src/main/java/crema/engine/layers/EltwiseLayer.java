@@ -1,19 +1,21 @@
 package crema.engine.layers;
 
-import caffe.Caffe.EltwiseParameter;
 import caffe.Caffe.EltwiseParameter.EltwiseOp;
+import caffe.Caffe.EltwiseParameter;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** Element-wise PROD, SUM (with coefficients) or MAX of bottoms of one shape. */
-public final class EltwiseLayer extends Layer {
+@LayerType("Eltwise")
+final class EltwiseLayer extends Layer {
   private final EltwiseParameter p;
   private float[] coeff;
   private int[] argmax = new int[0];
 
-  public EltwiseLayer(LayerParameter param) {
+  EltwiseLayer(LayerParameter param) {
     super(param);
     p = param.getEltwiseParam();
   }

@@ -5,15 +5,17 @@ import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Filler;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.Arrays;
 import java.util.List;
 
 /** A lookup table: each integer index in [0, input_dim) selects a row of W (input_dim × N), plus bias. */
-public final class EmbedLayer extends Layer {
+@LayerType("Embed")
+final class EmbedLayer extends Layer {
   private final EmbedParameter p;
   private int m;
 
-  public EmbedLayer(LayerParameter param) {
+  EmbedLayer(LayerParameter param) {
     super(param);
     p = param.getEmbedParam();
   }

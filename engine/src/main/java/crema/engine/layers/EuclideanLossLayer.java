@@ -2,13 +2,15 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** ½N⁻¹·Σ(a − b)²; both inputs take gradients. */
-public final class EuclideanLossLayer extends LossLayer {
+@LayerType("EuclideanLoss")
+final class EuclideanLossLayer extends LossLayer {
   private final Blob diff = new Blob();
 
-  public EuclideanLossLayer(LayerParameter param) {
+  EuclideanLossLayer(LayerParameter param) {
     super(param);
   }
 

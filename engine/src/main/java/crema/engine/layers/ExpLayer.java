@@ -2,10 +2,12 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** base^(shift + scale·x); base −1 means e. */
-public final class ExpLayer extends NeuronLayer {
+@LayerType("Exp")
+final class ExpLayer extends NeuronLayer {
   final float base = param.getExpParam().getBase();
   final float innerScale;
   final float outerScale;
@@ -19,7 +21,7 @@ public final class ExpLayer extends NeuronLayer {
     outerScale = shift == 0 ? 1f : (float) (base == -1 ? Math.exp(shift) : Math.pow(base, shift));
   }
 
-  public ExpLayer(LayerParameter param) {
+  ExpLayer(LayerParameter param) {
     super(param);
   }
 

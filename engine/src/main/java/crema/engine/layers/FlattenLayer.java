@@ -2,12 +2,14 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.ArrayList;
 import java.util.List;
 
 /** Merges axes [axis, end_axis] into one. */
-public final class FlattenLayer extends CopyLayer {
-  public FlattenLayer(LayerParameter param) {
+@LayerType("Flatten")
+final class FlattenLayer extends CopyLayer {
+  FlattenLayer(LayerParameter param) {
     super(param);
   }
 

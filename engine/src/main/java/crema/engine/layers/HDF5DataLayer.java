@@ -5,7 +5,8 @@ import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.DataException;
 import crema.engine.Layer;
-import crema.engine.data.Resumable;
+import crema.engine.LayerType;
+import crema.engine.Resumable;
 import io.jhdf.HdfFile;
 import io.jhdf.api.Dataset;
 import java.io.IOException;
@@ -21,7 +22,8 @@ import java.util.List;
  * of its own name; the first dimension is the row and must agree across tops. Files are read
  * whole; {@code shuffle} shuffles the file order and the rows within a file.
  */
-public final class HDF5DataLayer extends Layer implements Resumable {
+@LayerType("HDF5Data")
+final class HDF5DataLayer extends Layer implements Resumable {
   private final HDF5DataParameter p;
   private final List<String> files = new ArrayList<>();
   private List<Integer> fileOrder;
@@ -33,7 +35,7 @@ public final class HDF5DataLayer extends Layer implements Resumable {
   private int currentRow;
   private long position;
 
-  public HDF5DataLayer(LayerParameter param) {
+  HDF5DataLayer(LayerParameter param) {
     super(param);
     p = param.getHdf5DataParam();
     if (param.hasTransformParam()) {

@@ -3,17 +3,19 @@ package crema.engine.layers;
 import caffe.Caffe.HingeLossParameter.Norm;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /**
  * One-vs-all hinge loss: for each class j, max(0, 1 − δ(j = label)·x_j + δ(j ≠ label)·x_j), summed
  * (L1) or squared and summed (L2), divided by the batch size.
  */
-public final class HingeLossLayer extends LossLayer {
+@LayerType("HingeLoss")
+final class HingeLossLayer extends LossLayer {
   private final Norm norm;
   private float[] margins = new float[0];
 
-  public HingeLossLayer(LayerParameter param) {
+  HingeLossLayer(LayerParameter param) {
     super(param);
     norm = param.getHingeLossParam().getNorm();
   }

@@ -5,6 +5,7 @@ import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Filler;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import crema.engine.math.DeviceBuffer;
 import java.util.Arrays;
 import java.util.List;
@@ -13,7 +14,8 @@ import java.util.List;
  * A fully connected layer: y = x·Wᵀ + b, with x flattened from {@code axis} on. W is (N, K), or
  * (K, N) with {@code transpose}. The GEMM calls are Caffe's, in Caffe's order.
  */
-public final class InnerProductLayer extends Layer {
+@LayerType("InnerProduct")
+final class InnerProductLayer extends Layer {
   private final InnerProductParameter p;
   private int m;
   private int k;
@@ -22,7 +24,7 @@ public final class InnerProductLayer extends Layer {
   /** The bias multiplier as a blob, for the device path (uploaded once, then only read). */
   private final Blob ones = new Blob(0);
 
-  public InnerProductLayer(LayerParameter param) {
+  InnerProductLayer(LayerParameter param) {
     super(param);
     p = param.getInnerProductParam();
     if (!p.hasNumOutput()) {

@@ -5,11 +5,13 @@ import caffe.Caffe.InputParameter;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** Tops the caller fills before forward (deploy nets): shaped by input_param.shape. */
-public final class InputLayer extends Layer {
-  public InputLayer(LayerParameter param) {
+@LayerType("Input")
+final class InputLayer extends Layer {
+  InputLayer(LayerParameter param) {
     super(param);
   }
 

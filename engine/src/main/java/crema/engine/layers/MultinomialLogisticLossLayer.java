@@ -2,13 +2,15 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** −N⁻¹·Σ log(max(p_label, 1e-20)) of probabilities p (the output of a Softmax). */
-public final class MultinomialLogisticLossLayer extends LossLayer {
+@LayerType("MultinomialLogisticLoss")
+final class MultinomialLogisticLossLayer extends LossLayer {
   private static final float LOG_THRESHOLD = 1e-20f;
 
-  public MultinomialLogisticLossLayer(LayerParameter param) {
+  MultinomialLogisticLossLayer(LayerParameter param) {
     super(param);
   }
 

@@ -4,13 +4,15 @@ import caffe.Caffe.FillerParameter;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Filler;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** max(x, 0) + a_c·min(x, 0) with a learned slope a per channel (or one, channel_shared). */
-public final class PReLULayer extends NeuronLayer {
+@LayerType("PReLU")
+final class PReLULayer extends NeuronLayer {
   private final boolean channelShared;
 
-  public PReLULayer(LayerParameter param) {
+  PReLULayer(LayerParameter param) {
     super(param);
     channelShared = param.getPreluParam().getChannelShared();
   }

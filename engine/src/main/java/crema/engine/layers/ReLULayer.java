@@ -2,15 +2,17 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** max(x, 0) + negative_slope·min(x, 0): ReLU, or leaky ReLU. */
-public final class ReLULayer extends NeuronLayer {
+@LayerType("ReLU")
+final class ReLULayer extends NeuronLayer {
   private static final int ONE_BITS = Float.floatToRawIntBits(1f);
   final float slope = param.getReluParam().getNegativeSlope();
   final int slopeBits = Float.floatToRawIntBits(slope);
 
-  public ReLULayer(LayerParameter param) {
+  ReLULayer(LayerParameter param) {
     super(param);
   }
 

@@ -4,6 +4,7 @@ import caffe.Caffe.BlobShape;
 import caffe.Caffe.LayerParameter;
 import caffe.Caffe.ReshapeParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -11,8 +12,9 @@ import java.util.List;
  * Gives the bottom's values a new shape: in reshape_param.shape, 0 copies the bottom's dimension
  * and one −1 is inferred; axis/num_axes limit the reshape to a range of the bottom's axes.
  */
-public final class ReshapeLayer extends CopyLayer {
-  public ReshapeLayer(LayerParameter param) {
+@LayerType("Reshape")
+final class ReshapeLayer extends CopyLayer {
+  ReshapeLayer(LayerParameter param) {
     super(param);
   }
 

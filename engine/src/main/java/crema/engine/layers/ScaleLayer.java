@@ -6,19 +6,21 @@ import caffe.Caffe.ScaleParameter;
 import crema.engine.Blob;
 import crema.engine.Filler;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /**
  * y = γ·x (+ β), with γ broadcast along axes from {@code axis}: learned (filler default 1), or a
  * second bottom. With {@code bias_term} a learned β follows (Caffe's γ/β after BatchNorm).
  */
-public final class ScaleLayer extends Layer {
+@LayerType("Scale")
+final class ScaleLayer extends Layer {
   private final ScaleParameter p;
   private Broadcast geometry;
   private Broadcast biasGeometry;
   private float[] inputCopy = new float[0];
 
-  public ScaleLayer(LayerParameter param) {
+  ScaleLayer(LayerParameter param) {
     super(param);
     p = param.getScaleParam();
   }

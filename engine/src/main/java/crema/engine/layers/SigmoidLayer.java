@@ -2,13 +2,15 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** The logistic function 1 / (1 + exp(−x)). */
-public final class SigmoidLayer extends NeuronLayer {
+@LayerType("Sigmoid")
+final class SigmoidLayer extends NeuronLayer {
   
 
-  public SigmoidLayer(LayerParameter param) {
+  SigmoidLayer(LayerParameter param) {
     super(param);
   }
 

@@ -4,14 +4,16 @@ import caffe.Caffe.LayerParameter;
 import caffe.Caffe.SliceParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** Cuts the bottom along {@code axis} at slice_point (or into equal parts, one per top). */
-public final class SliceLayer extends Layer {
+@LayerType("Slice")
+final class SliceLayer extends Layer {
   private int axis;
   private int[] sizes;
 
-  public SliceLayer(LayerParameter param) {
+  SliceLayer(LayerParameter param) {
     super(param);
   }
 

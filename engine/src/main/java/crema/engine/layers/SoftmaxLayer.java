@@ -3,13 +3,15 @@ package crema.engine.layers;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** Softmax along {@code softmax_param.axis}, with the maximum subtracted for stability. */
-public final class SoftmaxLayer extends Layer {
+@LayerType("Softmax")
+final class SoftmaxLayer extends Layer {
   private int axis;
 
-  public SoftmaxLayer(LayerParameter param) {
+  SoftmaxLayer(LayerParameter param) {
     super(param);
   }
 

@@ -3,13 +3,15 @@ package crema.engine.layers;
 import caffe.Caffe.LayerParameter;
 import caffe.Caffe.LossParameter.NormalizationMode;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /**
  * Softmax followed by the multinomial log loss, −log(max(p_label, FLT_MIN)), normalised as
  * loss_param says (VALID by default). A fully diverged net therefore reports 87.3365.
  */
-public final class SoftmaxWithLossLayer extends LossLayer {
+@LayerType("SoftmaxWithLoss")
+final class SoftmaxWithLossLayer extends LossLayer {
   private final Blob prob = new Blob();
   private final boolean hasIgnoreLabel;
   private final int ignoreLabel;
@@ -18,7 +20,7 @@ public final class SoftmaxWithLossLayer extends LossLayer {
   private int outer;
   private int inner;
 
-  public SoftmaxWithLossLayer(LayerParameter param) {
+  SoftmaxWithLossLayer(LayerParameter param) {
     super(param);
     hasIgnoreLabel = param.getLossParam().hasIgnoreLabel();
     ignoreLabel = param.getLossParam().getIgnoreLabel();

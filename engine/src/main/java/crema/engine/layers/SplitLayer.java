@@ -3,11 +3,13 @@ package crema.engine.layers;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** Copies one blob to several tops; their gradients sum into the bottom. Inserted by the net. */
-public final class SplitLayer extends Layer {
-  public SplitLayer(LayerParameter param) {
+@LayerType("Split")
+final class SplitLayer extends Layer {
+  SplitLayer(LayerParameter param) {
     super(param);
   }
 

@@ -2,13 +2,15 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** The hyperbolic tangent. */
-public final class TanHLayer extends NeuronLayer {
+@LayerType("TanH")
+final class TanHLayer extends NeuronLayer {
   
 
-  public TanHLayer(LayerParameter param) {
+  TanHLayer(LayerParameter param) {
     super(param);
   }
 

@@ -3,15 +3,17 @@ package crema.engine.layers;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** Repeats the bottom {@code tiles} times along {@code axis}. */
-public final class TileLayer extends Layer {
+@LayerType("Tile")
+final class TileLayer extends Layer {
   private int outer;
   private int inner;
   private int tiles;
 
-  public TileLayer(LayerParameter param) {
+  TileLayer(LayerParameter param) {
     super(param);
   }
 

@@ -3,10 +3,12 @@ package crema.engine.solvers;
 import caffe.Caffe.SolverParameter;
 import crema.engine.Blob;
 import crema.engine.Solver;
+import crema.engine.SolverType;
 
 /** Nesterov momentum: V ← μ·V + α·g; W ← W − [(1 + μ)·V − μ·V_prev]. */
-public final class NesterovSolver extends Solver {
-  public NesterovSolver(SolverParameter param) {
+@SolverType("Nesterov")
+final class NesterovSolver extends Solver {
+  NesterovSolver(SolverParameter param) {
     super(param);
   }
 
