@@ -20,12 +20,12 @@ import java.util.List;
  * demand (Caffe's Forward_gpu defaulting to Forward_cpu).
  */
 public abstract class Layer {
-  protected final LayerParameter param;
+  private final LayerParameter param;
   /** Learnable (or stored) parameter blobs, in Caffe's order: weights, bias, … */
-  protected final List<Blob> blobs = new ArrayList<>();
-  protected Backend math = Backend.cpu();
+  private final List<Blob> blobs = new ArrayList<>();
+  private Backend math = Backend.cpu();
   /** The device this layer runs on; null: the CPU. */
-  protected Device device;
+  private Device device;
   /** The generator this layer draws from: its net's (see {@link Rng}); null until set or drawn. */
   private Rng rng;
   private float[] lossWeights = new float[0];
@@ -55,8 +55,14 @@ public abstract class Layer {
     return blobs;
   }
 
+  /** Makes this layer's CPU path compute with {@code backend}. */
   public void setBackend(Backend backend) {
     this.math = backend;
+  }
+
+  /** The math this layer's CPU path computes with (BLAS by default). */
+  protected final Backend math() {
+    return math;
   }
 
   /** Runs this layer's device path on {@code device} from now on (null: the CPU). */

@@ -22,9 +22,9 @@ final class AccuracyLayer extends Layer {
 
   AccuracyLayer(LayerParameter param) {
     super(param);
-    topK = param.getAccuracyParam().getTopK();
-    hasIgnoreLabel = param.getAccuracyParam().hasIgnoreLabel();
-    ignoreLabel = param.getAccuracyParam().getIgnoreLabel();
+    topK = param().getAccuracyParam().getTopK();
+    hasIgnoreLabel = param().getAccuracyParam().hasIgnoreLabel();
+    ignoreLabel = param().getAccuracyParam().getIgnoreLabel();
   }
 
   @Override
@@ -44,7 +44,7 @@ final class AccuracyLayer extends Layer {
 
   @Override
   public void reshape(List<Blob> bottom, List<Blob> top) {
-    axis = bottom.get(0).canonicalAxis(param.getAccuracyParam().getAxis());
+    axis = bottom.get(0).canonicalAxis(param().getAccuracyParam().getAxis());
     int classes = bottom.get(0).shape(axis);
     if (topK > classes) {
       throw new IllegalArgumentException("top_k must be less than or equal to the number of classes ("

@@ -18,7 +18,7 @@ final class ArgMaxLayer extends Layer {
 
   ArgMaxLayer(LayerParameter param) {
     super(param);
-    p = param.getArgmaxParam();
+    p = param().getArgmaxParam();
     if (p.getTopK() < 1) {
       throw new IllegalArgumentException("top_k must be at least 1");
     }

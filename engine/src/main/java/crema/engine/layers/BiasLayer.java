@@ -17,7 +17,7 @@ final class BiasLayer extends Layer {
 
   BiasLayer(LayerParameter param) {
     super(param);
-    p = param.getBiasParam();
+    p = param().getBiasParam();
   }
 
   @Override
@@ -40,12 +40,12 @@ final class BiasLayer extends Layer {
     if (bottom.size() == 1) {
       Blob b = new Blob(Broadcast.paramShape(bottom.get(0), p.getAxis(), p.getNumAxes()));
       Filler.fill(p.hasFiller() ? p.getFiller() : FillerParameter.getDefaultInstance(), b, rng());
-      blobs.add(b);
+      blobs().add(b);
     }
   }
 
   private Blob operand(List<Blob> bottom) {
-    return bottom.size() > 1 ? bottom.get(1) : blobs.get(0);
+    return bottom.size() > 1 ? bottom.get(1) : blobs().get(0);
   }
 
   @Override

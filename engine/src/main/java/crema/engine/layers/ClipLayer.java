@@ -8,8 +8,8 @@ import java.util.List;
 /** x clamped to [min, max]. */
 @LayerType("Clip")
 final class ClipLayer extends NeuronLayer {
-  final float min = param.getClipParam().getMin();
-  final float max = param.getClipParam().getMax();
+  final float min = param().getClipParam().getMin();
+  final float max = param().getClipParam().getMax();
 
   ClipLayer(LayerParameter param) {
     super(param);

@@ -28,7 +28,7 @@ final class ConcatLayer extends Layer {
 
   @Override
   public void reshape(List<Blob> bottom, List<Blob> top) {
-    ConcatParameter p = param.getConcatParam();
+    ConcatParameter p = param().getConcatParam();
     Blob first = bottom.get(0);
     axis = p.hasConcatDim() && !p.hasAxis() ? p.getConcatDim() : first.canonicalAxis(p.getAxis());
     int[] shape = first.shape();

@@ -41,7 +41,7 @@ final class DataLayer extends Layer implements Resumable {
 
   DataLayer(LayerParameter param) {
     super(param);
-    p = param.getDataParam();
+    p = param().getDataParam();
   }
 
   @Override
@@ -66,7 +66,7 @@ final class DataLayer extends Layer implements Resumable {
       throw new IllegalArgumentException("data_param.batch_size must be positive");
     }
     cursor = DatumSources.open(p);
-    transformer = new DatumTransformer(param.getTransformParam(), phase(), rng());
+    transformer = new DatumTransformer(param().getTransformParam(), phase(), rng());
     Datum first = cursor.peek();
     transformer.check(first, this::where);
     itemShape = transformer.itemShape(first);

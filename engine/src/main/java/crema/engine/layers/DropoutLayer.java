@@ -18,7 +18,7 @@ final class DropoutLayer extends NeuronLayer {
 
   DropoutLayer(LayerParameter param) {
     super(param);
-    ratio = param.getDropoutParam().getDropoutRatio();
+    ratio = param().getDropoutParam().getDropoutRatio();
     if (ratio < 0 || ratio >= 1) {
       throw new IllegalArgumentException("dropout_ratio must be in [0, 1), got " + ratio);
     }
@@ -48,7 +48,7 @@ final class DropoutLayer extends NeuronLayer {
     }
   }
 
-  /** The device path's mask: 1 kept, 0 dropped. */
+  /** The device() path's mask: 1 kept, 0 dropped. */
   private final Blob deviceMask = new Blob(0);
 
   @Override
@@ -61,11 +61,11 @@ final class DropoutLayer extends NeuronLayer {
     int n = bottom.get(0).count();
     if (phase() == Phase.TRAIN) {
       deviceMask.reshape(n);
-      // One draw from the net's generator per pass, as on the CPU, seeds the device's hash.
-      device.dropoutForward(n, ratio, (int) rng().nextLong(), bottom.get(0).deviceData(device),
-          deviceMask.mutableDeviceData(device), top.get(0).mutableDeviceData(device));
+      // One draw from the net's generator per pass, as on the CPU, seeds the device()'s hash.
+      device().dropoutForward(n, ratio, (int) rng().nextLong(), bottom.get(0).deviceData(device()),
+          deviceMask.mutableDeviceData(device()), top.get(0).mutableDeviceData(device()));
     } else if (bottom.get(0) != top.get(0)) {
-      device.copy(n, bottom.get(0).deviceData(device), top.get(0).mutableDeviceData(device));
+      device().copy(n, bottom.get(0).deviceData(device()), top.get(0).mutableDeviceData(device()));
     }
   }
 
@@ -76,10 +76,10 @@ final class DropoutLayer extends NeuronLayer {
     }
     int n = bottom.get(0).count();
     if (phase() == Phase.TRAIN) {
-      device.dropoutBackward(n, ratio, deviceMask.deviceData(device), top.get(0).deviceDiff(device),
-          bottom.get(0).mutableDeviceDiff(device));
+      device().dropoutBackward(n, ratio, deviceMask.deviceData(device()), top.get(0).deviceDiff(device()),
+          bottom.get(0).mutableDeviceDiff(device()));
     } else if (bottom.get(0) != top.get(0)) {
-      device.copy(n, top.get(0).deviceDiff(device), bottom.get(0).mutableDeviceDiff(device));
+      device().copy(n, top.get(0).deviceDiff(device()), bottom.get(0).mutableDeviceDiff(device()));
     }
   }
 

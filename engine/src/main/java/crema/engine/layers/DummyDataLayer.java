@@ -22,7 +22,7 @@ final class DummyDataLayer extends Layer {
 
   DummyDataLayer(LayerParameter param) {
     super(param);
-    p = param.getDummyDataParam();
+    p = param().getDummyDataParam();
   }
 
   @Override

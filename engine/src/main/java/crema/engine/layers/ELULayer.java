@@ -8,7 +8,7 @@ import java.util.List;
 /** x for x > 0, alpha·(exp(x) − 1) otherwise. */
 @LayerType("ELU")
 final class ELULayer extends NeuronLayer {
-  final float alpha = param.getEluParam().getAlpha();
+  final float alpha = param().getEluParam().getAlpha();
 
   ELULayer(LayerParameter param) {
     super(param);

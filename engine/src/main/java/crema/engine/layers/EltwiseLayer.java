@@ -17,7 +17,7 @@ final class EltwiseLayer extends Layer {
 
   EltwiseLayer(LayerParameter param) {
     super(param);
-    p = param.getEltwiseParam();
+    p = param().getEltwiseParam();
   }
 
   @Override
@@ -76,7 +76,7 @@ final class EltwiseLayer extends Layer {
       case SUM -> {
         java.util.Arrays.fill(y, 0, n, 0f);
         for (int b = 0; b < bottom.size(); b++) {
-          math.axpy(n, coeff[b], bottom.get(b).data(), 0, y, 0);
+          math().axpy(n, coeff[b], bottom.get(b).data(), 0, y, 0);
         }
       }
       case MAX -> {

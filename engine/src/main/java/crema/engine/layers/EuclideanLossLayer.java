@@ -38,7 +38,7 @@ final class EuclideanLossLayer extends LossLayer {
     for (int i = 0; i < n; i++) {
       d[i] = a[i] - b[i];
     }
-    float dot = math.dot(n, d, 0, d, 0);
+    float dot = math().dot(n, d, 0, d, 0);
     top.get(0).data()[0] = dot / bottom.get(0).shape(0) / 2f;
   }
 

@@ -8,7 +8,7 @@ import java.util.List;
 /** base^(shift + scale·x); base −1 means e. */
 @LayerType("Exp")
 final class ExpLayer extends NeuronLayer {
-  final float base = param.getExpParam().getBase();
+  final float base = param().getExpParam().getBase();
   final float innerScale;
   final float outerScale;
   {
@@ -16,8 +16,8 @@ final class ExpLayer extends NeuronLayer {
       throw new IllegalArgumentException("base must be strictly positive (or -1 for e), got " + base);
     }
     double logBase = base == -1 ? 1.0 : Math.log(base);
-    innerScale = (float) (logBase * param.getExpParam().getScale());
-    float shift = param.getExpParam().getShift();
+    innerScale = (float) (logBase * param().getExpParam().getScale());
+    float shift = param().getExpParam().getShift();
     outerScale = shift == 0 ? 1f : (float) (base == -1 ? Math.exp(shift) : Math.pow(base, shift));
   }
 

@@ -19,8 +19,8 @@ final class FlattenLayer extends CopyLayer {
     if (b == top.get(0)) {
       throw new IllegalArgumentException("Flatten layer does not allow in-place computation.");
     }
-    int start = b.canonicalAxis(param.getFlattenParam().getAxis());
-    int end = b.canonicalAxis(param.getFlattenParam().getEndAxis());
+    int start = b.canonicalAxis(param().getFlattenParam().getAxis());
+    int end = b.canonicalAxis(param().getFlattenParam().getEndAxis());
     List<Integer> shape = new ArrayList<>();
     for (int i = 0; i < start; i++) {
       shape.add(b.shape(i));

@@ -37,8 +37,8 @@ final class HDF5DataLayer extends Layer implements Resumable {
 
   HDF5DataLayer(LayerParameter param) {
     super(param);
-    p = param.getHdf5DataParam();
-    if (param.hasTransformParam()) {
+    p = param().getHdf5DataParam();
+    if (param().hasTransformParam()) {
       throw new IllegalArgumentException("HDF5Data does not transform data (remove transform_param)");
     }
   }
@@ -94,7 +94,7 @@ final class HDF5DataLayer extends Layer implements Resumable {
       columns = new float[top.size()][];
       shapes = new int[top.size()][];
       for (int t = 0; t < top.size(); t++) {
-        String ds = param.getTop(t);
+        String ds = param().getTop(t);
         Dataset d;
         try {
           d = h5.getDatasetByPath(ds);
@@ -116,8 +116,8 @@ final class HDF5DataLayer extends Layer implements Resumable {
     rows = shapes[0][0];
     for (int t = 1; t < shapes.length; t++) {
       if (shapes[t][0] != rows) {
-        throw new DataException("HDF5 file '" + file + "': dataset '" + param.getTop(t) + "' has "
-            + shapes[t][0] + " rows, '" + param.getTop(0) + "' has " + rows);
+        throw new DataException("HDF5 file '" + file + "': dataset '" + param().getTop(t) + "' has "
+            + shapes[t][0] + " rows, '" + param().getTop(0) + "' has " + rows);
       }
     }
     rowOrder = new ArrayList<>();

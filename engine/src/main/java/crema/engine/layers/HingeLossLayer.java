@@ -17,7 +17,7 @@ final class HingeLossLayer extends LossLayer {
 
   HingeLossLayer(LayerParameter param) {
     super(param);
-    norm = param.getHingeLossParam().getNorm();
+    norm = param().getHingeLossParam().getNorm();
   }
 
   @Override
@@ -38,7 +38,7 @@ final class HingeLossLayer extends LossLayer {
         margins[i * dim + j] = Math.max(0f, 1 + v);
       }
     }
-    float loss = norm == Norm.L2 ? math.dot(count, margins, 0, margins, 0) : math.asum(count, margins, 0);
+    float loss = norm == Norm.L2 ? math().dot(count, margins, 0, margins, 0) : math().asum(count, margins, 0);
     top.get(0).data()[0] = loss / num;
   }
 

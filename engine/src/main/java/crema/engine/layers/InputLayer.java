@@ -27,7 +27,7 @@ final class InputLayer extends Layer {
 
   @Override
   protected void layerSetUp(List<Blob> bottom, List<Blob> top) {
-    InputParameter p = param.getInputParam();
+    InputParameter p = param().getInputParam();
     int n = p.getShapeCount();
     if (n != 0 && n != 1 && n != top.size()) {
       throw new IllegalArgumentException("Must specify 'shape' once, once per top blob, or not at all: "

@@ -8,9 +8,9 @@ import java.util.List;
 /** log_base(shift + scale·x); base −1 means e. */
 @LayerType("Log")
 final class LogLayer extends NeuronLayer {
-  final float base = param.getLogParam().getBase();
-  final float scale = param.getLogParam().getScale();
-  final float shift = param.getLogParam().getShift();
+  final float base = param().getLogParam().getBase();
+  final float scale = param().getLogParam().getScale();
+  final float shift = param().getLogParam().getShift();
   final float baseScale;
   {
     if (base != -1 && base <= 0) {

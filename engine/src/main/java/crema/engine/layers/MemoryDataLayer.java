@@ -23,7 +23,7 @@ final class MemoryDataLayer extends Layer implements Resumable {
 
   MemoryDataLayer(LayerParameter param) {
     super(param);
-    p = param.getMemoryDataParam();
+    p = param().getMemoryDataParam();
   }
 
   @Override

@@ -14,7 +14,7 @@ final class PReLULayer extends NeuronLayer {
 
   PReLULayer(LayerParameter param) {
     super(param);
-    channelShared = param.getPreluParam().getChannelShared();
+    channelShared = param().getPreluParam().getChannelShared();
   }
 
   @Override
@@ -24,10 +24,10 @@ final class PReLULayer extends NeuronLayer {
           + bottom.get(0).shapeString());
     }
     Blob slopes = channelShared ? new Blob() : new Blob(bottom.get(0).shape(1));
-    FillerParameter filler = param.getPreluParam().hasFiller() ? param.getPreluParam().getFiller()
+    FillerParameter filler = param().getPreluParam().hasFiller() ? param().getPreluParam().getFiller()
         : FillerParameter.newBuilder().setType("constant").setValue(0.25f).build();
     Filler.fill(filler, slopes, rng());
-    blobs.add(slopes);
+    blobs().add(slopes);
   }
 
   private int channels(Blob b) {
@@ -40,7 +40,7 @@ final class PReLULayer extends NeuronLayer {
     Blob b = bottom.get(0);
     float[] in = b.data();
     float[] out = top.get(0).data();
-    float[] a = blobs.get(0).data();
+    float[] a = blobs().get(0).data();
     int channels = channels(b);
     int dim = b.count(2);
     for (int i = 0, n = b.count(); i < n; i++) {
@@ -55,12 +55,12 @@ final class PReLULayer extends NeuronLayer {
     Blob b = bottom.get(0);
     float[] in = input(bottom, top);
     float[] topDiff = top.get(0).diff();
-    float[] a = blobs.get(0).data();
+    float[] a = blobs().get(0).data();
     int channels = channels(b);
     int dim = b.count(2);
     int n = b.count();
     if (paramPropagateDown(0)) {
-      float[] aDiff = blobs.get(0).diff();
+      float[] aDiff = blobs().get(0).diff();
       for (int i = 0; i < n; i++) {
         int c = channelShared ? 0 : (i / dim) % channels;
         aDiff[c] += topDiff[i] * in[i] * (in[i] <= 0 ? 1 : 0);

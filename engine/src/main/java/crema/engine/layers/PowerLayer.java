@@ -8,9 +8,9 @@ import java.util.List;
 /** (shift + scale·x)^power. */
 @LayerType("Power")
 final class PowerLayer extends NeuronLayer {
-  final float power = param.getPowerParam().getPower();
-  final float scale = param.getPowerParam().getScale();
-  final float shift = param.getPowerParam().getShift();
+  final float power = param().getPowerParam().getPower();
+  final float scale = param().getPowerParam().getScale();
+  final float shift = param().getPowerParam().getShift();
 
   PowerLayer(LayerParameter param) {
     super(param);

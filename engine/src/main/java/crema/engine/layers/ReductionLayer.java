@@ -17,7 +17,7 @@ final class ReductionLayer extends Layer {
 
   ReductionLayer(LayerParameter param) {
     super(param);
-    p = param.getReductionParam();
+    p = param().getReductionParam();
   }
 
   @Override

@@ -21,7 +21,7 @@ final class ReshapeLayer extends CopyLayer {
   @Override
   public void reshape(List<Blob> bottom, List<Blob> top) {
     Blob b = bottom.get(0);
-    ReshapeParameter p = param.getReshapeParam();
+    ReshapeParameter p = param().getReshapeParam();
     BlobShape spec = p.getShape();
     int inputStart = p.getAxis() >= 0 ? p.getAxis() : b.numAxes() + p.getAxis() + 1;
     if (inputStart < 0 || inputStart > b.numAxes()) {

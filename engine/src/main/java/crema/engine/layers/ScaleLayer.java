@@ -22,7 +22,7 @@ final class ScaleLayer extends Layer {
 
   ScaleLayer(LayerParameter param) {
     super(param);
-    p = param.getScaleParam();
+    p = param().getScaleParam();
   }
 
   @Override
@@ -47,22 +47,22 @@ final class ScaleLayer extends Layer {
       FillerParameter f = p.hasFiller() ? p.getFiller()
           : FillerParameter.newBuilder().setType("constant").setValue(1f).build();
       Filler.fill(f, g, rng());
-      blobs.add(g);
+      blobs().add(g);
     }
     if (p.getBiasTerm()) {
-      Blob scale = bottom.size() > 1 ? bottom.get(1) : blobs.get(0);
+      Blob scale = bottom.size() > 1 ? bottom.get(1) : blobs().get(0);
       Blob b = new Blob(scale.shape());
       Filler.fill(p.hasBiasFiller() ? p.getBiasFiller() : FillerParameter.getDefaultInstance(), b, rng());
-      blobs.add(b);
+      blobs().add(b);
     }
   }
 
   private Blob scale(List<Blob> bottom) {
-    return bottom.size() > 1 ? bottom.get(1) : blobs.get(0);
+    return bottom.size() > 1 ? bottom.get(1) : blobs().get(0);
   }
 
   private Blob bias(List<Blob> bottom) {
-    return blobs.get(bottom.size() > 1 ? 0 : 1);
+    return blobs().get(bottom.size() > 1 ? 0 : 1);
   }
 
   @Override

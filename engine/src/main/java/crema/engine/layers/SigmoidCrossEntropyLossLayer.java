@@ -19,8 +19,8 @@ final class SigmoidCrossEntropyLossLayer extends LossLayer {
 
   SigmoidCrossEntropyLossLayer(LayerParameter param) {
     super(param);
-    hasIgnoreLabel = param.getLossParam().hasIgnoreLabel();
-    ignoreLabel = param.getLossParam().getIgnoreLabel();
+    hasIgnoreLabel = param().getLossParam().hasIgnoreLabel();
+    ignoreLabel = param().getLossParam().getIgnoreLabel();
     mode = normalization(param, NormalizationMode.BATCH_SIZE);
   }
 

@@ -32,15 +32,15 @@ final class SigmoidLayer extends NeuronLayer {
 
   @Override
   protected void forwardDevice(List<Blob> bottom, List<Blob> top) {
-    device.sigmoidForward(bottom.get(0).count(), bottom.get(0).deviceData(device),
-        top.get(0).mutableDeviceData(device));
+    device().sigmoidForward(bottom.get(0).count(), bottom.get(0).deviceData(device()),
+        top.get(0).mutableDeviceData(device()));
   }
 
   @Override
   protected void backwardDevice(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
     if (propagateDown[0]) {
-      device.sigmoidBackward(bottom.get(0).count(), top.get(0).deviceData(device),
-          top.get(0).deviceDiff(device), bottom.get(0).mutableDeviceDiff(device));
+      device().sigmoidBackward(bottom.get(0).count(), top.get(0).deviceData(device()),
+          top.get(0).deviceDiff(device()), bottom.get(0).mutableDeviceDiff(device()));
     }
   }
 

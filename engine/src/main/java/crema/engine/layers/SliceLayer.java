@@ -29,7 +29,7 @@ final class SliceLayer extends Layer {
 
   @Override
   public void reshape(List<Blob> bottom, List<Blob> top) {
-    SliceParameter p = param.getSliceParam();
+    SliceParameter p = param().getSliceParam();
     Blob b = bottom.get(0);
     axis = p.hasSliceDim() && !p.hasAxis() ? p.getSliceDim() : b.canonicalAxis(p.getAxis());
     int total = b.shape(axis);

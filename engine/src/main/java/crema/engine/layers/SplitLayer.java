@@ -50,7 +50,7 @@ final class SplitLayer extends Layer {
     Blob b = bottom.get(0);
     System.arraycopy(top.get(0).diff(), 0, b.diff(), 0, b.count());
     for (int i = 1; i < top.size(); i++) {
-      math.axpy(b.count(), 1f, top.get(i).diff(), 0, b.diff(), 0);
+      math().axpy(b.count(), 1f, top.get(i).diff(), 0, b.diff(), 0);
     }
   }
 }

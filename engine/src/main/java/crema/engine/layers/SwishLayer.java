@@ -8,7 +8,7 @@ import java.util.List;
 /** x·σ(βx). */
 @LayerType("Swish")
 final class SwishLayer extends NeuronLayer {
-  final float beta = param.getSwishParam().getBeta();
+  final float beta = param().getSwishParam().getBeta();
 
   SwishLayer(LayerParameter param) {
     super(param);

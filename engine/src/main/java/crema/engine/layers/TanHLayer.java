@@ -32,15 +32,15 @@ final class TanHLayer extends NeuronLayer {
 
   @Override
   protected void forwardDevice(List<Blob> bottom, List<Blob> top) {
-    device.tanhForward(bottom.get(0).count(), bottom.get(0).deviceData(device),
-        top.get(0).mutableDeviceData(device));
+    device().tanhForward(bottom.get(0).count(), bottom.get(0).deviceData(device()),
+        top.get(0).mutableDeviceData(device()));
   }
 
   @Override
   protected void backwardDevice(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
     if (propagateDown[0]) {
-      device.tanhBackward(bottom.get(0).count(), top.get(0).deviceData(device),
-          top.get(0).deviceDiff(device), bottom.get(0).mutableDeviceDiff(device));
+      device().tanhBackward(bottom.get(0).count(), top.get(0).deviceData(device()),
+          top.get(0).deviceDiff(device()), bottom.get(0).mutableDeviceDiff(device()));
     }
   }
 

@@ -8,7 +8,7 @@ import java.util.List;
 /** 1 where x > threshold, else 0. Its gradient is zero wherever it exists. */
 @LayerType("Threshold")
 final class ThresholdLayer extends NeuronLayer {
-  final float threshold = param.getThresholdParam().getThreshold();
+  final float threshold = param().getThresholdParam().getThreshold();
 
   ThresholdLayer(LayerParameter param) {
     super(param);

@@ -30,8 +30,8 @@ final class TileLayer extends Layer {
   @Override
   public void reshape(List<Blob> bottom, List<Blob> top) {
     Blob b = bottom.get(0);
-    int axis = b.canonicalAxis(param.getTileParam().getAxis());
-    tiles = param.getTileParam().getTiles();
+    int axis = b.canonicalAxis(param().getTileParam().getAxis());
+    tiles = param().getTileParam().getTiles();
     if (tiles < 1) {
       throw new IllegalArgumentException("tile_param.tiles must be positive, got " + tiles);
     }
@@ -63,7 +63,7 @@ final class TileLayer extends Layer {
     for (int o = 0; o < outer; o++) {
       System.arraycopy(dy, o * tiles * inner, dx, o * inner, inner);
       for (int t = 1; t < tiles; t++) {
-        math.axpy(inner, 1f, dy, (o * tiles + t) * inner, dx, o * inner);
+        math().axpy(inner, 1f, dy, (o * tiles + t) * inner, dx, o * inner);
       }
     }
   }
