@@ -1,10 +1,12 @@
 package crema.engine;
 
 import caffe.Caffe.LayerParameter;
+import caffe.Caffe.ParamSpec;
 import caffe.Caffe.Phase;
 import crema.engine.math.Backend;
 import crema.engine.math.Device;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -174,8 +176,8 @@ public abstract class Layer {
    * The learning-rate and decay multipliers of parameter blob {@code i}: the layer's {@code param}
    * entry, or the defaults (1, 1). Layers whose blobs are statistics override this with 0.
    */
-  public caffe.Caffe.ParamSpec paramSpec(int i) {
-    return i < param.getParamCount() ? param.getParam(i) : caffe.Caffe.ParamSpec.getDefaultInstance();
+  public ParamSpec paramSpec(int i) {
+    return i < param.getParamCount() ? param.getParam(i) : ParamSpec.getDefaultInstance();
   }
 
   /** Whether the net may force a gradient into bottom {@code i} (labels: no). */
@@ -190,7 +192,7 @@ public abstract class Layer {
 
   public final void setParamPropagateDown(int i, boolean value) {
     if (paramPropagateDown.length <= i) {
-      paramPropagateDown = java.util.Arrays.copyOf(paramPropagateDown, i + 1);
+      paramPropagateDown = Arrays.copyOf(paramPropagateDown, i + 1);
     }
     paramPropagateDown[i] = value;
   }

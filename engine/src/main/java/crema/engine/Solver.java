@@ -9,10 +9,14 @@ import caffe.Caffe.SolverParameter;
 import caffe.Caffe.SolverState;
 import crema.engine.io.BinaryProto;
 import crema.engine.io.Prototxt;
+import crema.engine.io.Upgrade;
+import crema.engine.math.Backend;
+import crema.engine.math.Device;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,7 +66,7 @@ public abstract class Solver implements AutoCloseable {
   }
 
   protected final SolverParameter param;
-  protected final crema.engine.math.Backend math = crema.engine.math.Backend.cpu();
+  protected final Backend math = Backend.cpu();
   protected final Net net;
   /**
    * This solver's random generator (Caffe seeds one per solver from random_seed): its train net
@@ -71,7 +75,7 @@ public abstract class Solver implements AutoCloseable {
    */
   private final Rng rng;
   /** The device the train net runs on (its blobs' updates run there too); null: the CPU. */
-  protected final crema.engine.math.Device device;
+  protected final Device device;
   protected final List<Net> testNets = new ArrayList<>();
   /** Solver history, one blob per learnable parameter (two for AdaDelta and Adam). */
   protected final List<Blob> history = new ArrayList<>();
@@ -106,7 +110,7 @@ public abstract class Solver implements AutoCloseable {
       throw new IllegalArgumentException("snapshot_format: HDF5 is not supported; use BINARYPROTO");
     }
     LOG.log(Level.INFO, "Initializing solver from parameters: type " + param.getType());
-    net = new Net(trainNetParam(param), trainState(param), crema.engine.math.Backend.cpu(), rng);
+    net = new Net(trainNetParam(param), trainState(param), Backend.cpu(), rng);
     device = net.device();
     initTestNets();
     for (Blob p : net.learnableParams()) {
@@ -146,13 +150,13 @@ public abstract class Solver implements AutoCloseable {
           + " may be specified in the solver.");
     }
     if (p.hasTrainNetParam()) {
-      return crema.engine.io.Upgrade.net(p.getTrainNetParam(), "train_net_param");
+      return Upgrade.net(p.getTrainNetParam(), "train_net_param");
     }
     if (p.hasTrainNet()) {
       return Prototxt.readNet(Path.of(p.getTrainNet()));
     }
     if (p.hasNetParam()) {
-      return crema.engine.io.Upgrade.net(p.getNetParam(), "net_param");
+      return Upgrade.net(p.getNetParam(), "net_param");
     }
     return Prototxt.readNet(Path.of(p.getNet()));
   }
@@ -183,13 +187,13 @@ public abstract class Solver implements AutoCloseable {
     }
     List<NetParameter> sources = new ArrayList<>();
     for (NetParameter n : p.getTestNetParamList()) {
-      sources.add(crema.engine.io.Upgrade.net(n, "test_net_param"));
+      sources.add(Upgrade.net(n, "test_net_param"));
     }
     for (String f : p.getTestNetList()) {
       sources.add(Prototxt.readNet(Path.of(f)));
     }
     for (int i = specific; i < instances; i++) {
-      sources.add(p.hasNetParam() ? crema.engine.io.Upgrade.net(p.getNetParam(), "net_param")
+      sources.add(p.hasNetParam() ? Upgrade.net(p.getNetParam(), "net_param")
           : Prototxt.readNet(Path.of(p.getNet())));
     }
     for (int i = 0; i < sources.size(); i++) {
@@ -199,7 +203,7 @@ public abstract class Solver implements AutoCloseable {
         s.mergeFrom(p.getTestState(i));
       }
       s.setPhase(s.hasPhase() ? s.getPhase() : Phase.TEST);
-      Net test = new Net(withState(n, s.build()), s.build(), crema.engine.math.Backend.cpu(), rng);
+      Net test = new Net(withState(n, s.build()), s.build(), Backend.cpu(), rng);
       test.shareTrainedLayersWith(net);
       testNets.add(test);
     }
@@ -751,7 +755,7 @@ public abstract class Solver implements AutoCloseable {
       BlobProto h = state.getHistory(i);
       if (!history.get(i).accepts(h)) {
         throw new IllegalArgumentException(source + ": history blob " + i + " has shape "
-            + java.util.Arrays.toString(Blob.shapeOf(h)) + ", the net needs " + history.get(i).shapeString());
+            + Arrays.toString(Blob.shapeOf(h)) + ", the net needs " + history.get(i).shapeString());
       }
       history.get(i).fromProto(h, false);
     }

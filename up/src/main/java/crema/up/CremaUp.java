@@ -1,6 +1,7 @@
 package crema.up;
 
 import crema.bus.EmbeddedBroker;
+import crema.bus.KafkaClients;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.context.env.PropertySource;
 import io.micronaut.context.env.yaml.YamlPropertySourceLoader;
@@ -15,14 +16,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code crema up}: the pipeline in one process. A real Kafka broker (KRaft, Apache Kafka's own
@@ -62,7 +66,7 @@ public final class CremaUp implements Callable<Integer> {
   boolean exitWhenServed;
 
   public static void main(String[] args) {
-    System.exit(new picocli.CommandLine(new CremaUp()).execute(args));
+    System.exit(new CommandLine(new CremaUp()).execute(args));
   }
 
   /**
@@ -226,13 +230,13 @@ public final class CremaUp implements Callable<Integer> {
 
   /** Whether the broker's data (kept across runs in --data-dir) already holds the Otto rows. */
   private static boolean alreadyIngested(EmbeddedBroker broker) {
-    var clients = new crema.bus.KafkaClients(broker.bootstrapServers(), Map.of());
+    var clients = new KafkaClients(broker.bootstrapServers(), Map.of());
     try (var c = clients.consumer("crema-up")) {
-      var parts = c.partitionsFor("crema.datums.otto.train", java.time.Duration.ofSeconds(5));
+      var parts = c.partitionsFor("crema.datums.otto.train", Duration.ofSeconds(5));
       if (parts == null || parts.isEmpty()) {
         return false;
       }
-      var tp = new org.apache.kafka.common.TopicPartition("crema.datums.otto.train", 0);
+      var tp = new TopicPartition("crema.datums.otto.train", 0);
       return c.endOffsets(List.of(tp)).get(tp) > 0;
     }
   }

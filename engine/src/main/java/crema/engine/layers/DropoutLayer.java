@@ -5,6 +5,7 @@ import caffe.Caffe.Phase;
 import crema.engine.Blob;
 import crema.engine.LayerType;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /** Inverted dropout: in TRAIN each value is kept with probability 1 − p and scaled by 1/(1 − p). */
 @LayerType("Dropout")
@@ -37,7 +38,7 @@ final class DropoutLayer extends NeuronLayer {
       }
       // One draw from the net's generator seeds this pass's mask, so a seed still reproduces a
       // run while the per-unit draws stay cheap.
-      java.util.SplittableRandom r = new java.util.SplittableRandom(rng().nextLong());
+      SplittableRandom r = new SplittableRandom(rng().nextLong());
       for (int i = 0; i < n; i++) {
         long keep = 1 - (((r.nextInt() >>> 1) - threshold) >>> 63);
         mask[i] = keep * scale;

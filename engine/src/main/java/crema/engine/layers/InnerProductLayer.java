@@ -108,7 +108,7 @@ final class InnerProductLayer extends Layer {
   private DeviceBuffer onesOnDevice() {
     if (ones.count() < m) {
       ones.reshape(m);
-      java.util.Arrays.fill(ones.data(), 1f);
+      Arrays.fill(ones.data(), 1f);
     }
     return ones.deviceData(device());
   }

@@ -5,6 +5,7 @@ import caffe.Caffe.SliceParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
 import crema.engine.LayerType;
+import java.util.Arrays;
 import java.util.List;
 
 /** Cuts the bottom along {@code axis} at slice_point (or into equal parts, one per top). */
@@ -54,7 +55,7 @@ final class SliceLayer extends Layer {
         throw new IllegalArgumentException("Number of top blobs (" + top.size() + ") should evenly"
             + " divide input slice dimension (" + total + ")");
       }
-      java.util.Arrays.fill(sizes, total / top.size());
+      Arrays.fill(sizes, total / top.size());
     }
     int[] shape = b.shape();
     for (int i = 0; i < top.size(); i++) {
