@@ -3,6 +3,7 @@ package crema.benchmarks;
 import crema.bus.EmbeddedBroker;
 import crema.bus.KafkaClients;
 import crema.proto.Checkpoint;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -141,7 +142,7 @@ public final class PipelineLoad {
         if (HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() < 400) {
           return;
         }
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         // not yet
       }
       Thread.sleep(200);

@@ -2,6 +2,7 @@ package crema.bus;
 
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -48,8 +49,8 @@ public final class KafkaClients {
   }
 
   /** An admin client with the same settings (health checks, topic listings). */
-  public org.apache.kafka.clients.admin.Admin admin(String clientId) {
-    return org.apache.kafka.clients.admin.Admin.create(adminConfig(clientId));
+  public Admin admin(String clientId) {
+    return Admin.create(adminConfig(clientId));
   }
 
   /** The settings {@link #admin} uses. */

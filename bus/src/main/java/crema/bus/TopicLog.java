@@ -1,5 +1,7 @@
 package crema.bus;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import crema.proto.DatasetSchema;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -44,13 +46,13 @@ public final class TopicLog {
   }
 
   /** The newest {@code crema.datasets} record of {@code dataset}, if any. */
-  public static Optional<crema.proto.DatasetSchema> datasetSchema(KafkaClients clients, String topic, String dataset) {
-    crema.proto.DatasetSchema[] newest = {null};
+  public static Optional<DatasetSchema> datasetSchema(KafkaClients clients, String topic, String dataset) {
+    DatasetSchema[] newest = {null};
     readToEnd(clients, "crema-dataset-schema", topic, Duration.ofSeconds(60), r -> {
       if (dataset.equals(r.key()) && r.value() != null) {
         try {
-          newest[0] = crema.proto.DatasetSchema.parseFrom(r.value());
-        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          newest[0] = DatasetSchema.parseFrom(r.value());
+        } catch (InvalidProtocolBufferException e) {
           // Not a schema: the previous one stands.
         }
       }

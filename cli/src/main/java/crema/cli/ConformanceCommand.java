@@ -4,6 +4,7 @@ import crema.engine.check.Conformance;
 import crema.gpu.CudaDevice;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,7 +35,7 @@ final class ConformanceCommand implements Callable<Integer> {
             c.solvers(fixture, scratch);
           } finally {
             try (var walk = Files.walk(scratch)) {
-              walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+              walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
           }
         } else {

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -148,7 +149,7 @@ final class PredictCommand implements Callable<Integer> {
 
   /** "line N: …" as a compiler would say it: "input.csv:N: …". */
   private String where(String message) {
-    var m = java.util.regex.Pattern.compile("^line (\\d+): (.*)$", java.util.regex.Pattern.DOTALL).matcher(message);
+    var m = Pattern.compile("^line (\\d+): (.*)$", Pattern.DOTALL).matcher(message);
     return m.matches() ? input + ":" + m.group(1) + ": " + m.group(2) : input + ": " + message;
   }
 }

@@ -4,6 +4,8 @@ import caffe.Caffe.NetParameter;
 import caffe.Caffe.SolverParameter;
 import crema.engine.io.Prototxt;
 import crema.engine.io.Upgrade;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -25,8 +27,8 @@ final class UpgradeCommand implements Callable<Integer> {
   public Integer call() {
     String text;
     try {
-      text = java.nio.file.Files.readString(in);
-    } catch (java.io.IOException e) {
+      text = Files.readString(in);
+    } catch (IOException e) {
       throw new IllegalArgumentException(in + ": cannot read: " + e.getMessage());
     }
     boolean solver = text.matches("(?s).*\\b(base_lr|solver_type|lr_policy|max_iter)\\s*:.*");

@@ -10,8 +10,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.AxisLocation;
@@ -65,7 +67,7 @@ final class WeightsCommand implements Callable<Integer> {
       List<String> names = new ArrayList<>();
       for (int i = 0; i < l.getBlobsCount(); i++) {
         Blob b = blob(l.getBlobs(i));
-        series.add(java.util.Arrays.copyOf(b.data(), b.count()));
+        series.add(Arrays.copyOf(b.data(), b.count()));
         names.add(i == 0 ? "weights" : i == 1 ? "biases" : "blob " + i);
       }
       Path hist = outDir.resolve(safe(l.getName()) + "_hist.png");
@@ -164,7 +166,7 @@ final class WeightsCommand implements Callable<Integer> {
         data.addSeries(names.get(i), d, 20);
       }
     }
-    JFreeChart chart = org.jfree.chart.ChartFactory.createHistogram(name + " values (20 bins)", "value", "count",
+    JFreeChart chart = ChartFactory.createHistogram(name + " values (20 bins)", "value", "count",
         data, PlotOrientation.VERTICAL, true, false, false);
     ((XYBarRenderer) ((XYPlot) chart.getPlot()).getRenderer()).setShadowVisible(false);
     chart.setBackgroundPaint(Color.WHITE);

@@ -1,6 +1,7 @@
 package crema.engine;
 
 import caffe.Caffe.FillerParameter;
+import java.util.Arrays;
 
 /** Caffe's fillers: initial values for parameter blobs and DummyData tops. */
 public final class Filler {
@@ -14,7 +15,7 @@ public final class Filler {
     float[] d = blob.data();
     int n = blob.count();
     switch (p.getType()) {
-      case "constant" -> java.util.Arrays.fill(d, 0, n, p.getValue());
+      case "constant" -> Arrays.fill(d, 0, n, p.getValue());
       case "uniform" -> uniform(d, n, p.getMin(), p.getMax(), rng);
       case "gaussian" -> {
         for (int i = 0; i < n; i++) {

@@ -1,10 +1,12 @@
 package crema.engine;
 
 import caffe.Caffe.LayerParameter;
+import caffe.Caffe.ParamSpec;
 import caffe.Caffe.Phase;
 import crema.engine.math.Backend;
 import crema.engine.math.Device;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -20,12 +22,12 @@ import java.util.List;
  * demand (Caffe's Forward_gpu defaulting to Forward_cpu).
  */
 public abstract class Layer {
-  protected final LayerParameter param;
+  private final LayerParameter param;
   /** Learnable (or stored) parameter blobs, in Caffe's order: weights, bias, … */
-  protected final List<Blob> blobs = new ArrayList<>();
-  protected Backend math = Backend.cpu();
+  private final List<Blob> blobs = new ArrayList<>();
+  private Backend math = Backend.cpu();
   /** The device this layer runs on; null: the CPU. */
-  protected Device device;
+  private Device device;
   /** The generator this layer draws from: its net's (see {@link Rng}); null until set or drawn. */
   private Rng rng;
   private float[] lossWeights = new float[0];
@@ -55,8 +57,14 @@ public abstract class Layer {
     return blobs;
   }
 
+  /** Makes this layer's CPU path compute with {@code backend}. */
   public void setBackend(Backend backend) {
     this.math = backend;
+  }
+
+  /** The math this layer's CPU path computes with (BLAS by default). */
+  protected final Backend math() {
+    return math;
   }
 
   /** Runs this layer's device path on {@code device} from now on (null: the CPU). */
@@ -168,8 +176,8 @@ public abstract class Layer {
    * The learning-rate and decay multipliers of parameter blob {@code i}: the layer's {@code param}
    * entry, or the defaults (1, 1). Layers whose blobs are statistics override this with 0.
    */
-  public caffe.Caffe.ParamSpec paramSpec(int i) {
-    return i < param.getParamCount() ? param.getParam(i) : caffe.Caffe.ParamSpec.getDefaultInstance();
+  public ParamSpec paramSpec(int i) {
+    return i < param.getParamCount() ? param.getParam(i) : ParamSpec.getDefaultInstance();
   }
 
   /** Whether the net may force a gradient into bottom {@code i} (labels: no). */
@@ -184,7 +192,7 @@ public abstract class Layer {
 
   public final void setParamPropagateDown(int i, boolean value) {
     if (paramPropagateDown.length <= i) {
-      paramPropagateDown = java.util.Arrays.copyOf(paramPropagateDown, i + 1);
+      paramPropagateDown = Arrays.copyOf(paramPropagateDown, i + 1);
     }
     paramPropagateDown[i] = value;
   }

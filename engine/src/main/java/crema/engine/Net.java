@@ -18,7 +18,9 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A net built from a NetParameter and a NetState, as Caffe's Net builds it: layers filtered by
@@ -77,7 +79,7 @@ public final class Net implements AutoCloseable {
    * run by other threads.
    */
   public Net(NetParameter netParam, NetState state, Backend backend, Rng rng) {
-    this.rng = java.util.Objects.requireNonNull(rng, "rng");
+    this.rng = Objects.requireNonNull(rng, "rng");
     this.device = Device.current();
     this.phase = state.getPhase();
     NetParameter filtered = NetFilter.insertSplits(NetFilter.filter(netParam, state));
@@ -272,7 +274,7 @@ public final class Net implements AutoCloseable {
       }
     }
     // Caffe keeps the available blobs in a std::set, so outputs are listed by name.
-    outputNames.addAll(new java.util.TreeSet<>(available));
+    outputNames.addAll(new TreeSet<>(available));
     LOG.log(Level.INFO, "Network initialization done: " + name + " (" + phase + "), "
         + layers.size() + " layers, outputs " + outputNames);
   }

@@ -7,22 +7,20 @@ import caffe.Caffe.NetState;
 import caffe.Caffe.Phase;
 import caffe.Caffe.SolverParameter;
 import caffe.Caffe.SolverState;
-import crema.engine.data.Resumable;
 import crema.engine.io.BinaryProto;
 import crema.engine.io.Prototxt;
-import crema.engine.solvers.AdaDeltaSolver;
-import crema.engine.solvers.AdaGradSolver;
-import crema.engine.solvers.AdamSolver;
-import crema.engine.solvers.NesterovSolver;
-import crema.engine.solvers.RMSPropSolver;
-import crema.engine.solvers.SgdSolver;
+import crema.engine.io.Upgrade;
+import crema.engine.math.Backend;
+import crema.engine.math.Device;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Trains a net as Caffe's Solver and SGDSolver do: the same iteration order (test, forward and
@@ -68,7 +66,7 @@ public abstract class Solver implements AutoCloseable {
   }
 
   protected final SolverParameter param;
-  protected final crema.engine.math.Backend math = crema.engine.math.Backend.cpu();
+  protected final Backend math = Backend.cpu();
   protected final Net net;
   /**
    * This solver's random generator (Caffe seeds one per solver from random_seed): its train net
@@ -77,7 +75,7 @@ public abstract class Solver implements AutoCloseable {
    */
   private final Rng rng;
   /** The device the train net runs on (its blobs' updates run there too); null: the CPU. */
-  protected final crema.engine.math.Device device;
+  protected final Device device;
   protected final List<Net> testNets = new ArrayList<>();
   /** Solver history, one blob per learnable parameter (two for AdaDelta and Adam). */
   protected final List<Blob> history = new ArrayList<>();
@@ -112,7 +110,7 @@ public abstract class Solver implements AutoCloseable {
       throw new IllegalArgumentException("snapshot_format: HDF5 is not supported; use BINARYPROTO");
     }
     LOG.log(Level.INFO, "Initializing solver from parameters: type " + param.getType());
-    net = new Net(trainNetParam(param), trainState(param), crema.engine.math.Backend.cpu(), rng);
+    net = new Net(trainNetParam(param), trainState(param), Backend.cpu(), rng);
     device = net.device();
     initTestNets();
     for (Blob p : net.learnableParams()) {
@@ -121,18 +119,23 @@ public abstract class Solver implements AutoCloseable {
     LOG.log(Level.INFO, "Solver scaffolding done.");
   }
 
-  /** Creates the solver that {@code param.type} names (after the solver_type upgrade). */
+  /**
+   * Creates the solver that {@code param.type} names (after the solver_type upgrade). Solver
+   * classes register themselves with {@link SolverType}.
+   */
   public static Solver create(SolverParameter param) {
-    return switch (param.getType()) {
-      case "SGD" -> new SgdSolver(param);
-      case "Nesterov" -> new NesterovSolver(param);
-      case "AdaGrad" -> new AdaGradSolver(param);
-      case "RMSProp" -> new RMSPropSolver(param);
-      case "AdaDelta" -> new AdaDeltaSolver(param);
-      case "Adam" -> new AdamSolver(param);
-      default -> throw new IllegalArgumentException("Unknown solver type: " + param.getType()
-          + " (known: SGD, Nesterov, AdaGrad, RMSProp, AdaDelta, Adam)");
-    };
+    Function<SolverParameter, Solver> factory = SolverTypes.TYPES.get(param.getType());
+    if (factory == null) {
+      throw new IllegalArgumentException("Unknown solver type: " + param.getType()
+          + " (known: " + String.join(", ", SolverTypes.TYPES.keySet()) + ")");
+    }
+    return factory.apply(param);
+  }
+
+  /** The registered solver classes, read once, when a solver is first created. */
+  private static final class SolverTypes {
+    static final Map<String, Function<SolverParameter, Solver>> TYPES =
+        Registrations.load("solver-types", SolverParameter.class, Solver.class);
   }
 
   private static NetParameter trainNetParam(SolverParameter p) {
@@ -147,13 +150,13 @@ public abstract class Solver implements AutoCloseable {
           + " may be specified in the solver.");
     }
     if (p.hasTrainNetParam()) {
-      return crema.engine.io.Upgrade.net(p.getTrainNetParam(), "train_net_param");
+      return Upgrade.net(p.getTrainNetParam(), "train_net_param");
     }
     if (p.hasTrainNet()) {
       return Prototxt.readNet(Path.of(p.getTrainNet()));
     }
     if (p.hasNetParam()) {
-      return crema.engine.io.Upgrade.net(p.getNetParam(), "net_param");
+      return Upgrade.net(p.getNetParam(), "net_param");
     }
     return Prototxt.readNet(Path.of(p.getNet()));
   }
@@ -184,13 +187,13 @@ public abstract class Solver implements AutoCloseable {
     }
     List<NetParameter> sources = new ArrayList<>();
     for (NetParameter n : p.getTestNetParamList()) {
-      sources.add(crema.engine.io.Upgrade.net(n, "test_net_param"));
+      sources.add(Upgrade.net(n, "test_net_param"));
     }
     for (String f : p.getTestNetList()) {
       sources.add(Prototxt.readNet(Path.of(f)));
     }
     for (int i = specific; i < instances; i++) {
-      sources.add(p.hasNetParam() ? crema.engine.io.Upgrade.net(p.getNetParam(), "net_param")
+      sources.add(p.hasNetParam() ? Upgrade.net(p.getNetParam(), "net_param")
           : Prototxt.readNet(Path.of(p.getNet())));
     }
     for (int i = 0; i < sources.size(); i++) {
@@ -200,7 +203,7 @@ public abstract class Solver implements AutoCloseable {
         s.mergeFrom(p.getTestState(i));
       }
       s.setPhase(s.hasPhase() ? s.getPhase() : Phase.TEST);
-      Net test = new Net(withState(n, s.build()), s.build(), crema.engine.math.Backend.cpu(), rng);
+      Net test = new Net(withState(n, s.build()), s.build(), Backend.cpu(), rng);
       test.shareTrainedLayersWith(net);
       testNets.add(test);
     }
@@ -532,6 +535,11 @@ public abstract class Solver implements AutoCloseable {
 
   /** The learning rate at the current iteration (Caffe's GetLearningRate; may advance current_step). */
   public float learningRate() {
+    return learningRateAt(iter);
+  }
+
+  /** The learning rate at {@code iteration}, advancing current_step as Caffe's GetLearningRate does. */
+  float learningRateAt(int iteration) {
     String policy = param.getLrPolicy();
     float base = param.getBaseLr();
     float gamma = param.getGamma();
@@ -543,27 +551,27 @@ public abstract class Solver implements AutoCloseable {
         if (param.getStepsize() <= 0) {
           throw new IllegalArgumentException("lr_policy step needs stepsize > 0");
         }
-        currentStep = iter / param.getStepsize();
+        currentStep = iteration / param.getStepsize();
         return (float) (base * Math.pow(gamma, currentStep));
       }
       case "exp":
-        return (float) (base * Math.pow(gamma, iter));
+        return (float) (base * Math.pow(gamma, iteration));
       case "inv":
-        return base * (float) Math.pow(1f + gamma * iter, -power);
+        return base * (float) Math.pow(1f + gamma * iteration, -power);
       case "multistep": {
-        if (currentStep < param.getStepvalueCount() && iter >= param.getStepvalue(currentStep)) {
+        if (currentStep < param.getStepvalueCount() && iteration >= param.getStepvalue(currentStep)) {
           currentStep++;
-          LOG.log(Level.INFO, "MultiStep Status: Iteration " + iter + ", step = " + currentStep);
+          LOG.log(Level.INFO, "MultiStep Status: Iteration " + iteration + ", step = " + currentStep);
         }
         return (float) (base * Math.pow(gamma, currentStep));
       }
       case "poly":
-        return base * (float) Math.pow(1f - ((float) iter / param.getMaxIter()), power);
+        return base * (float) Math.pow(1f - ((float) iteration / param.getMaxIter()), power);
       case "sigmoid": {
         if (param.getStepsize() <= 0) {
           throw new IllegalArgumentException("lr_policy sigmoid needs stepsize > 0");
         }
-        return base * (1f / (1f + (float) Math.exp(-gamma * ((float) iter - param.getStepsize()))));
+        return base * (1f / (1f + (float) Math.exp(-gamma * ((float) iteration - param.getStepsize()))));
       }
       default:
         throw new IllegalArgumentException("Unknown learning rate policy: " + policy
@@ -747,7 +755,7 @@ public abstract class Solver implements AutoCloseable {
       BlobProto h = state.getHistory(i);
       if (!history.get(i).accepts(h)) {
         throw new IllegalArgumentException(source + ": history blob " + i + " has shape "
-            + java.util.Arrays.toString(Blob.shapeOf(h)) + ", the net needs " + history.get(i).shapeString());
+            + Arrays.toString(Blob.shapeOf(h)) + ", the net needs " + history.get(i).shapeString());
       }
       history.get(i).fromProto(h, false);
     }

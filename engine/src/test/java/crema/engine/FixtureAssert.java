@@ -7,15 +7,19 @@ import caffe.Caffe.BlobProto;
 import caffe.Caffe.LayerParameter;
 import caffe.Caffe.NetParameter;
 import caffe.Caffe.SolverState;
+import crema.engine.check.Conformance;
 import java.util.List;
 
-/** Comparisons of Crema's outputs with Caffe's, blob by blob. */
+/**
+ * Comparisons of Crema's outputs with Caffe's, element by element: each element's error is
+ * |crema − caffe| / max(|caffe|, 1e-3) (see {@link Conformance#relativeError}).
+ */
 public final class FixtureAssert {
   private FixtureAssert() {}
 
   public static double relativeError(BlobProto expected, BlobProto actual) {
     assertEquals(expected.getDataCount(), actual.getDataCount(), "blob size");
-    return crema.engine.check.Conformance.relativeError(expected, actual);
+    return Conformance.relativeError(expected, actual);
   }
 
   /** Asserts every parameter blob of every layer that has blobs agrees within {@code tol}. */
@@ -31,7 +35,7 @@ public final class FixtureAssert {
       for (int i = 0; i < e.getBlobsCount(); i++) {
         double err = relativeError(e.getBlobs(i), a.getBlobs(i));
         worst = Math.max(worst, err);
-        assertTrue(err <= tol, what + ": " + e.getName() + " blob " + i + " differs by " + err + " relative");
+        assertTrue(err <= tol, what + ": " + e.getName() + " blob " + i + " differs by " + err + " (element-wise)");
       }
     }
     return worst;
@@ -47,7 +51,7 @@ public final class FixtureAssert {
     for (int i = 0; i < e.size(); i++) {
       double err = relativeError(e.get(i), a.get(i));
       worst = Math.max(worst, err);
-      assertTrue(err <= tol, what + ": history " + i + " differs by " + err + " relative");
+      assertTrue(err <= tol, what + ": history " + i + " differs by " + err + " (element-wise)");
     }
     return worst;
   }

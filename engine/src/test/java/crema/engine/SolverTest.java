@@ -41,35 +41,28 @@ class SolverTest {
   @Test
   void everyLearningRatePolicy() {
     try (Solver s = solver("lr_policy: 'fixed' base_lr: 0.5 max_iter: 100")) {
-      s.iter = 37;
-      assertEquals(0.5f, s.learningRate());
+      assertEquals(0.5f, s.learningRateAt(37));
     }
     try (Solver s = solver("lr_policy: 'step' base_lr: 0.5 gamma: 0.1 stepsize: 10")) {
-      s.iter = 37;
-      assertEquals(0.5 * 0.001, s.learningRate(), 1e-9);
+      assertEquals(0.5 * 0.001, s.learningRateAt(37), 1e-9);
     }
     try (Solver s = solver("lr_policy: 'exp' base_lr: 0.5 gamma: 0.99")) {
-      s.iter = 37;
-      assertEquals(0.5 * Math.pow(0.99f, 37), s.learningRate(), 1e-7);
+      assertEquals(0.5 * Math.pow(0.99f, 37), s.learningRateAt(37), 1e-7);
     }
     try (Solver s = solver("lr_policy: 'inv' base_lr: 0.01 gamma: 0.0001 power: 0.75")) {
-      s.iter = 10000;
-      assertEquals(0.01 * Math.pow(2, -0.75), s.learningRate(), 1e-9);
+      assertEquals(0.01 * Math.pow(2, -0.75), s.learningRateAt(10000), 1e-9);
     }
     try (Solver s = solver("lr_policy: 'poly' base_lr: 0.5 power: 2 max_iter: 100")) {
-      s.iter = 37;
-      assertEquals(0.5 * Math.pow(1 - 0.37, 2), s.learningRate(), 1e-7);
+      assertEquals(0.5 * Math.pow(1 - 0.37, 2), s.learningRateAt(37), 1e-7);
     }
     try (Solver s = solver("lr_policy: 'sigmoid' base_lr: 0.5 gamma: 0.1 stepsize: 30")) {
-      s.iter = 37;
-      assertEquals(0.5 / (1 + Math.exp(-0.1f * 7)), s.learningRate(), 1e-7);
+      assertEquals(0.5 / (1 + Math.exp(-0.1f * 7)), s.learningRateAt(37), 1e-7);
     }
     try (Solver s = solver("lr_policy: 'multistep' base_lr: 1 gamma: 0.5 stepvalue: 10 stepvalue: 20")) {
       float[] expected = {1, 1, 0.5f, 0.25f, 0.25f};
       int[] at = {0, 9, 10, 20, 30};
       for (int i = 0; i < at.length; i++) {
-        s.iter = at[i];
-        assertEquals(expected[i], s.learningRate(), 1e-9, "at " + at[i]);
+        assertEquals(expected[i], s.learningRateAt(at[i]), 1e-9, "at " + at[i]);
       }
     }
     var e = assertThrows(IllegalArgumentException.class, () -> {

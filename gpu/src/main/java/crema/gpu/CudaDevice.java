@@ -3,6 +3,7 @@ package crema.gpu;
 import crema.engine.math.Device;
 import crema.engine.math.DeviceBuffer;
 import crema.engine.math.DeviceOutOfMemoryException;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -57,7 +58,7 @@ public final class CudaDevice implements Device {
     while (len < n.length && n[len] != 0) {
       len++;
     }
-    name = "GPU " + ordinal + " (" + new String(n, 0, len, java.nio.charset.StandardCharsets.UTF_8) + ")";
+    name = "GPU " + ordinal + " (" + new String(n, 0, len, StandardCharsets.UTF_8) + ")";
     JCudaDriver.cuDevicePrimaryCtxRetain(context, dev);
     makeCurrent();
     JCudaDriver.cuModuleLoadData(module, Kernels.ptx());

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,7 +30,7 @@ public final class Kernels {
         throw new IllegalStateException(PTX + " is missing from the jar: build the gpu module (build-ptx.sh)");
       }
       byte[] text = in.readAllBytes();
-      return java.util.Arrays.copyOf(text, text.length + 1);
+      return Arrays.copyOf(text, text.length + 1);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -5,10 +5,12 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import jakarta.inject.Singleton;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToDoubleFunction;
+import org.apache.kafka.clients.consumer.Consumer;
 
 /**
  * The inference service's meters, in Micrometer's names (Prometheus turns the dots into
@@ -27,9 +29,9 @@ public class InferenceMetrics {
   }
 
   /** The Kafka client's own metrics (kafka_consumer_*) for as long as the returned binder is open. */
-  io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics bind(
-      org.apache.kafka.clients.consumer.Consumer<?, ?> consumer) {
-    var binder = new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(consumer);
+  KafkaClientMetrics bind(
+      Consumer<?, ?> consumer) {
+    var binder = new KafkaClientMetrics(consumer);
     binder.bindTo(registry);
     return binder;
   }

@@ -1,7 +1,10 @@
 package crema.inference;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import crema.bus.ConsumerLoop;
 import crema.bus.KafkaClients;
+import crema.bus.TopicKind;
+import crema.bus.TopicSetup;
 import crema.proto.Checkpoint;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
@@ -38,7 +41,7 @@ public class Models {
   private ConsumerLoop follower;
   /** Creates and checks this service's topics (crema.topics.*). */
   @jakarta.inject.Inject
-  crema.bus.TopicSetup topics;
+  TopicSetup topics;
 
   private final InferenceMetrics meters;
 
@@ -50,7 +53,7 @@ public class Models {
 
   @PostConstruct
   void start() {
-    topics.ensureAtStart(crema.bus.TopicKind.CHECKPOINTS.named(config.getCheckpointTopic()));
+    topics.ensureAtStart(TopicKind.CHECKPOINTS.named(config.getCheckpointTopic()));
     // When the broker goes away or the topic changes, the loop reconnects and reads from the start.
     follower = ConsumerLoop.start("checkpoint follower", () -> clients.consumer("crema-inference-checkpoints"),
         this::follow);
@@ -85,7 +88,7 @@ public class Models {
     Checkpoint c;
     try {
       c = Checkpoint.parseFrom(value);
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+    } catch (InvalidProtocolBufferException e) {
       reject(key, "not a Checkpoint record: " + e.getMessage());
       return;
     }

@@ -1,7 +1,10 @@
 package crema.inference;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import crema.bus.ConsumerLoop;
 import crema.bus.KafkaClients;
+import crema.bus.TopicKind;
+import crema.bus.TopicSetup;
 import crema.bus.Topics;
 import crema.engine.contract.ContractRows;
 import crema.engine.csv.RowRejectedException;
@@ -34,7 +37,7 @@ public class PredictRequests {
   private ConsumerLoop loop;
   /** Creates and checks this service's topics (crema.topics.*). */
   @jakarta.inject.Inject
-  crema.bus.TopicSetup topics;
+  TopicSetup topics;
 
   public PredictRequests(KafkaClients clients, KafkaProducer<String, byte[]> producer, Models models) {
     this.clients = clients;
@@ -44,7 +47,7 @@ public class PredictRequests {
 
   @PostConstruct
   void start() {
-    topics.ensureAtStart(crema.bus.TopicKind.PREDICT_REQUESTS.spec(), crema.bus.TopicKind.PREDICTIONS.spec());
+    topics.ensureAtStart(TopicKind.PREDICT_REQUESTS.spec(), TopicKind.PREDICTIONS.spec());
     loop = ConsumerLoop.start("predict-requests", () -> clients.consumer("crema-inference-requests",
         Map.of("group.id", "crema-inference", "enable.auto.commit", false)), this::serve);
   }
@@ -68,7 +71,7 @@ public class PredictRequests {
     PredictRequest req;
     try {
       req = PredictRequest.parseFrom(value);
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+    } catch (InvalidProtocolBufferException e) {
       return PredictResult.newBuilder().setError("not a PredictRequest: " + e.getMessage()).build();
     }
     PredictResult.Builder out = PredictResult.newBuilder().setRequestId(req.getRequestId()).setModel(req.getModel());

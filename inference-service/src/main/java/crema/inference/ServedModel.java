@@ -1,14 +1,17 @@
 package crema.inference;
 
+import crema.bus.CheckpointDigest;
 import crema.engine.Predictor;
 import crema.engine.contract.ModelContract;
 import crema.engine.io.BinaryProto;
 import crema.engine.io.Prototxt;
 import crema.proto.Checkpoint;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One loaded checkpoint, ready to serve: its Predictor and what is known of it. Rows of requests
@@ -47,7 +50,7 @@ final class ServedModel implements AutoCloseable {
    * any failure is an exception naming what is wrong, and nothing is served from it.
    */
   static ServedModel load(Checkpoint c, int maxBatch, InferenceMetrics meters) {
-    String sha = crema.bus.CheckpointDigest.sha256(c.getCaffemodel().toByteArray(), c.getSolverstate().toByteArray());
+    String sha = CheckpointDigest.sha256(c.getCaffemodel().toByteArray(), c.getSolverstate().toByteArray());
     if (!sha.equals(c.getSha256())) {
       throw new IllegalArgumentException("checksum mismatch: the record says " + c.getSha256() + ", the bytes are " + sha);
     }
@@ -97,7 +100,7 @@ final class ServedModel implements AutoCloseable {
     List<Pending> batch = new ArrayList<>();
     while (!closed || !queue.isEmpty()) {
       try {
-        Pending first = queue.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+        Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
         if (first == null) {
           continue;
         }
@@ -118,18 +121,18 @@ final class ServedModel implements AutoCloseable {
         }
         long start = System.nanoTime();
         for (Pending p : batch) {
-          meters.queue().record(start - p.enqueuedNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+          meters.queue().record(start - p.enqueuedNanos(), TimeUnit.NANOSECONDS);
         }
         meters.batch().record(rows);
         try {
           float[][] out = predictor.predict(all);
           long computed = System.nanoTime() - start;
           for (int i = 0; i < batch.size(); i++) {
-            meters.compute().record(computed, java.util.concurrent.TimeUnit.NANOSECONDS);
+            meters.compute().record(computed, TimeUnit.NANOSECONDS);
           }
           k = 0;
           for (Pending p : batch) {
-            p.result().complete(java.util.Arrays.copyOfRange(out, k, k + p.rows().length));
+            p.result().complete(Arrays.copyOfRange(out, k, k + p.rows().length));
             k += p.rows().length;
           }
         } catch (RuntimeException e) {

@@ -1,17 +1,19 @@
 package crema.ingest;
 
+import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpResponse;
-import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.MediaType;
+import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.QueryValue;
-import io.micronaut.core.annotation.Nullable;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
+import java.io.FilterInputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
 import java.util.List;
@@ -44,7 +46,7 @@ public class DatasetController {
           Boolean.TRUE.equals(log1p), split, testFraction == null ? 0 : testFraction, seed == null ? 0 : seed,
           labelList);
       // The body stays open after a refusal, so that what is left of it can be read off.
-      return HttpResponse.ok(ingest.ingest(request, new java.io.FilterInputStream(body) {
+      return HttpResponse.ok(ingest.ingest(request, new FilterInputStream(body) {
         @Override
         public void close() {}
       }));
@@ -52,7 +54,7 @@ public class DatasetController {
       return refused(HttpResponse.badRequest(Map.of("error", e.getMessage())), body);
     } catch (IllegalStateException e) {
       return refused(HttpResponse.serverError(Map.of("error", e.getMessage())), body);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return refused(HttpResponse.badRequest(Map.of("error", "cannot read the body: " + e.getMessage())), body);
     }
   }
@@ -77,7 +79,7 @@ public class DatasetController {
       if (left > 0) {
         return response;
       }
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       // The body is gone: nothing more to read.
     }
     return response.header(HttpHeaders.CONNECTION, "close");

@@ -1,6 +1,9 @@
 package crema.ingest;
 
 import caffe.Caffe.Datum;
+import crema.bus.KafkaClients;
+import crema.bus.TopicLog;
+import crema.bus.TopicSetup;
 import crema.bus.Topics;
 import crema.engine.csv.CsvLines;
 import crema.engine.csv.CsvRow;
@@ -11,17 +14,23 @@ import crema.proto.ClassCounts;
 import crema.proto.DatasetSchema;
 import crema.proto.DeadLetter;
 import crema.proto.FeatureStats;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -49,9 +58,9 @@ public class DatasetIngest {
 
   private final KafkaProducer<String, byte[]> producer;
   private final IngestConfig config;
-  private final io.micrometer.core.instrument.MeterRegistry meters;
-  private final io.micrometer.core.instrument.Timer producerLatency;
-  private final crema.bus.KafkaClients clients;
+  private final MeterRegistry meters;
+  private final Timer producerLatency;
+  private final KafkaClients clients;
   /**
    * Each dataset's schema as this service last wrote it, read from {@code crema.datasets} on first
    * use: a request adds to it, so a dataset ingested by several requests has one schema.
@@ -61,22 +70,22 @@ public class DatasetIngest {
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
   /** Creates and checks each topic before its first write (crema.datums.<dataset>.<split> are new) (crema.topics.*). */
   @jakarta.inject.Inject
-  crema.bus.TopicSetup topics;
+  TopicSetup topics;
 
   public DatasetIngest(KafkaProducer<String, byte[]> producer, IngestConfig config,
-      io.micrometer.core.instrument.MeterRegistry meters, crema.bus.KafkaClients clients) {
+      MeterRegistry meters, KafkaClients clients) {
     this.producer = producer;
     this.config = config;
     this.clients = clients;
     this.meters = meters;
-    this.producerLatency = io.micrometer.core.instrument.Timer.builder("crema.ingest.producer.latency")
+    this.producerLatency = Timer.builder("crema.ingest.producer.latency")
         .description("Time from handing a record to the Kafka producer to its acknowledgement (acks=all)")
         .publishPercentileHistogram().register(meters);
   }
 
   /** crema.ingest.rows{dataset, result, reason}: one counter per reason kind, never per value. */
-  private io.micrometer.core.instrument.Counter rows(String dataset, String result, String reason) {
-    return io.micrometer.core.instrument.Counter.builder("crema.ingest.rows")
+  private Counter rows(String dataset, String result, String reason) {
+    return Counter.builder("crema.ingest.rows")
         .description("CSV rows received, by result (accepted, rejected) and rejection reason")
         .tags("dataset", dataset, "result", result, "reason", reason).register(meters);
   }
@@ -85,7 +94,7 @@ public class DatasetIngest {
   private Optional<DatasetSchema> known(String dataset) {
     DatasetSchema s = schemas.get(dataset);
     if (s == null) {
-      s = crema.bus.TopicLog.datasetSchema(clients, Topics.DATASETS, dataset).orElse(null);
+      s = TopicLog.datasetSchema(clients, Topics.DATASETS, dataset).orElse(null);
       if (s != null) {
         schemas.put(dataset, s);
       }
@@ -142,8 +151,8 @@ public class DatasetIngest {
     List<String> reasons = new ArrayList<>();
     Map<String, Long> perSplit = new LinkedHashMap<>();
     Map<String, long[]> classCounts = new LinkedHashMap<>();
-    Map<String, Integer> seenPerClass = new java.util.HashMap<>();
-    Map<String, Double> phase = new java.util.HashMap<>();
+    Map<String, Integer> seenPerClass = new HashMap<>();
+    Map<String, Double> phase = new HashMap<>();
     Random random = new Random(r.seed());
     long received = 0;
     long accepted = 0;
@@ -178,11 +187,11 @@ public class DatasetIngest {
       max = new double[features];
       mean = new double[features];
       m2 = new double[features];
-      java.util.Arrays.fill(min, Double.POSITIVE_INFINITY);
-      java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
+      Arrays.fill(min, Double.POSITIVE_INFINITY);
+      Arrays.fill(max, Double.NEGATIVE_INFINITY);
       byte[] line;
       var acceptedRows = rows(r.dataset(), "accepted", "none");
-      var bytes = io.micrometer.core.instrument.Counter.builder("crema.ingest.bytes")
+      var bytes = Counter.builder("crema.ingest.bytes")
           .description("CSV bytes received (lines and their line ends)").baseUnit("bytes")
           .tags("dataset", r.dataset()).register(meters);
       bytes.increment(head.length + 1);
@@ -222,7 +231,7 @@ public class DatasetIngest {
           long[] counts = classCounts.computeIfAbsent(target, t -> new long[0]);
           int label = d.getLabel();
           if (counts.length <= label) {
-            counts = java.util.Arrays.copyOf(counts, label + 1);
+            counts = Arrays.copyOf(counts, label + 1);
             classCounts.put(target, counts);
           }
           counts[label]++;
@@ -290,7 +299,7 @@ public class DatasetIngest {
     topics.ensureOnce(record.topic());
     long start = System.nanoTime();
     producer.send(record, (meta, e) -> {
-      producerLatency.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+      producerLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
       if (e != null) {
         error.compareAndSet(null, e);
       } else {

@@ -2,6 +2,8 @@ package crema.ingest;
 
 import crema.bus.ConsumerLoop;
 import crema.bus.KafkaClients;
+import crema.bus.TopicKind;
+import crema.bus.TopicSetup;
 import crema.bus.Topics;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
@@ -12,6 +14,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -38,7 +41,7 @@ public class RawLines {
   private ConsumerLoop loop;
   /** Creates and checks this service's topics (crema.topics.*). */
   @jakarta.inject.Inject
-  crema.bus.TopicSetup topics;
+  TopicSetup topics;
 
   public RawLines(KafkaClients clients, DatasetIngest ingest) {
     this.clients = clients;
@@ -47,8 +50,8 @@ public class RawLines {
 
   @PostConstruct
   void start() {
-    topics.ensureAtStart(crema.bus.TopicKind.RAW.spec(), crema.bus.TopicKind.DATASETS.spec(),
-        crema.bus.TopicKind.DEAD_LETTER.spec());
+    topics.ensureAtStart(TopicKind.RAW.spec(), TopicKind.DATASETS.spec(),
+        TopicKind.DEAD_LETTER.spec());
     loop = ConsumerLoop.start("crema.raw consumer", () -> clients.consumer("crema-ingest-raw",
         Map.of("group.id", "crema-ingest-raw", "enable.auto.commit", false)), this::consume);
   }
@@ -90,11 +93,11 @@ public class RawLines {
 
   private static boolean sameUpload(ConsumerRecord<String, byte[]> a, ConsumerRecord<String, byte[]> b) {
     for (String h : new String[] {"dataset", "columns", "label", "id", "log1p", "split", "labels"}) {
-      if (!java.util.Objects.equals(header(a, h), header(b, h))) {
+      if (!Objects.equals(header(a, h), header(b, h))) {
         return false;
       }
     }
-    return java.util.Objects.equals(a.key(), b.key());
+    return Objects.equals(a.key(), b.key());
   }
 
   private void flush(ConsumerRecord<String, byte[]> first, ByteArrayOutputStream body) {

@@ -1,5 +1,6 @@
 package crema.trainer;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import crema.bus.CheckpointDigest;
 import crema.bus.KafkaClients;
 import crema.bus.TopicLog;
@@ -44,7 +45,7 @@ final class Checkpoints {
                 cp.getSolverstate().toByteArray()))) {
           best[0] = cp;
         }
-      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      } catch (InvalidProtocolBufferException e) {
         // A record that is not a checkpoint cannot be resumed from; the previous one stands.
       }
     });

@@ -1,23 +1,33 @@
 package crema.trainer;
 
 import caffe.Caffe.DataParameter.DB;
+import caffe.Caffe.LayerParameter;
 import caffe.Caffe.NetParameter;
 import caffe.Caffe.SolverParameter;
 import caffe.Caffe.SolverState;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import crema.bus.CheckpointDigest;
 import crema.bus.KafkaClients;
+import crema.bus.TopicLog;
+import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.Net;
+import crema.engine.Resumable;
 import crema.engine.Solver;
-import crema.engine.data.Resumable;
 import crema.engine.io.BinaryProto;
 import crema.engine.io.Prototxt;
 import crema.proto.Checkpoint;
+import crema.proto.DatasetSchema;
+import crema.proto.ModelContract;
 import crema.proto.PartitionOffset;
 import crema.proto.TrainEvent;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
@@ -54,14 +64,14 @@ final class Job implements Runnable {
   private volatile Solver solver;
   private final Map<String, Double> metrics = new LinkedHashMap<>();
   private String deployText;
-  private crema.proto.ModelContract contract;
+  private ModelContract contract;
   private long startedMs;
   private final Host host;
 
   private final TrainingMetrics meters;
 
   Job(String id, JobSpec spec, KafkaClients clients, KafkaProducer<String, byte[]> producer, TrainerConfig config,
-      io.micrometer.core.instrument.MeterRegistry registry, Host host) {
+      MeterRegistry registry, Host host) {
     this.id = id;
     this.spec = spec;
     this.clients = clients;
@@ -179,7 +189,7 @@ final class Job implements Runnable {
           }
 
           @Override
-          public void onUpdate(int iter, crema.engine.Net net) {
+          public void onUpdate(int iter, Net net) {
             if (pending != null && pending.getIteration() == iter) {
               for (Layer l : net.layers()) {
                 for (int i = 0; i < l.blobs().size(); i++) {
@@ -228,7 +238,7 @@ final class Job implements Runnable {
           host.finished(this, "FINISHED", "");
         }
       }
-    } catch (RuntimeException | com.google.protobuf.InvalidProtocolBufferException e) {
+    } catch (RuntimeException | InvalidProtocolBufferException e) {
       boolean stopping = state == State.STOPPING;
       state = stopping ? State.STOPPED : State.FAILED;
       message = e.getMessage();
@@ -247,21 +257,21 @@ final class Job implements Runnable {
    * dataset on {@code crema.datasets} (features by name, id and label columns, label names, log1p).
    * Label names given with the job take precedence over the dataset's.
    */
-  private crema.proto.ModelContract contract(NetParameter net, Solver s) {
-    crema.proto.ModelContract.Builder c = crema.engine.contract.ModelContract.fromNet(net);
-    caffe.Caffe.LayerParameter data = crema.engine.contract.ModelContract.testDataLayer(net);
+  private ModelContract contract(NetParameter net, Solver s) {
+    ModelContract.Builder c = crema.engine.contract.ModelContract.fromNet(net);
+    LayerParameter data = crema.engine.contract.ModelContract.testDataLayer(net);
     Optional<String> dataset = data == null || data.getDataParam().getBackend() != DB.KAFKA ? Optional.empty()
-        : crema.bus.TopicLog.datasetOf(data.getDataParam().getSource());
-    Optional<crema.proto.DatasetSchema> schema = dataset.flatMap(d ->
-        crema.bus.TopicLog.datasetSchema(clients, config.getDatasetsTopic(), d));
+        : TopicLog.datasetOf(data.getDataParam().getSource());
+    Optional<DatasetSchema> schema = dataset.flatMap(d ->
+        TopicLog.datasetSchema(clients, config.getDatasetsTopic(), d));
     if (schema.isPresent()) {
-      crema.proto.DatasetSchema d = schema.get();
+      DatasetSchema d = schema.get();
       c.setDataset(d.getDataset()).addAllFeatureNames(d.getFeatureNamesList()).setIdColumn(d.getIdColumn())
           .setLabelColumn(d.getLabelColumn()).addAllLabelNames(d.getLabelNamesList()).setLog1P(d.getLog1P())
           .addInputShape(d.getFeatureNamesCount()).addInputShape(1).addInputShape(1);
     } else if (data != null && !(c.hasTransform() && c.getTransform().getCropSize() > 0)) {
       // No schema (Datums written by another client): the raw row is the TEST net's data item.
-      crema.engine.Blob blob = s.net().blob(data.getTop(0));
+      Blob blob = s.net().blob(data.getTop(0));
       for (int i = 1; i < blob.numAxes(); i++) {
         c.addInputShape(blob.shape(i));
       }
@@ -313,7 +323,7 @@ final class Job implements Runnable {
     byte[] state = s.solverState(spec.model() + "_iter_" + s.iter() + ".caffemodel").toByteArray();
     Checkpoint.Builder c = Checkpoint.newBuilder().setModel(spec.model()).setRun(id).setIteration(s.iter())
         .setDeployPrototxt(deployText).setCaffemodel(ByteString.copyFrom(caffemodel))
-        .setSolverstate(ByteString.copyFrom(state)).setSha256(crema.bus.CheckpointDigest.sha256(caffemodel, state))
+        .setSolverstate(ByteString.copyFrom(state)).setSha256(CheckpointDigest.sha256(caffemodel, state))
         .setCreatedMs(System.currentTimeMillis()).setSolverPrototxt(spec.solver()).setNetPrototxt(spec.net())
         .addAllLabelNames(contract.getLabelNamesList()).setContract(contract).putAllMetrics(metrics());
     for (Layer l : s.net().layers()) {
@@ -323,7 +333,7 @@ final class Job implements Runnable {
     }
     Checkpoint checkpoint = c.build();
     Checkpoints.publish(producer, config.getCheckpointTopic(), checkpoint);
-    meters.checkpointPublish.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+    meters.checkpointPublish.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     meters.checkpointSize.record(checkpoint.getSerializedSize());
     iteration = s.iter();
     meters.iteration = iteration;

@@ -1,5 +1,6 @@
 package crema.trainer;
 
+import crema.engine.io.ProtoFormatException;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
@@ -35,7 +36,7 @@ public class JobController {
   public HttpResponse<?> submit(@Body JobSpec spec) {
     try {
       return HttpResponse.created(JobView.of(jobs.submit(spec)));
-    } catch (IllegalArgumentException | crema.engine.io.ProtoFormatException e) {
+    } catch (IllegalArgumentException | ProtoFormatException e) {
       return HttpResponse.badRequest(Map.of("error", e.getMessage()));
     } catch (IllegalStateException e) {
       return HttpResponse.serverError(Map.of("error", e.getMessage()));

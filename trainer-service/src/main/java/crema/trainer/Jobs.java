@@ -5,7 +5,9 @@ import caffe.Caffe.LayerParameter;
 import caffe.Caffe.NetParameter;
 import com.google.protobuf.InvalidProtocolBufferException;
 import crema.bus.KafkaClients;
+import crema.bus.TopicKind;
 import crema.bus.TopicLog;
+import crema.bus.TopicSetup;
 import crema.engine.data.DatumSources;
 import crema.engine.io.Prototxt;
 import crema.proto.Checkpoint;
@@ -16,6 +18,7 @@ import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,12 +26,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -66,7 +71,7 @@ public class Jobs {
 
   /** Creates and checks this service's topics (crema.topics.*). */
   @jakarta.inject.Inject
-  crema.bus.TopicSetup topics;
+  TopicSetup topics;
 
   public Jobs(KafkaClients clients, KafkaProducer<String, byte[]> producer, TrainerConfig config, MeterRegistry meters) {
     this.clients = clients;
@@ -84,13 +89,13 @@ public class Jobs {
   }
 
   /** The trainer's topics, created with Crema's settings (kept forever) before any is read or written. */
-  private java.util.concurrent.CompletableFuture<List<String>> topicsReady;
+  private CompletableFuture<List<String>> topicsReady;
 
   @PostConstruct
   void followJobsTopic() {
-    topicsReady = topics.ensureAtStart(crema.bus.TopicKind.JOBS.named(config.getJobsTopic()),
-        crema.bus.TopicKind.CHECKPOINTS.named(config.getCheckpointTopic()),
-        crema.bus.TopicKind.TRAIN_EVENTS.named(config.getEventsTopic()));
+    topicsReady = topics.ensureAtStart(TopicKind.JOBS.named(config.getJobsTopic()),
+        TopicKind.CHECKPOINTS.named(config.getCheckpointTopic()),
+        TopicKind.TRAIN_EVENTS.named(config.getEventsTopic()));
     daemon(this::follow, "crema-trainer-jobs-topic").start();
   }
 
@@ -103,7 +108,7 @@ public class Jobs {
         parts = c.partitionsFor(topic, Duration.ofSeconds(5));
         if (parts == null || parts.isEmpty()) {
           parts = List.of();
-          java.util.concurrent.locks.LockSupport.parkNanos(200_000_000L);
+          LockSupport.parkNanos(200_000_000L);
         }
       }
       List<TopicPartition> tps = parts.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
@@ -133,7 +138,7 @@ public class Jobs {
    * Takes over the jobs the topic holds: ended ones are listed as they ended, the others resume
    * (or, when their final checkpoint is out already, are recorded FINISHED).
    */
-  private void replay(java.util.Collection<crema.proto.Job> replayed) {
+  private void replay(Collection<crema.proto.Job> replayed) {
     if (replayed.isEmpty()) {
       return;
     }

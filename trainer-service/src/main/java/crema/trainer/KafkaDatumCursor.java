@@ -5,10 +5,15 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import crema.bus.KafkaClients;
 import crema.engine.DataException;
 import crema.engine.data.DatumCursor;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
@@ -39,21 +44,21 @@ final class KafkaDatumCursor implements DatumCursor {
    * One gauge per topic reads it: Micrometer keeps the first gauge registered under a name and
    * tags, so a gauge bound to one cursor would go stale when the next run opens another.
    */
-  private final io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics kafkaMeters;
-  private static final java.util.Map<String, Double> LAG = new java.util.concurrent.ConcurrentHashMap<>();
+  private final KafkaClientMetrics kafkaMeters;
+  private static final Map<String, Double> LAG = new ConcurrentHashMap<>();
 
-  KafkaDatumCursor(KafkaClients clients, String topic, long waitMs, io.micrometer.core.instrument.MeterRegistry meters) {
+  KafkaDatumCursor(KafkaClients clients, String topic, long waitMs, MeterRegistry meters) {
     this.topic = topic;
     this.waitMs = waitMs;
     LAG.putIfAbsent(topic, 0.0);
-    io.micrometer.core.instrument.Gauge.builder("crema.trainer.consumer.lag", LAG, m -> m.getOrDefault(topic, 0.0))
+    Gauge.builder("crema.trainer.consumer.lag", LAG, m -> m.getOrDefault(topic, 0.0))
         .description("Records of a Data layer's topic not yet read in the current pass")
         .tag("topic", topic).strongReference(true).register(meters);
     // A fetch parked at the end of the log would hold the wrap to the beginning for the broker's
     // fetch.max.wait.ms (500 ms by default) on every pass: keep it short.
-    this.consumer = clients.consumer("crema-trainer-" + topic, java.util.Map.of("fetch.max.wait.ms", 5));
+    this.consumer = clients.consumer("crema-trainer-" + topic, Map.of("fetch.max.wait.ms", 5));
     // The Kafka client's own metrics (kafka_consumer_*: fetch rate and latency, records lag).
-    this.kafkaMeters = new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(consumer);
+    this.kafkaMeters = new KafkaClientMetrics(consumer);
     kafkaMeters.bindTo(meters);
     List<PartitionInfo> parts = waitForTopic();
     if (parts.size() != 1) {

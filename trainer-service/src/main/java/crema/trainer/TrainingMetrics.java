@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The trainer's meters for one model: what the newest display and test of its current run said,
@@ -46,7 +47,7 @@ final class TrainingMetrics {
     return BY_MODEL.computeIfAbsent(Map.entry(registry, model), k -> new TrainingMetrics(registry, model));
   }
 
-  private void gauge(String name, String description, java.util.function.ToDoubleFunction<TrainingMetrics> f) {
+  private void gauge(String name, String description, ToDoubleFunction<TrainingMetrics> f) {
     Gauge.builder(name, this, f).description(description).tag("model", model).strongReference(true)
         .register(registry);
   }

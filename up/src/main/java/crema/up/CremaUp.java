@@ -1,24 +1,32 @@
 package crema.up;
 
 import crema.bus.EmbeddedBroker;
+import crema.bus.KafkaClients;
 import io.micronaut.context.ApplicationContext;
+import io.micronaut.context.env.PropertySource;
+import io.micronaut.context.env.yaml.YamlPropertySourceLoader;
 import io.micronaut.json.JsonMapper;
 import io.micronaut.runtime.Micronaut;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code crema up}: the pipeline in one process. A real Kafka broker (KRaft, Apache Kafka's own
@@ -31,6 +39,8 @@ import picocli.CommandLine.Option;
 public final class CremaUp implements Callable<Integer> {
   private static final String[] SERVICES = {"ingest", "trainer", "inference", "visualizer"};
   private static final int[] PORTS = {8081, 8082, 8083, 8080};
+  /** Between the class path's application.yml (−300) and environment variables (−200). */
+  private static final int SERVICE_CONFIGURATION_ORDER = -250;
 
   /** CREMA_API_TOKEN: when set, every service asks for it (and this process sends it). */
   static final String API_TOKEN = System.getenv().getOrDefault("CREMA_API_TOKEN", "");
@@ -56,45 +66,48 @@ public final class CremaUp implements Callable<Integer> {
   boolean exitWhenServed;
 
   public static void main(String[] args) {
-    System.exit(new picocli.CommandLine(new CremaUp()).execute(args));
+    System.exit(new CommandLine(new CremaUp()).execute(args));
   }
 
-  /** One service's context: its own beans on (crema.services.<name>), the others' off. */
   /**
-   * One service's context as crema up runs it, with {@code overrides} on top (tests use this to
-   * run a service in-process with settings of their own).
+   * One service's context as crema up runs it: the service's own {@code application.yml} (kept in
+   * each service's jar as {@code crema/<name>/application.yml}), with only what must differ in one
+   * process set here: the port, the broker, and which service's beans are on
+   * ({@code crema.services.<name>}). {@code overrides} go on top (tests use them to run a service
+   * in-process with settings of their own).
    */
   public static ApplicationContext service(String name, int port, String bootstrap, Map<String, Object> overrides) {
     Map<String, Object> p = new HashMap<>();
-    p.put("micronaut.application.name", "crema-" + name);
     p.put("micronaut.server.port", port);
-    // Ingest streams whole CSV files; the others take requests of bounded size.
-    p.put("micronaut.server.max-request-size", name.equals("ingest") ? "10GB" : "64MB");
-    p.put("crema.api.token", API_TOKEN);
-    p.put("endpoints.health.enabled", true);
-    p.put("endpoints.health.sensitive", false);
-    p.put("endpoints.health.details-visible", "ANONYMOUS");
-    p.put("endpoints.prometheus.enabled", true);
-    p.put("endpoints.prometheus.sensitive", false);
-    p.put("micronaut.metrics.enabled", true);
-    p.put("micronaut.metrics.export.prometheus.enabled", true);
-    p.put("micronaut.metrics.export.prometheus.descriptions", true);
     p.put("kafka.bootstrap.servers", bootstrap);
     for (String s : SERVICES) {
       p.put("crema.services." + s, s.equals(name));
     }
-    if (name.equals("visualizer")) {
-      // One application.yml survives in this jar; the dashboard's own settings are given here.
-      p.put("micronaut.router.static-resources.default.enabled", true);
-      p.put("micronaut.router.static-resources.default.mapping", "/**");
-      p.put("micronaut.router.static-resources.default.paths", "classpath:public");
-      p.put("micronaut.router.static-resources.webjars.enabled", true);
-      p.put("micronaut.router.static-resources.webjars.mapping", "/webjars/**");
-      p.put("micronaut.router.static-resources.webjars.paths", "classpath:META-INF/resources/webjars");
-      p.put("crema.visualizer.inference-url", "http://localhost:8083");
-    }
     p.putAll(overrides);
-    return Micronaut.build(new String[0]).properties(p).deduceEnvironment(false).start();
+    return Micronaut.build(new String[0])
+        .propertySources(serviceConfiguration(name))
+        .properties(p)
+        .deduceEnvironment(false)
+        .start();
+  }
+
+  /**
+   * {@code crema/<name>/application.yml} as a property source above any root
+   * {@code application.yml} on the class path (another service's, outside the shaded jar) and below
+   * environment variables and the settings {@link #service} gives.
+   */
+  static PropertySource serviceConfiguration(String name) {
+    String resource = "crema/" + name + "/application.yml";
+    try (InputStream in = CremaUp.class.getClassLoader().getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new IllegalStateException(resource + " is not on the class path: is the " + name
+            + " service's jar?");
+      }
+      Map<String, Object> values = new YamlPropertySourceLoader().read(resource, in);
+      return PropertySource.of("crema-" + name, values, SERVICE_CONFIGURATION_ORDER);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + resource, e);
+    }
   }
 
   @Override
@@ -217,13 +230,13 @@ public final class CremaUp implements Callable<Integer> {
 
   /** Whether the broker's data (kept across runs in --data-dir) already holds the Otto rows. */
   private static boolean alreadyIngested(EmbeddedBroker broker) {
-    var clients = new crema.bus.KafkaClients(broker.bootstrapServers(), Map.of());
+    var clients = new KafkaClients(broker.bootstrapServers(), Map.of());
     try (var c = clients.consumer("crema-up")) {
-      var parts = c.partitionsFor("crema.datums.otto.train", java.time.Duration.ofSeconds(5));
+      var parts = c.partitionsFor("crema.datums.otto.train", Duration.ofSeconds(5));
       if (parts == null || parts.isEmpty()) {
         return false;
       }
-      var tp = new org.apache.kafka.common.TopicPartition("crema.datums.otto.train", 0);
+      var tp = new TopicPartition("crema.datums.otto.train", 0);
       return c.endOffsets(List.of(tp)).get(tp) > 0;
     }
   }

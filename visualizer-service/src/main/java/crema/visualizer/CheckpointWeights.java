@@ -4,6 +4,7 @@ import caffe.Caffe.BlobProto;
 import caffe.Caffe.LayerParameter;
 import caffe.Caffe.NetParameter;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.google.protobuf.InvalidProtocolBufferException;
 import crema.bus.KafkaClients;
 import crema.engine.Blob;
 import crema.engine.io.BinaryProto;
@@ -14,6 +15,7 @@ import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -98,7 +100,7 @@ public class CheckpointWeights {
         if (r.offset() == ref.offset()) {
           try {
             return Checkpoint.parseFrom(r.value());
-          } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          } catch (InvalidProtocolBufferException e) {
             throw new IllegalStateException(tp + "@" + ref.offset() + " is not a checkpoint: " + e.getMessage());
           }
         }
@@ -191,7 +193,7 @@ public class CheckpointWeights {
     int rows = side * (kh + 1) - 1;
     int cols = side * (kw + 1) - 1;
     float[] out = new float[rows * cols];
-    java.util.Arrays.fill(out, 1f);
+    Arrays.fill(out, 1f);
     double min = Double.POSITIVE_INFINITY;
     double max = Double.NEGATIVE_INFINITY;
     for (int i = 0; i < count * kh * kw; i++) {

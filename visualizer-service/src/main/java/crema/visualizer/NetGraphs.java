@@ -8,6 +8,7 @@ import caffe.Caffe.Phase;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import crema.engine.Blob;
 import crema.engine.Net;
+import crema.engine.draw.Graphviz;
 import crema.engine.draw.NetDiagram;
 import crema.engine.io.Prototxt;
 import io.micronaut.context.annotation.Requires;
@@ -164,7 +165,7 @@ public class NetGraphs {
 
   /** Graphviz's dot renders the SVG: the layout is Graphviz's, as draw_net's is. */
   static String svg(String dot) {
-    String svg = new String(crema.engine.draw.Graphviz.render(dot, "svg"), StandardCharsets.UTF_8);
+    String svg = new String(Graphviz.render(dot, "svg"), StandardCharsets.UTF_8);
     int start = svg.indexOf("<svg");
     return start >= 0 ? svg.substring(start) : svg;
   }

@@ -3,11 +3,16 @@ package crema.visualizer;
 import com.google.protobuf.InvalidProtocolBufferException;
 import crema.bus.ConsumerLoop;
 import crema.bus.KafkaClients;
+import crema.bus.TopicKind;
+import crema.bus.TopicSetup;
 import crema.proto.Checkpoint;
 import crema.proto.DatasetSchema;
 import crema.proto.DeadLetter;
 import crema.proto.Job;
 import crema.proto.TrainEvent;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micronaut.context.annotation.Context;
 import io.micronaut.context.annotation.Requires;
 import jakarta.annotation.PostConstruct;
@@ -52,25 +57,25 @@ public class PipelineView {
   private ConsumerLoop follower;
   /** Creates and checks this service's topics (crema.topics.*). */
   @jakarta.inject.Inject
-  crema.bus.TopicSetup topics;
+  TopicSetup topics;
 
-  private final io.micrometer.core.instrument.MeterRegistry meters;
+  private final MeterRegistry meters;
 
-  public PipelineView(KafkaClients clients, VisualizerConfig config, io.micrometer.core.instrument.MeterRegistry meters) {
+  public PipelineView(KafkaClients clients, VisualizerConfig config, MeterRegistry meters) {
     this.clients = clients;
     this.config = config;
     this.meters = meters;
-    io.micrometer.core.instrument.Gauge.builder("crema.visualizer.runs", runs, java.util.Map::size)
+    Gauge.builder("crema.visualizer.runs", runs, Map::size)
         .description("Runs rebuilt from the topics").register(meters);
   }
 
   @PostConstruct
   void start() {
-    topics.ensureAtStart(crema.bus.TopicKind.JOBS.named(config.getJobsTopic()),
-        crema.bus.TopicKind.TRAIN_EVENTS.named(config.getEventsTopic()),
-        crema.bus.TopicKind.CHECKPOINTS.named(config.getCheckpointTopic()),
-        crema.bus.TopicKind.DATASETS.named(config.getDatasetsTopic()),
-        crema.bus.TopicKind.DEAD_LETTER.named(config.getDeadLetterTopic()));
+    topics.ensureAtStart(TopicKind.JOBS.named(config.getJobsTopic()),
+        TopicKind.TRAIN_EVENTS.named(config.getEventsTopic()),
+        TopicKind.CHECKPOINTS.named(config.getCheckpointTopic()),
+        TopicKind.DATASETS.named(config.getDatasetsTopic()),
+        TopicKind.DEAD_LETTER.named(config.getDeadLetterTopic()));
     follower = ConsumerLoop.start("visualizer: following the topics",
         () -> clients.consumer("crema-visualizer", Map.of("max.poll.records", 50)), this::follow,
         e -> {
@@ -145,7 +150,7 @@ public class PipelineView {
     List<String> topics = List.of(config.getJobsTopic(), config.getEventsTopic(), config.getCheckpointTopic(),
         config.getDatasetsTopic(), config.getDeadLetterTopic());
     // The Kafka client's own metrics (kafka.consumer.*: fetch rates, lag, errors).
-    try (var kafkaMeters = new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(c)) {
+    try (var kafkaMeters = new KafkaClientMetrics(c)) {
       kafkaMeters.bindTo(meters);
       Set<TopicPartition> assigned = new HashSet<>();
       Map<TopicPartition, Long> initialEnds = new LinkedHashMap<>();

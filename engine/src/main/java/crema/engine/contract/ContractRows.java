@@ -7,8 +7,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Raw rows read the way ingest read them, under a model contract: CSV columns are matched by
@@ -71,7 +73,7 @@ public final class ContractRows implements AutoCloseable {
             + names.size() + " features " + abbreviate(names) + " by name, in any order");
       }
       if (o.strict()) {
-        java.util.Set<String> known = new java.util.HashSet<>(names);
+        Set<String> known = new HashSet<>(names);
         for (int i = 0; i < header.size(); i++) {
           if (i != idColumn && i != labelColumn && !known.contains(header.get(i))) {
             throw new IllegalArgumentException("line 1: column '" + header.get(i) + "' is not a feature of the"

@@ -14,6 +14,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -41,7 +42,7 @@ public final class ModelContract {
     this.identity = mean == null && t.getMeanValueCount() == 0 && t.getScale() == 1f && t.getCropSize() == 0;
     if (mean != null && mean.length != rawSize()) {
       throw new IllegalArgumentException("the model contract's mean holds " + mean.length + " values; its input"
-          + " shape " + java.util.Arrays.toString(shape) + " has " + rawSize());
+          + " shape " + Arrays.toString(shape) + " has " + rawSize());
     }
   }
 
@@ -107,7 +108,7 @@ public final class ModelContract {
     try (InputStream in = Files.newInputStream(Path.of(file))) {
       Blob b = new Blob();
       b.fromProto(BlobProto.parseFrom(in), true);
-      return java.util.Arrays.copyOf(b.data(), b.count());
+      return Arrays.copyOf(b.data(), b.count());
     } catch (IOException e) {
       throw new DataException("cannot read mean_file '" + file + "': " + e.getMessage(), e);
     }

@@ -3,12 +3,15 @@ package crema.engine.csv;
 import caffe.Caffe.Datum;
 import java.io.IOException;
 import java.io.StringReader;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.Supplier;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
@@ -34,7 +37,7 @@ public final class RowParser {
 
   private final CsvSchema schema;
   private final LabelIndex labels;
-  private final java.util.function.Supplier<String> knownLabels;
+  private final Supplier<String> knownLabels;
   private final boolean log1p;
   private final int maxLineBytes;
 
@@ -45,7 +48,7 @@ public final class RowParser {
   }
 
   /** With a label index that may grow as rows arrive (streaming ingest). */
-  public RowParser(CsvSchema schema, LabelIndex labels, java.util.function.Supplier<String> knownLabels,
+  public RowParser(CsvSchema schema, LabelIndex labels, Supplier<String> knownLabels,
       boolean log1p, int maxLineBytes) {
     if (schema.hasLabel() && labels == null) {
       throw new IllegalArgumentException("a label column needs the label names");
@@ -81,7 +84,7 @@ public final class RowParser {
     }
     if (text.indexOf('"') < 0) {
       // Without quotes, RFC 4180 fields are exactly the text between commas.
-      return java.util.Arrays.asList(text.split(",", -1));
+      return Arrays.asList(text.split(",", -1));
     }
     try (CSVParser p = CSVParser.parse(new StringReader(text), FORMAT)) {
       List<CSVRecord> records = p.getRecords();
@@ -91,7 +94,7 @@ public final class RowParser {
       List<String> out = new ArrayList<>(records.get(0).size());
       records.get(0).forEach(out::add);
       return out;
-    } catch (IOException | IllegalStateException | java.io.UncheckedIOException e) {
+    } catch (IOException | IllegalStateException | UncheckedIOException e) {
       throw new RowRejectedException("malformed", "malformed CSV: " + e.getMessage());
     }
   }

@@ -4,6 +4,8 @@ import caffe.Caffe.BlobProto;
 import caffe.Caffe.Datum;
 import caffe.Caffe.Phase;
 import caffe.Caffe.TransformationParameter;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Internal;
 import crema.engine.Blob;
 import crema.engine.DataException;
 import crema.engine.Rng;
@@ -11,6 +13,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.function.Supplier;
 
 /**
  * Turns a Datum into one C×H×W item of a batch, as Caffe's DataTransformer does: value = (x − mean)
@@ -30,7 +35,7 @@ public final class DatumTransformer {
    * transformer runs in its layer's prefetch thread, which must not share the net's generator
    * with the compute thread.
    */
-  private final java.util.Random random;
+  private final Random random;
   private int[] expected;
   private Boolean firstWasBytes;
 
@@ -59,7 +64,7 @@ public final class DatumTransformer {
     }
     this.meanFile = meanFile;
     boolean needsRandom = phase == Phase.TRAIN && (p.getMirror() || p.getCropSize() > 0);
-    this.random = needsRandom ? new java.util.Random(seeds.nextLong()) : null;
+    this.random = needsRandom ? new Random(seeds.nextLong()) : null;
   }
 
   /**
@@ -76,7 +81,7 @@ public final class DatumTransformer {
       BlobProto proto = BlobProto.parseFrom(in);
       Blob b = new Blob();
       b.fromProto(proto, true);
-      return java.util.Arrays.copyOf(b.data(), b.count());
+      return Arrays.copyOf(b.data(), b.count());
     } catch (IOException e) {
       throw new DataException("cannot read mean_file '" + file + "': " + e.getMessage(), e);
     }
@@ -93,7 +98,7 @@ public final class DatumTransformer {
   }
 
   /** Validates {@code d} against the first record seen; {@code whereSupplier} names it in messages. */
-  public void check(Datum d, java.util.function.Supplier<String> whereSupplier) {
+  public void check(Datum d, Supplier<String> whereSupplier) {
     int c = d.getChannels();
     int h = d.getHeight();
     int w = d.getWidth();
@@ -133,7 +138,7 @@ public final class DatumTransformer {
       expected = shape;
       firstWasBytes = bytes;
     } else {
-      if (!java.util.Arrays.equals(expected, shape)) {
+      if (!Arrays.equals(expected, shape)) {
         throw new DataException(whereSupplier.get() + ": Datum is " + c + "×" + h + "×" + w
             + " but the first record was " + expected[0] + "×" + expected[1] + "×" + expected[2]
             + "; every record of a batch must have the same size");
@@ -178,7 +183,7 @@ public final class DatumTransformer {
     boolean bytes = !d.getData().isEmpty();
     if (crop == 0 && !mirror && !bytes && meanFile == null) {
       // The common case for feature vectors: float_data in order, one mean per channel.
-      com.google.protobuf.Internal.FloatList values = (com.google.protobuf.Internal.FloatList) d.getFloatDataList();
+      Internal.FloatList values = (Internal.FloatList) d.getFloatDataList();
       float scale = p.getScale();
       int plane = h * w;
       int means = p.getMeanValueCount();
@@ -191,7 +196,7 @@ public final class DatumTransformer {
       }
       return;
     }
-    com.google.protobuf.ByteString data = d.getData();
+    ByteString data = d.getData();
     float scale = p.getScale();
     for (int ch = 0; ch < c; ch++) {
       float meanValue = p.getMeanValueCount() == 0 ? 0f

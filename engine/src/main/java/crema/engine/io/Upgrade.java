@@ -11,6 +11,8 @@ import caffe.Caffe.TransformationParameter;
 import caffe.Caffe.V1LayerParameter;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /** Caffe's upgrades of legacy files (upgrade_proto.cpp), applied on every read. */
@@ -213,7 +215,7 @@ public final class Upgrade {
       }
     }
     input.addAllTop(b.getInputList()).setInputParam(ip);
-    java.util.List<LayerParameter> rest = new java.util.ArrayList<>(b.getLayerList());
+    List<LayerParameter> rest = new ArrayList<>(b.getLayerList());
     b.clearLayer().addLayer(input).addAllLayer(rest);
     return b.clearInput().clearInputDim().clearInputShape();
   }

@@ -2,13 +2,15 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** |x|. */
-public final class AbsValLayer extends NeuronLayer {
+@LayerType("AbsVal")
+final class AbsValLayer extends NeuronLayer {
   
 
-  public AbsValLayer(LayerParameter param) {
+  AbsValLayer(LayerParameter param) {
     super(param);
   }
 

@@ -3,6 +3,7 @@ package crema.engine.layers;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.Arrays;
 import java.util.List;
 
@@ -10,7 +11,8 @@ import java.util.List;
  * Top-k accuracy: a prediction is right when fewer than k classes score strictly higher than the
  * label. An optional second top gives the accuracy per class. Not a loss; no gradient.
  */
-public final class AccuracyLayer extends Layer {
+@LayerType("Accuracy")
+final class AccuracyLayer extends Layer {
   private final int topK;
   private final boolean hasIgnoreLabel;
   private final int ignoreLabel;
@@ -18,11 +20,11 @@ public final class AccuracyLayer extends Layer {
   private int outer;
   private int inner;
 
-  public AccuracyLayer(LayerParameter param) {
+  AccuracyLayer(LayerParameter param) {
     super(param);
-    topK = param.getAccuracyParam().getTopK();
-    hasIgnoreLabel = param.getAccuracyParam().hasIgnoreLabel();
-    ignoreLabel = param.getAccuracyParam().getIgnoreLabel();
+    topK = param().getAccuracyParam().getTopK();
+    hasIgnoreLabel = param().getAccuracyParam().hasIgnoreLabel();
+    ignoreLabel = param().getAccuracyParam().getIgnoreLabel();
   }
 
   @Override
@@ -42,7 +44,7 @@ public final class AccuracyLayer extends Layer {
 
   @Override
   public void reshape(List<Blob> bottom, List<Blob> top) {
-    axis = bottom.get(0).canonicalAxis(param.getAccuracyParam().getAxis());
+    axis = bottom.get(0).canonicalAxis(param().getAccuracyParam().getAxis());
     int classes = bottom.get(0).shape(axis);
     if (topK > classes) {
       throw new IllegalArgumentException("top_k must be less than or equal to the number of classes ("

@@ -4,6 +4,7 @@ import caffe.Caffe.ArgMaxParameter;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.Arrays;
 import java.util.List;
 
@@ -11,12 +12,13 @@ import java.util.List;
  * The indices of the top_k largest values (per item, or along {@code axis}), optionally with the
  * values themselves (out_max_val). No gradient.
  */
-public final class ArgMaxLayer extends Layer {
+@LayerType("ArgMax")
+final class ArgMaxLayer extends Layer {
   private final ArgMaxParameter p;
 
-  public ArgMaxLayer(LayerParameter param) {
+  ArgMaxLayer(LayerParameter param) {
     super(param);
-    p = param.getArgmaxParam();
+    p = param().getArgmaxParam();
     if (p.getTopK() < 1) {
       throw new IllegalArgumentException("top_k must be at least 1");
     }

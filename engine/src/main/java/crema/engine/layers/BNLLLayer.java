@@ -2,13 +2,15 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** log(1 + exp(x)), computed stably. */
-public final class BNLLLayer extends NeuronLayer {
+@LayerType("BNLL")
+final class BNLLLayer extends NeuronLayer {
   
 
-  public BNLLLayer(LayerParameter param) {
+  BNLLLayer(LayerParameter param) {
     super(param);
   }
 

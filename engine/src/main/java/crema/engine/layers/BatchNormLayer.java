@@ -6,15 +6,17 @@ import caffe.Caffe.ParamSpec;
 import caffe.Caffe.Phase;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /**
- * Batch normalisation without γ/β (pair it with Scale), as Caffe's: blobs are the running mean,
+ * Batch normalisation without γ/β (pair it with Scale), as Caffe's: blobs() are the running mean,
  * the running variance and their scale factor, never learned (lr_mult 0). With use_global_stats
  * (the default in TEST) the running statistics are used; otherwise the batch's, and the running
  * ones are updated.
  */
-public final class BatchNormLayer extends Layer {
+@LayerType("BatchNorm")
+final class BatchNormLayer extends Layer {
   private final BatchNormParameter p;
   private final boolean useGlobalStats;
   private float[] mean = new float[0];
@@ -22,11 +24,11 @@ public final class BatchNormLayer extends Layer {
   private float[] xNorm = new float[0];
   private int channels;
 
-  public BatchNormLayer(LayerParameter param) {
+  BatchNormLayer(LayerParameter param) {
     super(param);
-    p = param.getBatchNormParam();
-    useGlobalStats = p.hasUseGlobalStats() ? p.getUseGlobalStats() : param.getPhase() == Phase.TEST;
-    for (ParamSpec spec : param.getParamList()) {
+    p = param().getBatchNormParam();
+    useGlobalStats = p.hasUseGlobalStats() ? p.getUseGlobalStats() : param().getPhase() == Phase.TEST;
+    for (ParamSpec spec : param().getParamList()) {
       if (spec.getLrMult() != 0) {
         throw new IllegalArgumentException(
             "Cannot configure batch normalization statistics as layer parameters (lr_mult must be 0)");
@@ -52,9 +54,9 @@ public final class BatchNormLayer extends Layer {
   @Override
   protected void layerSetUp(List<Blob> bottom, List<Blob> top) {
     channels = bottom.get(0).numAxes() == 1 ? 1 : bottom.get(0).shape(1);
-    blobs.add(new Blob(channels));
-    blobs.add(new Blob(channels));
-    blobs.add(new Blob(1));
+    blobs().add(new Blob(channels));
+    blobs().add(new Blob(channels));
+    blobs().add(new Blob(1));
   }
 
   @Override
@@ -79,11 +81,11 @@ public final class BatchNormLayer extends Layer {
     int n = b.count();
     float m = (float) n / channels;
     if (useGlobalStats) {
-      float factor = blobs.get(2).data()[0];
+      float factor = blobs().get(2).data()[0];
       float scale = factor == 0 ? 0 : 1 / factor;
       for (int c = 0; c < channels; c++) {
-        mean[c] = blobs.get(0).data()[c] * scale;
-        std[c] = blobs.get(1).data()[c] * scale;
+        mean[c] = blobs().get(0).data()[c] * scale;
+        std[c] = blobs().get(1).data()[c] * scale;
       }
     } else {
       for (int c = 0; c < channels; c++) {
@@ -104,12 +106,12 @@ public final class BatchNormLayer extends Layer {
         std[c] = (float) (v / m);
       }
       float maf = p.getMovingAverageFraction();
-      float[] stats = blobs.get(2).data();
+      float[] stats = blobs().get(2).data();
       stats[0] = stats[0] * maf + 1;
       float correction = m > 1 ? m / (m - 1) : 1;
       for (int c = 0; c < channels; c++) {
-        blobs.get(0).data()[c] = mean[c] + maf * blobs.get(0).data()[c];
-        blobs.get(1).data()[c] = correction * std[c] + maf * blobs.get(1).data()[c];
+        blobs().get(0).data()[c] = mean[c] + maf * blobs().get(0).data()[c];
+        blobs().get(1).data()[c] = correction * std[c] + maf * blobs().get(1).data()[c];
       }
     }
     for (int c = 0; c < channels; c++) {

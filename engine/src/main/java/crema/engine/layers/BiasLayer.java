@@ -6,16 +6,18 @@ import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Filler;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** y = x + b, with b broadcast along axes from {@code axis}: learned, or a second bottom. */
-public final class BiasLayer extends Layer {
+@LayerType("Bias")
+final class BiasLayer extends Layer {
   private final BiasParameter p;
   private Broadcast geometry;
 
-  public BiasLayer(LayerParameter param) {
+  BiasLayer(LayerParameter param) {
     super(param);
-    p = param.getBiasParam();
+    p = param().getBiasParam();
   }
 
   @Override
@@ -38,12 +40,12 @@ public final class BiasLayer extends Layer {
     if (bottom.size() == 1) {
       Blob b = new Blob(Broadcast.paramShape(bottom.get(0), p.getAxis(), p.getNumAxes()));
       Filler.fill(p.hasFiller() ? p.getFiller() : FillerParameter.getDefaultInstance(), b, rng());
-      blobs.add(b);
+      blobs().add(b);
     }
   }
 
   private Blob operand(List<Blob> bottom) {
-    return bottom.size() > 1 ? bottom.get(1) : blobs.get(0);
+    return bottom.size() > 1 ? bottom.get(1) : blobs().get(0);
   }
 
   @Override

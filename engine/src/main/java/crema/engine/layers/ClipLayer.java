@@ -2,14 +2,16 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** x clamped to [min, max]. */
-public final class ClipLayer extends NeuronLayer {
-  final float min = param.getClipParam().getMin();
-  final float max = param.getClipParam().getMax();
+@LayerType("Clip")
+final class ClipLayer extends NeuronLayer {
+  final float min = param().getClipParam().getMin();
+  final float max = param().getClipParam().getMax();
 
-  public ClipLayer(LayerParameter param) {
+  ClipLayer(LayerParameter param) {
     super(param);
   }
 

@@ -4,13 +4,15 @@ import caffe.Caffe.ConcatParameter;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** Joins the bottoms along {@code axis}; all other dimensions must agree. */
-public final class ConcatLayer extends Layer {
+@LayerType("Concat")
+final class ConcatLayer extends Layer {
   private int axis;
 
-  public ConcatLayer(LayerParameter param) {
+  ConcatLayer(LayerParameter param) {
     super(param);
   }
 
@@ -26,7 +28,7 @@ public final class ConcatLayer extends Layer {
 
   @Override
   public void reshape(List<Blob> bottom, List<Blob> top) {
-    ConcatParameter p = param.getConcatParam();
+    ConcatParameter p = param().getConcatParam();
     Blob first = bottom.get(0);
     axis = p.hasConcatDim() && !p.hasAxis() ? p.getConcatDim() : first.canonicalAxis(p.getAxis());
     int[] shape = first.shape();

@@ -6,10 +6,11 @@ import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.DataException;
 import crema.engine.Layer;
+import crema.engine.LayerType;
+import crema.engine.Resumable;
 import crema.engine.data.DatumCursor;
 import crema.engine.data.DatumSources;
 import crema.engine.data.DatumTransformer;
-import crema.engine.data.Resumable;
 import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -21,7 +22,8 @@ import java.util.concurrent.BlockingQueue;
  * {@code data_param.prefetch} batches ahead; the read position recorded for resuming counts only
  * the batches forward has consumed.
  */
-public final class DataLayer extends Layer implements Resumable {
+@LayerType("Data")
+final class DataLayer extends Layer implements Resumable {
   private static final System.Logger LOG = System.getLogger(DataLayer.class.getName());
 
   private record Batch(float[] data, float[] label, long endPosition, RuntimeException error) {}
@@ -37,9 +39,9 @@ public final class DataLayer extends Layer implements Resumable {
   private volatile boolean stopping;
   private long consumed;
 
-  public DataLayer(LayerParameter param) {
+  DataLayer(LayerParameter param) {
     super(param);
-    p = param.getDataParam();
+    p = param().getDataParam();
   }
 
   @Override
@@ -64,7 +66,7 @@ public final class DataLayer extends Layer implements Resumable {
       throw new IllegalArgumentException("data_param.batch_size must be positive");
     }
     cursor = DatumSources.open(p);
-    transformer = new DatumTransformer(param.getTransformParam(), phase(), rng());
+    transformer = new DatumTransformer(param().getTransformParam(), phase(), rng());
     Datum first = cursor.peek();
     transformer.check(first, this::where);
     itemShape = transformer.itemShape(first);

@@ -3,10 +3,13 @@ package crema.engine.layers;
 import caffe.Caffe.LayerParameter;
 import caffe.Caffe.Phase;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /** Inverted dropout: in TRAIN each value is kept with probability 1 − p and scaled by 1/(1 − p). */
-public final class DropoutLayer extends NeuronLayer {
+@LayerType("Dropout")
+final class DropoutLayer extends NeuronLayer {
   private final float ratio;
   private final float scale;
   /** Caffe's rule: keep a unit when a uniform 31-bit draw is at least ratio · 2³¹. */
@@ -14,9 +17,9 @@ public final class DropoutLayer extends NeuronLayer {
   /** Per unit: scale where kept, 0 where dropped. */
   private float[] mask = new float[0];
 
-  public DropoutLayer(LayerParameter param) {
+  DropoutLayer(LayerParameter param) {
     super(param);
-    ratio = param.getDropoutParam().getDropoutRatio();
+    ratio = param().getDropoutParam().getDropoutRatio();
     if (ratio < 0 || ratio >= 1) {
       throw new IllegalArgumentException("dropout_ratio must be in [0, 1), got " + ratio);
     }
@@ -35,7 +38,7 @@ public final class DropoutLayer extends NeuronLayer {
       }
       // One draw from the net's generator seeds this pass's mask, so a seed still reproduces a
       // run while the per-unit draws stay cheap.
-      java.util.SplittableRandom r = new java.util.SplittableRandom(rng().nextLong());
+      SplittableRandom r = new SplittableRandom(rng().nextLong());
       for (int i = 0; i < n; i++) {
         long keep = 1 - (((r.nextInt() >>> 1) - threshold) >>> 63);
         mask[i] = keep * scale;
@@ -46,7 +49,7 @@ public final class DropoutLayer extends NeuronLayer {
     }
   }
 
-  /** The device path's mask: 1 kept, 0 dropped. */
+  /** The device() path's mask: 1 kept, 0 dropped. */
   private final Blob deviceMask = new Blob(0);
 
   @Override
@@ -59,11 +62,11 @@ public final class DropoutLayer extends NeuronLayer {
     int n = bottom.get(0).count();
     if (phase() == Phase.TRAIN) {
       deviceMask.reshape(n);
-      // One draw from the net's generator per pass, as on the CPU, seeds the device's hash.
-      device.dropoutForward(n, ratio, (int) rng().nextLong(), bottom.get(0).deviceData(device),
-          deviceMask.mutableDeviceData(device), top.get(0).mutableDeviceData(device));
+      // One draw from the net's generator per pass, as on the CPU, seeds the device()'s hash.
+      device().dropoutForward(n, ratio, (int) rng().nextLong(), bottom.get(0).deviceData(device()),
+          deviceMask.mutableDeviceData(device()), top.get(0).mutableDeviceData(device()));
     } else if (bottom.get(0) != top.get(0)) {
-      device.copy(n, bottom.get(0).deviceData(device), top.get(0).mutableDeviceData(device));
+      device().copy(n, bottom.get(0).deviceData(device()), top.get(0).mutableDeviceData(device()));
     }
   }
 
@@ -74,10 +77,10 @@ public final class DropoutLayer extends NeuronLayer {
     }
     int n = bottom.get(0).count();
     if (phase() == Phase.TRAIN) {
-      device.dropoutBackward(n, ratio, deviceMask.deviceData(device), top.get(0).deviceDiff(device),
-          bottom.get(0).mutableDeviceDiff(device));
+      device().dropoutBackward(n, ratio, deviceMask.deviceData(device()), top.get(0).deviceDiff(device()),
+          bottom.get(0).mutableDeviceDiff(device()));
     } else if (bottom.get(0) != top.get(0)) {
-      device.copy(n, top.get(0).deviceDiff(device), bottom.get(0).mutableDeviceDiff(device));
+      device().copy(n, top.get(0).deviceDiff(device()), bottom.get(0).mutableDeviceDiff(device()));
     }
   }
 

@@ -7,20 +7,22 @@ import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Filler;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /**
  * Tops filled by fillers (constant 0 by default): one shape and filler for all tops or one per
  * top. Constant tops are filled once; random ones are refilled on every forward, as in Caffe.
  */
-public final class DummyDataLayer extends Layer {
+@LayerType("DummyData")
+final class DummyDataLayer extends Layer {
   private final DummyDataParameter p;
   private FillerParameter[] fillers;
   private boolean[] refill;
 
-  public DummyDataLayer(LayerParameter param) {
+  DummyDataLayer(LayerParameter param) {
     super(param);
-    p = param.getDummyDataParam();
+    p = param().getDummyDataParam();
   }
 
   @Override

@@ -2,13 +2,15 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** x for x > 0, alpha·(exp(x) − 1) otherwise. */
-public final class ELULayer extends NeuronLayer {
-  final float alpha = param.getEluParam().getAlpha();
+@LayerType("ELU")
+final class ELULayer extends NeuronLayer {
+  final float alpha = param().getEluParam().getAlpha();
 
-  public ELULayer(LayerParameter param) {
+  ELULayer(LayerParameter param) {
     super(param);
   }
 

@@ -1,21 +1,24 @@
 package crema.engine.layers;
 
-import caffe.Caffe.EltwiseParameter;
 import caffe.Caffe.EltwiseParameter.EltwiseOp;
+import caffe.Caffe.EltwiseParameter;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
+import java.util.Arrays;
 import java.util.List;
 
 /** Element-wise PROD, SUM (with coefficients) or MAX of bottoms of one shape. */
-public final class EltwiseLayer extends Layer {
+@LayerType("Eltwise")
+final class EltwiseLayer extends Layer {
   private final EltwiseParameter p;
   private float[] coeff;
   private int[] argmax = new int[0];
 
-  public EltwiseLayer(LayerParameter param) {
+  EltwiseLayer(LayerParameter param) {
     super(param);
-    p = param.getEltwiseParam();
+    p = param().getEltwiseParam();
   }
 
   @Override
@@ -46,7 +49,7 @@ public final class EltwiseLayer extends Layer {
   @Override
   public void reshape(List<Blob> bottom, List<Blob> top) {
     for (Blob b : bottom) {
-      if (!java.util.Arrays.equals(b.shape(), bottom.get(0).shape())) {
+      if (!Arrays.equals(b.shape(), bottom.get(0).shape())) {
         throw new IllegalArgumentException("Eltwise bottoms must have the same shape ("
             + bottom.get(0).shapeString() + " vs " + b.shapeString() + ")");
       }
@@ -72,14 +75,14 @@ public final class EltwiseLayer extends Layer {
         }
       }
       case SUM -> {
-        java.util.Arrays.fill(y, 0, n, 0f);
+        Arrays.fill(y, 0, n, 0f);
         for (int b = 0; b < bottom.size(); b++) {
-          math.axpy(n, coeff[b], bottom.get(b).data(), 0, y, 0);
+          math().axpy(n, coeff[b], bottom.get(b).data(), 0, y, 0);
         }
       }
       case MAX -> {
         System.arraycopy(bottom.get(0).data(), 0, y, 0, n);
-        java.util.Arrays.fill(argmax, 0, n, 0);
+        Arrays.fill(argmax, 0, n, 0);
         for (int b = 1; b < bottom.size(); b++) {
           float[] x = bottom.get(b).data();
           for (int i = 0; i < n; i++) {

@@ -5,17 +5,19 @@ import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Filler;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.Arrays;
 import java.util.List;
 
 /** A lookup table: each integer index in [0, input_dim) selects a row of W (input_dim × N), plus bias. */
-public final class EmbedLayer extends Layer {
+@LayerType("Embed")
+final class EmbedLayer extends Layer {
   private final EmbedParameter p;
   private int m;
 
-  public EmbedLayer(LayerParameter param) {
+  EmbedLayer(LayerParameter param) {
     super(param);
-    p = param.getEmbedParam();
+    p = param().getEmbedParam();
   }
 
   @Override
@@ -40,11 +42,11 @@ public final class EmbedLayer extends Layer {
     }
     Blob w = new Blob(p.getInputDim(), p.getNumOutput());
     Filler.fill(p.getWeightFiller(), w, rng());
-    blobs.add(w);
+    blobs().add(w);
     if (p.getBiasTerm()) {
       Blob b = new Blob(p.getNumOutput());
       Filler.fill(p.getBiasFiller(), b, rng());
-      blobs.add(b);
+      blobs().add(b);
     }
   }
 
@@ -70,12 +72,12 @@ public final class EmbedLayer extends Layer {
   protected void forwardCpu(List<Blob> bottom, List<Blob> top) {
     int n = p.getNumOutput();
     float[] x = bottom.get(0).data();
-    float[] w = blobs.get(0).data();
+    float[] w = blobs().get(0).data();
     float[] y = top.get(0).data();
     for (int i = 0; i < m; i++) {
       System.arraycopy(w, index(x[i]) * n, y, i * n, n);
       if (p.getBiasTerm()) {
-        float[] b = blobs.get(1).data();
+        float[] b = blobs().get(1).data();
         for (int j = 0; j < n; j++) {
           y[i * n + j] += b[j];
         }
@@ -92,7 +94,7 @@ public final class EmbedLayer extends Layer {
     float[] x = bottom.get(0).data();
     float[] dy = top.get(0).diff();
     if (paramPropagateDown(0)) {
-      float[] dw = blobs.get(0).diff();
+      float[] dw = blobs().get(0).diff();
       for (int i = 0; i < m; i++) {
         int row = index(x[i]);
         for (int j = 0; j < n; j++) {
@@ -101,7 +103,7 @@ public final class EmbedLayer extends Layer {
       }
     }
     if (p.getBiasTerm() && paramPropagateDown(1)) {
-      float[] db = blobs.get(1).diff();
+      float[] db = blobs().get(1).diff();
       for (int i = 0; i < m; i++) {
         for (int j = 0; j < n; j++) {
           db[j] += dy[i * n + j];

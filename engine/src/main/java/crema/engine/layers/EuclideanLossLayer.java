@@ -2,13 +2,15 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** ½N⁻¹·Σ(a − b)²; both inputs take gradients. */
-public final class EuclideanLossLayer extends LossLayer {
+@LayerType("EuclideanLoss")
+final class EuclideanLossLayer extends LossLayer {
   private final Blob diff = new Blob();
 
-  public EuclideanLossLayer(LayerParameter param) {
+  EuclideanLossLayer(LayerParameter param) {
     super(param);
   }
 
@@ -36,7 +38,7 @@ public final class EuclideanLossLayer extends LossLayer {
     for (int i = 0; i < n; i++) {
       d[i] = a[i] - b[i];
     }
-    float dot = math.dot(n, d, 0, d, 0);
+    float dot = math().dot(n, d, 0, d, 0);
     top.get(0).data()[0] = dot / bottom.get(0).shape(0) / 2f;
   }
 

@@ -2,11 +2,13 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** base^(shift + scale·x); base −1 means e. */
-public final class ExpLayer extends NeuronLayer {
-  final float base = param.getExpParam().getBase();
+@LayerType("Exp")
+final class ExpLayer extends NeuronLayer {
+  final float base = param().getExpParam().getBase();
   final float innerScale;
   final float outerScale;
   {
@@ -14,12 +16,12 @@ public final class ExpLayer extends NeuronLayer {
       throw new IllegalArgumentException("base must be strictly positive (or -1 for e), got " + base);
     }
     double logBase = base == -1 ? 1.0 : Math.log(base);
-    innerScale = (float) (logBase * param.getExpParam().getScale());
-    float shift = param.getExpParam().getShift();
+    innerScale = (float) (logBase * param().getExpParam().getScale());
+    float shift = param().getExpParam().getShift();
     outerScale = shift == 0 ? 1f : (float) (base == -1 ? Math.exp(shift) : Math.pow(base, shift));
   }
 
-  public ExpLayer(LayerParameter param) {
+  ExpLayer(LayerParameter param) {
     super(param);
   }
 

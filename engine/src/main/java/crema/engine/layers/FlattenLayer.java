@@ -2,12 +2,14 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.ArrayList;
 import java.util.List;
 
 /** Merges axes [axis, end_axis] into one. */
-public final class FlattenLayer extends CopyLayer {
-  public FlattenLayer(LayerParameter param) {
+@LayerType("Flatten")
+final class FlattenLayer extends CopyLayer {
+  FlattenLayer(LayerParameter param) {
     super(param);
   }
 
@@ -17,8 +19,8 @@ public final class FlattenLayer extends CopyLayer {
     if (b == top.get(0)) {
       throw new IllegalArgumentException("Flatten layer does not allow in-place computation.");
     }
-    int start = b.canonicalAxis(param.getFlattenParam().getAxis());
-    int end = b.canonicalAxis(param.getFlattenParam().getEndAxis());
+    int start = b.canonicalAxis(param().getFlattenParam().getAxis());
+    int end = b.canonicalAxis(param().getFlattenParam().getEndAxis());
     List<Integer> shape = new ArrayList<>();
     for (int i = 0; i < start; i++) {
       shape.add(b.shape(i));

@@ -5,7 +5,8 @@ import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.DataException;
 import crema.engine.Layer;
-import crema.engine.data.Resumable;
+import crema.engine.LayerType;
+import crema.engine.Resumable;
 import io.jhdf.HdfFile;
 import io.jhdf.api.Dataset;
 import java.io.IOException;
@@ -21,7 +22,8 @@ import java.util.List;
  * of its own name; the first dimension is the row and must agree across tops. Files are read
  * whole; {@code shuffle} shuffles the file order and the rows within a file.
  */
-public final class HDF5DataLayer extends Layer implements Resumable {
+@LayerType("HDF5Data")
+final class HDF5DataLayer extends Layer implements Resumable {
   private final HDF5DataParameter p;
   private final List<String> files = new ArrayList<>();
   private List<Integer> fileOrder;
@@ -33,10 +35,10 @@ public final class HDF5DataLayer extends Layer implements Resumable {
   private int currentRow;
   private long position;
 
-  public HDF5DataLayer(LayerParameter param) {
+  HDF5DataLayer(LayerParameter param) {
     super(param);
-    p = param.getHdf5DataParam();
-    if (param.hasTransformParam()) {
+    p = param().getHdf5DataParam();
+    if (param().hasTransformParam()) {
       throw new IllegalArgumentException("HDF5Data does not transform data (remove transform_param)");
     }
   }
@@ -92,7 +94,7 @@ public final class HDF5DataLayer extends Layer implements Resumable {
       columns = new float[top.size()][];
       shapes = new int[top.size()][];
       for (int t = 0; t < top.size(); t++) {
-        String ds = param.getTop(t);
+        String ds = param().getTop(t);
         Dataset d;
         try {
           d = h5.getDatasetByPath(ds);
@@ -114,8 +116,8 @@ public final class HDF5DataLayer extends Layer implements Resumable {
     rows = shapes[0][0];
     for (int t = 1; t < shapes.length; t++) {
       if (shapes[t][0] != rows) {
-        throw new DataException("HDF5 file '" + file + "': dataset '" + param.getTop(t) + "' has "
-            + shapes[t][0] + " rows, '" + param.getTop(0) + "' has " + rows);
+        throw new DataException("HDF5 file '" + file + "': dataset '" + param().getTop(t) + "' has "
+            + shapes[t][0] + " rows, '" + param().getTop(0) + "' has " + rows);
       }
     }
     rowOrder = new ArrayList<>();

@@ -3,19 +3,21 @@ package crema.engine.layers;
 import caffe.Caffe.HingeLossParameter.Norm;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /**
  * One-vs-all hinge loss: for each class j, max(0, 1 − δ(j = label)·x_j + δ(j ≠ label)·x_j), summed
  * (L1) or squared and summed (L2), divided by the batch size.
  */
-public final class HingeLossLayer extends LossLayer {
+@LayerType("HingeLoss")
+final class HingeLossLayer extends LossLayer {
   private final Norm norm;
   private float[] margins = new float[0];
 
-  public HingeLossLayer(LayerParameter param) {
+  HingeLossLayer(LayerParameter param) {
     super(param);
-    norm = param.getHingeLossParam().getNorm();
+    norm = param().getHingeLossParam().getNorm();
   }
 
   @Override
@@ -36,7 +38,7 @@ public final class HingeLossLayer extends LossLayer {
         margins[i * dim + j] = Math.max(0f, 1 + v);
       }
     }
-    float loss = norm == Norm.L2 ? math.dot(count, margins, 0, margins, 0) : math.asum(count, margins, 0);
+    float loss = norm == Norm.L2 ? math().dot(count, margins, 0, margins, 0) : math().asum(count, margins, 0);
     top.get(0).data()[0] = loss / num;
   }
 

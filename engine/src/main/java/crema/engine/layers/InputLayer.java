@@ -5,11 +5,13 @@ import caffe.Caffe.InputParameter;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** Tops the caller fills before forward (deploy nets): shaped by input_param.shape. */
-public final class InputLayer extends Layer {
-  public InputLayer(LayerParameter param) {
+@LayerType("Input")
+final class InputLayer extends Layer {
+  InputLayer(LayerParameter param) {
     super(param);
   }
 
@@ -25,7 +27,7 @@ public final class InputLayer extends Layer {
 
   @Override
   protected void layerSetUp(List<Blob> bottom, List<Blob> top) {
-    InputParameter p = param.getInputParam();
+    InputParameter p = param().getInputParam();
     int n = p.getShapeCount();
     if (n != 0 && n != 1 && n != top.size()) {
       throw new IllegalArgumentException("Must specify 'shape' once, once per top blob, or not at all: "

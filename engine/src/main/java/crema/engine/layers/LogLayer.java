@@ -2,13 +2,15 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** log_base(shift + scale·x); base −1 means e. */
-public final class LogLayer extends NeuronLayer {
-  final float base = param.getLogParam().getBase();
-  final float scale = param.getLogParam().getScale();
-  final float shift = param.getLogParam().getShift();
+@LayerType("Log")
+final class LogLayer extends NeuronLayer {
+  final float base = param().getLogParam().getBase();
+  final float scale = param().getLogParam().getScale();
+  final float shift = param().getLogParam().getShift();
   final float baseScale;
   {
     if (base != -1 && base <= 0) {
@@ -17,7 +19,7 @@ public final class LogLayer extends NeuronLayer {
     baseScale = base == -1 ? 1f : (float) (1 / Math.log(base));
   }
 
-  public LogLayer(LayerParameter param) {
+  LogLayer(LayerParameter param) {
     super(param);
   }
 

@@ -4,14 +4,16 @@ import caffe.Caffe.LayerParameter;
 import caffe.Caffe.MemoryDataParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
-import crema.engine.data.Resumable;
+import crema.engine.LayerType;
+import crema.engine.Resumable;
 import java.util.List;
 
 /**
  * Batches from arrays held in memory, set with {@link #reset}: N items of channels×height×width
  * floats and N labels, N a multiple of batch_size; reading wraps around.
  */
-public final class MemoryDataLayer extends Layer implements Resumable {
+@LayerType("MemoryData")
+final class MemoryDataLayer extends Layer implements Resumable {
   private final MemoryDataParameter p;
   private int itemSize;
   private float[] data;
@@ -19,9 +21,9 @@ public final class MemoryDataLayer extends Layer implements Resumable {
   private int n;
   private long position;
 
-  public MemoryDataLayer(LayerParameter param) {
+  MemoryDataLayer(LayerParameter param) {
     super(param);
-    p = param.getMemoryDataParam();
+    p = param().getMemoryDataParam();
   }
 
   @Override

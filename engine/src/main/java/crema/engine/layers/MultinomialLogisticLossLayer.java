@@ -2,13 +2,16 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
+import java.util.Arrays;
 import java.util.List;
 
 /** −N⁻¹·Σ log(max(p_label, 1e-20)) of probabilities p (the output of a Softmax). */
-public final class MultinomialLogisticLossLayer extends LossLayer {
+@LayerType("MultinomialLogisticLoss")
+final class MultinomialLogisticLossLayer extends LossLayer {
   private static final float LOG_THRESHOLD = 1e-20f;
 
-  public MultinomialLogisticLossLayer(LayerParameter param) {
+  MultinomialLogisticLossLayer(LayerParameter param) {
     super(param);
   }
 
@@ -43,7 +46,7 @@ public final class MultinomialLogisticLossLayer extends LossLayer {
     int dim = b.count() / num;
     float[] p = b.data();
     float[] d = b.diff();
-    java.util.Arrays.fill(d, 0, b.count(), 0f);
+    Arrays.fill(d, 0, b.count(), 0f);
     float scale = -topWeight(top) / num;
     float[] label = bottom.get(1).data();
     for (int i = 0; i < num; i++) {

@@ -4,15 +4,17 @@ import caffe.Caffe.FillerParameter;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Filler;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** max(x, 0) + a_c·min(x, 0) with a learned slope a per channel (or one, channel_shared). */
-public final class PReLULayer extends NeuronLayer {
+@LayerType("PReLU")
+final class PReLULayer extends NeuronLayer {
   private final boolean channelShared;
 
-  public PReLULayer(LayerParameter param) {
+  PReLULayer(LayerParameter param) {
     super(param);
-    channelShared = param.getPreluParam().getChannelShared();
+    channelShared = param().getPreluParam().getChannelShared();
   }
 
   @Override
@@ -22,10 +24,10 @@ public final class PReLULayer extends NeuronLayer {
           + bottom.get(0).shapeString());
     }
     Blob slopes = channelShared ? new Blob() : new Blob(bottom.get(0).shape(1));
-    FillerParameter filler = param.getPreluParam().hasFiller() ? param.getPreluParam().getFiller()
+    FillerParameter filler = param().getPreluParam().hasFiller() ? param().getPreluParam().getFiller()
         : FillerParameter.newBuilder().setType("constant").setValue(0.25f).build();
     Filler.fill(filler, slopes, rng());
-    blobs.add(slopes);
+    blobs().add(slopes);
   }
 
   private int channels(Blob b) {
@@ -38,7 +40,7 @@ public final class PReLULayer extends NeuronLayer {
     Blob b = bottom.get(0);
     float[] in = b.data();
     float[] out = top.get(0).data();
-    float[] a = blobs.get(0).data();
+    float[] a = blobs().get(0).data();
     int channels = channels(b);
     int dim = b.count(2);
     for (int i = 0, n = b.count(); i < n; i++) {
@@ -53,12 +55,12 @@ public final class PReLULayer extends NeuronLayer {
     Blob b = bottom.get(0);
     float[] in = input(bottom, top);
     float[] topDiff = top.get(0).diff();
-    float[] a = blobs.get(0).data();
+    float[] a = blobs().get(0).data();
     int channels = channels(b);
     int dim = b.count(2);
     int n = b.count();
     if (paramPropagateDown(0)) {
-      float[] aDiff = blobs.get(0).diff();
+      float[] aDiff = blobs().get(0).diff();
       for (int i = 0; i < n; i++) {
         int c = channelShared ? 0 : (i / dim) % channels;
         aDiff[c] += topDiff[i] * in[i] * (in[i] <= 0 ? 1 : 0);

@@ -2,15 +2,17 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** (shift + scale·x)^power. */
-public final class PowerLayer extends NeuronLayer {
-  final float power = param.getPowerParam().getPower();
-  final float scale = param.getPowerParam().getScale();
-  final float shift = param.getPowerParam().getShift();
+@LayerType("Power")
+final class PowerLayer extends NeuronLayer {
+  final float power = param().getPowerParam().getPower();
+  final float scale = param().getPowerParam().getScale();
+  final float shift = param().getPowerParam().getShift();
 
-  public PowerLayer(LayerParameter param) {
+  PowerLayer(LayerParameter param) {
     super(param);
   }
 

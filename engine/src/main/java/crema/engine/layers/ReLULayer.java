@@ -2,15 +2,17 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** max(x, 0) + negative_slope·min(x, 0): ReLU, or leaky ReLU. */
-public final class ReLULayer extends NeuronLayer {
+@LayerType("ReLU")
+final class ReLULayer extends NeuronLayer {
   private static final int ONE_BITS = Float.floatToRawIntBits(1f);
-  final float slope = param.getReluParam().getNegativeSlope();
+  final float slope = param().getReluParam().getNegativeSlope();
   final int slopeBits = Float.floatToRawIntBits(slope);
 
-  public ReLULayer(LayerParameter param) {
+  ReLULayer(LayerParameter param) {
     super(param);
   }
 
@@ -31,16 +33,16 @@ public final class ReLULayer extends NeuronLayer {
 
   @Override
   protected void forwardDevice(List<Blob> bottom, List<Blob> top) {
-    device.reluForward(bottom.get(0).count(), slope, bottom.get(0).deviceData(device),
-        top.get(0).mutableDeviceData(device));
+    device().reluForward(bottom.get(0).count(), slope, bottom.get(0).deviceData(device()),
+        top.get(0).mutableDeviceData(device()));
   }
 
   @Override
   protected void backwardDevice(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
     if (propagateDown[0]) {
       // In place the bottom holds y, whose sign is x's: all the kernel looks at.
-      device.reluBackward(bottom.get(0).count(), slope, bottom.get(0).deviceData(device),
-          top.get(0).deviceDiff(device), bottom.get(0).mutableDeviceDiff(device));
+      device().reluBackward(bottom.get(0).count(), slope, bottom.get(0).deviceData(device()),
+          top.get(0).deviceDiff(device()), bottom.get(0).mutableDeviceDiff(device()));
     }
   }
 

@@ -4,18 +4,20 @@ import caffe.Caffe.LayerParameter;
 import caffe.Caffe.ReductionParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.Arrays;
 import java.util.List;
 
 /** SUM, ASUM, SUMSQ or MEAN over the axes from {@code axis} to the end, times coeff. */
-public final class ReductionLayer extends Layer {
+@LayerType("Reduction")
+final class ReductionLayer extends Layer {
   private final ReductionParameter p;
   private int num;
   private int dim;
 
-  public ReductionLayer(LayerParameter param) {
+  ReductionLayer(LayerParameter param) {
     super(param);
-    p = param.getReductionParam();
+    p = param().getReductionParam();
   }
 
   @Override

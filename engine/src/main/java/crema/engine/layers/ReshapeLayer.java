@@ -4,6 +4,7 @@ import caffe.Caffe.BlobShape;
 import caffe.Caffe.LayerParameter;
 import caffe.Caffe.ReshapeParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -11,15 +12,16 @@ import java.util.List;
  * Gives the bottom's values a new shape: in reshape_param.shape, 0 copies the bottom's dimension
  * and one −1 is inferred; axis/num_axes limit the reshape to a range of the bottom's axes.
  */
-public final class ReshapeLayer extends CopyLayer {
-  public ReshapeLayer(LayerParameter param) {
+@LayerType("Reshape")
+final class ReshapeLayer extends CopyLayer {
+  ReshapeLayer(LayerParameter param) {
     super(param);
   }
 
   @Override
   public void reshape(List<Blob> bottom, List<Blob> top) {
     Blob b = bottom.get(0);
-    ReshapeParameter p = param.getReshapeParam();
+    ReshapeParameter p = param().getReshapeParam();
     BlobShape spec = p.getShape();
     int inputStart = p.getAxis() >= 0 ? p.getAxis() : b.numAxes() + p.getAxis() + 1;
     if (inputStart < 0 || inputStart > b.numAxes()) {

@@ -6,21 +6,23 @@ import caffe.Caffe.ScaleParameter;
 import crema.engine.Blob;
 import crema.engine.Filler;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /**
  * y = γ·x (+ β), with γ broadcast along axes from {@code axis}: learned (filler default 1), or a
  * second bottom. With {@code bias_term} a learned β follows (Caffe's γ/β after BatchNorm).
  */
-public final class ScaleLayer extends Layer {
+@LayerType("Scale")
+final class ScaleLayer extends Layer {
   private final ScaleParameter p;
   private Broadcast geometry;
   private Broadcast biasGeometry;
   private float[] inputCopy = new float[0];
 
-  public ScaleLayer(LayerParameter param) {
+  ScaleLayer(LayerParameter param) {
     super(param);
-    p = param.getScaleParam();
+    p = param().getScaleParam();
   }
 
   @Override
@@ -45,22 +47,22 @@ public final class ScaleLayer extends Layer {
       FillerParameter f = p.hasFiller() ? p.getFiller()
           : FillerParameter.newBuilder().setType("constant").setValue(1f).build();
       Filler.fill(f, g, rng());
-      blobs.add(g);
+      blobs().add(g);
     }
     if (p.getBiasTerm()) {
-      Blob scale = bottom.size() > 1 ? bottom.get(1) : blobs.get(0);
+      Blob scale = bottom.size() > 1 ? bottom.get(1) : blobs().get(0);
       Blob b = new Blob(scale.shape());
       Filler.fill(p.hasBiasFiller() ? p.getBiasFiller() : FillerParameter.getDefaultInstance(), b, rng());
-      blobs.add(b);
+      blobs().add(b);
     }
   }
 
   private Blob scale(List<Blob> bottom) {
-    return bottom.size() > 1 ? bottom.get(1) : blobs.get(0);
+    return bottom.size() > 1 ? bottom.get(1) : blobs().get(0);
   }
 
   private Blob bias(List<Blob> bottom) {
-    return blobs.get(bottom.size() > 1 ? 0 : 1);
+    return blobs().get(bottom.size() > 1 ? 0 : 1);
   }
 
   @Override

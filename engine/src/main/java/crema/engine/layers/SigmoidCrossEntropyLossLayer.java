@@ -3,22 +3,24 @@ package crema.engine.layers;
 import caffe.Caffe.LayerParameter;
 import caffe.Caffe.LossParameter.NormalizationMode;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /**
  * The logistic loss of logits x against targets t in [0, 1], computed stably, normalised by the
  * batch size unless loss_param says otherwise (Caffe's historical default for this layer).
  */
-public final class SigmoidCrossEntropyLossLayer extends LossLayer {
+@LayerType("SigmoidCrossEntropyLoss")
+final class SigmoidCrossEntropyLossLayer extends LossLayer {
   private final boolean hasIgnoreLabel;
   private final int ignoreLabel;
   private final NormalizationMode mode;
   private int validCount;
 
-  public SigmoidCrossEntropyLossLayer(LayerParameter param) {
+  SigmoidCrossEntropyLossLayer(LayerParameter param) {
     super(param);
-    hasIgnoreLabel = param.getLossParam().hasIgnoreLabel();
-    ignoreLabel = param.getLossParam().getIgnoreLabel();
+    hasIgnoreLabel = param().getLossParam().hasIgnoreLabel();
+    ignoreLabel = param().getLossParam().getIgnoreLabel();
     mode = normalization(param, NormalizationMode.BATCH_SIZE);
   }
 

@@ -2,13 +2,15 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** The logistic function 1 / (1 + exp(−x)). */
-public final class SigmoidLayer extends NeuronLayer {
+@LayerType("Sigmoid")
+final class SigmoidLayer extends NeuronLayer {
   
 
-  public SigmoidLayer(LayerParameter param) {
+  SigmoidLayer(LayerParameter param) {
     super(param);
   }
 
@@ -30,15 +32,15 @@ public final class SigmoidLayer extends NeuronLayer {
 
   @Override
   protected void forwardDevice(List<Blob> bottom, List<Blob> top) {
-    device.sigmoidForward(bottom.get(0).count(), bottom.get(0).deviceData(device),
-        top.get(0).mutableDeviceData(device));
+    device().sigmoidForward(bottom.get(0).count(), bottom.get(0).deviceData(device()),
+        top.get(0).mutableDeviceData(device()));
   }
 
   @Override
   protected void backwardDevice(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
     if (propagateDown[0]) {
-      device.sigmoidBackward(bottom.get(0).count(), top.get(0).deviceData(device),
-          top.get(0).deviceDiff(device), bottom.get(0).mutableDeviceDiff(device));
+      device().sigmoidBackward(bottom.get(0).count(), top.get(0).deviceData(device()),
+          top.get(0).deviceDiff(device()), bottom.get(0).mutableDeviceDiff(device()));
     }
   }
 

@@ -3,11 +3,13 @@ package crema.engine.layers;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** Consumes bottoms and produces nothing, so unused outputs are not reported as net outputs. */
-public final class SilenceLayer extends Layer {
-  public SilenceLayer(LayerParameter param) {
+@LayerType("Silence")
+final class SilenceLayer extends Layer {
+  SilenceLayer(LayerParameter param) {
     super(param);
   }
 

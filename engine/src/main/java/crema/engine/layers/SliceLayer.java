@@ -4,14 +4,17 @@ import caffe.Caffe.LayerParameter;
 import caffe.Caffe.SliceParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
+import java.util.Arrays;
 import java.util.List;
 
 /** Cuts the bottom along {@code axis} at slice_point (or into equal parts, one per top). */
-public final class SliceLayer extends Layer {
+@LayerType("Slice")
+final class SliceLayer extends Layer {
   private int axis;
   private int[] sizes;
 
-  public SliceLayer(LayerParameter param) {
+  SliceLayer(LayerParameter param) {
     super(param);
   }
 
@@ -27,7 +30,7 @@ public final class SliceLayer extends Layer {
 
   @Override
   public void reshape(List<Blob> bottom, List<Blob> top) {
-    SliceParameter p = param.getSliceParam();
+    SliceParameter p = param().getSliceParam();
     Blob b = bottom.get(0);
     axis = p.hasSliceDim() && !p.hasAxis() ? p.getSliceDim() : b.canonicalAxis(p.getAxis());
     int total = b.shape(axis);
@@ -52,7 +55,7 @@ public final class SliceLayer extends Layer {
         throw new IllegalArgumentException("Number of top blobs (" + top.size() + ") should evenly"
             + " divide input slice dimension (" + total + ")");
       }
-      java.util.Arrays.fill(sizes, total / top.size());
+      Arrays.fill(sizes, total / top.size());
     }
     int[] shape = b.shape();
     for (int i = 0; i < top.size(); i++) {

@@ -3,13 +3,15 @@ package crema.engine.layers;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** Softmax along {@code softmax_param.axis}, with the maximum subtracted for stability. */
-public final class SoftmaxLayer extends Layer {
+@LayerType("Softmax")
+final class SoftmaxLayer extends Layer {
   private int axis;
 
-  public SoftmaxLayer(LayerParameter param) {
+  SoftmaxLayer(LayerParameter param) {
     super(param);
   }
 
@@ -25,7 +27,7 @@ public final class SoftmaxLayer extends Layer {
 
   @Override
   public void reshape(List<Blob> bottom, List<Blob> top) {
-    axis = bottom.get(0).canonicalAxis(param.getSoftmaxParam().getAxis());
+    axis = bottom.get(0).canonicalAxis(param().getSoftmaxParam().getAxis());
     top.get(0).reshapeLike(bottom.get(0));
     innerIsOne = bottom.get(0).count(axis + 1) == 1;
   }
@@ -62,7 +64,7 @@ public final class SoftmaxLayer extends Layer {
     }
   }
 
-  /** On a device, rows of classes (inner size 1, the usual N × C) run there. */
+  /** On a device(), rows of classes (inner size 1, the usual N × C) run there. */
   @Override
   public boolean hasDevicePath() {
     return innerIsOne;
@@ -73,16 +75,16 @@ public final class SoftmaxLayer extends Layer {
   @Override
   protected void forwardDevice(List<Blob> bottom, List<Blob> top) {
     Blob b = bottom.get(0);
-    device.softmaxForward(b.count(0, axis), b.shape(axis), b.deviceData(device),
-        top.get(0).mutableDeviceData(device));
+    device().softmaxForward(b.count(0, axis), b.shape(axis), b.deviceData(device()),
+        top.get(0).mutableDeviceData(device()));
   }
 
   @Override
   protected void backwardDevice(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
     if (propagateDown[0]) {
       Blob t = top.get(0);
-      device.softmaxBackward(t.count(0, axis), t.shape(axis), t.deviceData(device),
-          t.deviceDiff(device), bottom.get(0).mutableDeviceDiff(device));
+      device().softmaxBackward(t.count(0, axis), t.shape(axis), t.deviceData(device()),
+          t.deviceDiff(device()), bottom.get(0).mutableDeviceDiff(device()));
     }
   }
 

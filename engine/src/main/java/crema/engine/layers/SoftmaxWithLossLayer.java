@@ -3,13 +3,15 @@ package crema.engine.layers;
 import caffe.Caffe.LayerParameter;
 import caffe.Caffe.LossParameter.NormalizationMode;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /**
  * Softmax followed by the multinomial log loss, −log(max(p_label, FLT_MIN)), normalised as
  * loss_param says (VALID by default). A fully diverged net therefore reports 87.3365.
  */
-public final class SoftmaxWithLossLayer extends LossLayer {
+@LayerType("SoftmaxWithLoss")
+final class SoftmaxWithLossLayer extends LossLayer {
   private final Blob prob = new Blob();
   private final boolean hasIgnoreLabel;
   private final int ignoreLabel;
@@ -18,10 +20,10 @@ public final class SoftmaxWithLossLayer extends LossLayer {
   private int outer;
   private int inner;
 
-  public SoftmaxWithLossLayer(LayerParameter param) {
+  SoftmaxWithLossLayer(LayerParameter param) {
     super(param);
-    hasIgnoreLabel = param.getLossParam().hasIgnoreLabel();
-    ignoreLabel = param.getLossParam().getIgnoreLabel();
+    hasIgnoreLabel = param().getLossParam().hasIgnoreLabel();
+    ignoreLabel = param().getLossParam().getIgnoreLabel();
     mode = normalization(param, NormalizationMode.VALID);
   }
 
@@ -43,7 +45,7 @@ public final class SoftmaxWithLossLayer extends LossLayer {
   @Override
   public void reshape(List<Blob> bottom, List<Blob> top) {
     top.get(0).reshape();
-    axis = bottom.get(0).canonicalAxis(param.getSoftmaxParam().getAxis());
+    axis = bottom.get(0).canonicalAxis(param().getSoftmaxParam().getAxis());
     outer = bottom.get(0).count(0, axis);
     inner = bottom.get(0).count(axis + 1);
     if (outer * inner != bottom.get(1).count()) {
@@ -88,7 +90,7 @@ public final class SoftmaxWithLossLayer extends LossLayer {
   private final Blob rowLoss = new Blob(0);
   private final Blob rowCounted = new Blob(0);
 
-  /** On a device, rows of classes (inner size 1) run there. */
+  /** On a device(), rows of classes (inner size 1) run there. */
   @Override
   public boolean hasDevicePath() {
     return inner == 1;
@@ -98,7 +100,7 @@ public final class SoftmaxWithLossLayer extends LossLayer {
   protected void forwardDevice(List<Blob> bottom, List<Blob> top) {
     int channels = bottom.get(0).shape(axis);
     checkLabels(bottom.get(1), channels);
-    device.softmaxForward(outer, channels, bottom.get(0).deviceData(device), prob.mutableDeviceData(device));
+    device().softmaxForward(outer, channels, bottom.get(0).deviceData(device()), prob.mutableDeviceData(device()));
     // The gradient at scale 1 goes into the bottom's diff, which nothing reads before backward
     // overwrites it (Caffe's GPU path uses it as scratch the same way).
     lossRows(bottom, channels, 1f);
@@ -112,16 +114,16 @@ public final class SoftmaxWithLossLayer extends LossLayer {
     }
     top.get(0).data()[0] = loss / normalizer(mode, outer, inner, count);
     if (top.size() == 2) {
-      device.copy(prob.count(), prob.deviceData(device), top.get(1).mutableDeviceData(device));
+      device().copy(prob.count(), prob.deviceData(device()), top.get(1).mutableDeviceData(device()));
     }
   }
 
   private void lossRows(List<Blob> bottom, int channels, float scale) {
     rowLoss.reshape(outer);
     rowCounted.reshape(outer);
-    device.softmaxLoss(outer, channels, prob.deviceData(device), bottom.get(1).deviceData(device),
-        hasIgnoreLabel, ignoreLabel, scale, rowLoss.mutableDeviceData(device),
-        rowCounted.mutableDeviceData(device), bottom.get(0).mutableDeviceDiff(device));
+    device().softmaxLoss(outer, channels, prob.deviceData(device()), bottom.get(1).deviceData(device()),
+        hasIgnoreLabel, ignoreLabel, scale, rowLoss.mutableDeviceData(device()),
+        rowCounted.mutableDeviceData(device()), bottom.get(0).mutableDeviceDiff(device()));
   }
 
   private void checkLabels(Blob labels, int channels) {
@@ -177,6 +179,6 @@ public final class SoftmaxWithLossLayer extends LossLayer {
       }
     }
     float scale = topWeight(top) / normalizer(mode, outer, inner, count);
-    math.scal(prob.count(), scale, d, 0);
+    math().scal(prob.count(), scale, d, 0);
   }
 }

@@ -3,11 +3,13 @@ package crema.engine.layers;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** Copies one blob to several tops; their gradients sum into the bottom. Inserted by the net. */
-public final class SplitLayer extends Layer {
-  public SplitLayer(LayerParameter param) {
+@LayerType("Split")
+final class SplitLayer extends Layer {
+  SplitLayer(LayerParameter param) {
     super(param);
   }
 
@@ -48,7 +50,7 @@ public final class SplitLayer extends Layer {
     Blob b = bottom.get(0);
     System.arraycopy(top.get(0).diff(), 0, b.diff(), 0, b.count());
     for (int i = 1; i < top.size(); i++) {
-      math.axpy(b.count(), 1f, top.get(i).diff(), 0, b.diff(), 0);
+      math().axpy(b.count(), 1f, top.get(i).diff(), 0, b.diff(), 0);
     }
   }
 }

@@ -2,13 +2,15 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** x·σ(βx). */
-public final class SwishLayer extends NeuronLayer {
-  final float beta = param.getSwishParam().getBeta();
+@LayerType("Swish")
+final class SwishLayer extends NeuronLayer {
+  final float beta = param().getSwishParam().getBeta();
 
-  public SwishLayer(LayerParameter param) {
+  SwishLayer(LayerParameter param) {
     super(param);
   }
 

@@ -2,13 +2,15 @@ package crema.engine.layers;
 
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** 1 where x > threshold, else 0. Its gradient is zero wherever it exists. */
-public final class ThresholdLayer extends NeuronLayer {
-  final float threshold = param.getThresholdParam().getThreshold();
+@LayerType("Threshold")
+final class ThresholdLayer extends NeuronLayer {
+  final float threshold = param().getThresholdParam().getThreshold();
 
-  public ThresholdLayer(LayerParameter param) {
+  ThresholdLayer(LayerParameter param) {
     super(param);
   }
 

@@ -3,15 +3,17 @@ package crema.engine.layers;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LayerType;
 import java.util.List;
 
 /** Repeats the bottom {@code tiles} times along {@code axis}. */
-public final class TileLayer extends Layer {
+@LayerType("Tile")
+final class TileLayer extends Layer {
   private int outer;
   private int inner;
   private int tiles;
 
-  public TileLayer(LayerParameter param) {
+  TileLayer(LayerParameter param) {
     super(param);
   }
 
@@ -28,8 +30,8 @@ public final class TileLayer extends Layer {
   @Override
   public void reshape(List<Blob> bottom, List<Blob> top) {
     Blob b = bottom.get(0);
-    int axis = b.canonicalAxis(param.getTileParam().getAxis());
-    tiles = param.getTileParam().getTiles();
+    int axis = b.canonicalAxis(param().getTileParam().getAxis());
+    tiles = param().getTileParam().getTiles();
     if (tiles < 1) {
       throw new IllegalArgumentException("tile_param.tiles must be positive, got " + tiles);
     }
@@ -61,7 +63,7 @@ public final class TileLayer extends Layer {
     for (int o = 0; o < outer; o++) {
       System.arraycopy(dy, o * tiles * inner, dx, o * inner, inner);
       for (int t = 1; t < tiles; t++) {
-        math.axpy(inner, 1f, dy, (o * tiles + t) * inner, dx, o * inner);
+        math().axpy(inner, 1f, dy, (o * tiles + t) * inner, dx, o * inner);
       }
     }
   }

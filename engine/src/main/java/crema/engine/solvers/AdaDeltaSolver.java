@@ -3,13 +3,15 @@ package crema.engine.solvers;
 import caffe.Caffe.SolverParameter;
 import crema.engine.Blob;
 import crema.engine.Solver;
+import crema.engine.SolverType;
 
 /**
  * AdaDelta with ρ = momentum: E[g²] ← ρ·E[g²] + (1 − ρ)·g²; Δ = g·√((E[Δ²] + δ)/(E[g²] + δ));
  * E[Δ²] ← ρ·E[Δ²] + (1 − ρ)·Δ²; W ← W − α·Δ. History holds E[g²] for every parameter, then E[Δ²].
  */
-public final class AdaDeltaSolver extends Solver {
-  public AdaDeltaSolver(SolverParameter param) {
+@SolverType("AdaDelta")
+final class AdaDeltaSolver extends Solver {
+  AdaDeltaSolver(SolverParameter param) {
     super(param);
     addSecondHistory();
   }

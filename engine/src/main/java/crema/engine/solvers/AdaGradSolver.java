@@ -3,10 +3,12 @@ package crema.engine.solvers;
 import caffe.Caffe.SolverParameter;
 import crema.engine.Blob;
 import crema.engine.Solver;
+import crema.engine.SolverType;
 
 /** AdaGrad: H ← H + g²; W ← W − α·g / (√H + δ). Momentum must be 0. */
-public final class AdaGradSolver extends Solver {
-  public AdaGradSolver(SolverParameter param) {
+@SolverType("AdaGrad")
+final class AdaGradSolver extends Solver {
+  AdaGradSolver(SolverParameter param) {
     super(param);
     if (param.getMomentum() != 0) {
       throw new IllegalArgumentException("Momentum cannot be used with AdaGrad.");

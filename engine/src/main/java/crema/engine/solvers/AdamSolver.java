@@ -3,14 +3,16 @@ package crema.engine.solvers;
 import caffe.Caffe.SolverParameter;
 import crema.engine.Blob;
 import crema.engine.Solver;
+import crema.engine.SolverType;
 
 /**
  * Adam with β1 = momentum, β2 = momentum2: m ← β1·m + (1 − β1)·g; v ← β2·v + (1 − β2)·g²;
  * W ← W − α·√(1 − β2ᵗ)/(1 − β1ᵗ)·m/(√v + δ), t = iter + 1. δ is added to the uncorrected √v, as
  * in Caffe. History holds m for every parameter, then v.
  */
-public final class AdamSolver extends Solver {
-  public AdamSolver(SolverParameter param) {
+@SolverType("Adam")
+final class AdamSolver extends Solver {
+  AdamSolver(SolverParameter param) {
     super(param);
     addSecondHistory();
   }

@@ -3,10 +3,13 @@ package crema.engine.solvers;
 import caffe.Caffe.SolverParameter;
 import crema.engine.Blob;
 import crema.engine.Solver;
+import crema.engine.SolverType;
+import java.util.Arrays;
 
 /** Nesterov momentum: V ← μ·V + α·g; W ← W − [(1 + μ)·V − μ·V_prev]. */
-public final class NesterovSolver extends Solver {
-  public NesterovSolver(SolverParameter param) {
+@SolverType("Nesterov")
+final class NesterovSolver extends Solver {
+  NesterovSolver(SolverParameter param) {
     super(param);
   }
 
@@ -16,7 +19,7 @@ public final class NesterovSolver extends Solver {
     Blob v = history.get(i);
     int n = p.count();
     float mu = param.getMomentum();
-    float[] previous = java.util.Arrays.copyOf(v.data(), n);
+    float[] previous = Arrays.copyOf(v.data(), n);
     math.axpby(n, localRate(i, rate), p.diff(), 0, mu, v.data(), 0);
     math.axpby(n, 1 + mu, v.data(), 0, -mu, previous, 0);
     System.arraycopy(previous, 0, p.diff(), 0, n);

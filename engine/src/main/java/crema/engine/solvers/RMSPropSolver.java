@@ -3,10 +3,12 @@ package crema.engine.solvers;
 import caffe.Caffe.SolverParameter;
 import crema.engine.Blob;
 import crema.engine.Solver;
+import crema.engine.SolverType;
 
 /** RMSProp: H ← ρ·H + (1 − ρ)·g²; W ← W − α·g / (√H + δ), ρ = rms_decay. Momentum must be 0. */
-public final class RMSPropSolver extends Solver {
-  public RMSPropSolver(SolverParameter param) {
+@SolverType("RMSProp")
+final class RMSPropSolver extends Solver {
+  RMSPropSolver(SolverParameter param) {
     super(param);
     if (param.getMomentum() != 0) {
       throw new IllegalArgumentException("Momentum cannot be used with RMSProp.");

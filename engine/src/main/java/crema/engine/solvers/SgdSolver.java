@@ -3,13 +3,15 @@ package crema.engine.solvers;
 import caffe.Caffe.SolverParameter;
 import crema.engine.Blob;
 import crema.engine.Solver;
+import crema.engine.SolverType;
 
 /**
  * Caffe's SGD with momentum: V ← μ·V + α·g; W ← W − V. The learning rate is folded into the
  * velocity, unlike PyTorch's v ← μ·v + g.
  */
-public final class SgdSolver extends Solver {
-  public SgdSolver(SolverParameter param) {
+@SolverType("SGD")
+final class SgdSolver extends Solver {
+  SgdSolver(SolverParameter param) {
     super(param);
   }
 

@@ -1,4 +1,4 @@
-package crema.engine.data;
+package crema.engine;
 
 /**
  * A data layer whose read position can be saved in a solver state and restored, so a resumed run
