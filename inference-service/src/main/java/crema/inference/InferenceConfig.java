@@ -1,10 +1,11 @@
 package crema.inference;
 
 import io.micronaut.context.annotation.ConfigurationProperties;
+import io.micronaut.context.annotation.Requires;
 
 /** {@code crema.inference.*}. */
 // Off when crema up runs this service beside the others in one process and this context is another's.
-@io.micronaut.context.annotation.Requires(property = "crema.services.inference", notEquals = "false")
+@Requires(property = "crema.services.inference", notEquals = "false")
 @ConfigurationProperties("crema.inference")
 public class InferenceConfig {
   /** The checkpoints to follow. Default crema.checkpoints. */

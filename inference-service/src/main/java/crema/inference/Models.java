@@ -6,6 +6,7 @@ import crema.bus.KafkaClients;
 import crema.bus.TopicKind;
 import crema.bus.TopicSetup;
 import crema.proto.Checkpoint;
+import io.micronaut.context.annotation.Requires;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * in atomically. A checkpoint that fails is logged and counted; the old model keeps serving.
  */
 // Off when crema up runs this service beside the others in one process and this context is another's.
-@io.micronaut.context.annotation.Requires(property = "crema.services.inference", notEquals = "false")
+@Requires(property = "crema.services.inference", notEquals = "false")
 @Singleton
 public class Models {
   private static final Logger LOG = LoggerFactory.getLogger(Models.class);

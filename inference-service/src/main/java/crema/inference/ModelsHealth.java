@@ -1,5 +1,6 @@
 package crema.inference;
 
+import io.micronaut.context.annotation.Requires;
 import io.micronaut.health.HealthStatus;
 import io.micronaut.management.health.indicator.AbstractHealthIndicator;
 import io.micronaut.management.health.indicator.annotation.Readiness;
@@ -9,7 +10,7 @@ import java.util.Map;
 
 /** Readiness of the inference service: at least one model is loaded and served. */
 // Off when crema up runs this service beside the others in one process and this context is another's.
-@io.micronaut.context.annotation.Requires(property = "crema.services.inference", notEquals = "false")
+@Requires(property = "crema.services.inference", notEquals = "false")
 @Singleton
 @Readiness
 public class ModelsHealth extends AbstractHealthIndicator<Map<String, Object>> {

@@ -11,6 +11,8 @@ import crema.engine.csv.RowRejectedException;
 import crema.proto.PredictRequest;
 import crema.proto.PredictResult;
 import crema.proto.Prediction;
+import io.micronaut.context.annotation.Context;
+import io.micronaut.context.annotation.Requires;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import java.time.Duration;
@@ -28,8 +30,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * commits after answering, so a restarted service answers what it had not.
  */
 // Off when crema up runs this service beside the others in one process and this context is another's.
-@io.micronaut.context.annotation.Requires(property = "crema.services.inference", notEquals = "false")
-@io.micronaut.context.annotation.Context
+@Requires(property = "crema.services.inference", notEquals = "false")
+@Context
 public class PredictRequests {
   private final KafkaClients clients;
   private final KafkaProducer<String, byte[]> producer;

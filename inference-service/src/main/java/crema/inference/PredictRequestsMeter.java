@@ -1,5 +1,6 @@
 package crema.inference;
 
+import io.micronaut.context.annotation.Requires;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.ResponseFilter;
@@ -10,7 +11,7 @@ import io.micronaut.http.annotation.ServerFilter;
  * served is counted as "unknown": names from request paths must not mint one time series each.
  */
 // Off when crema up runs this service beside the others in one process and this context is another's.
-@io.micronaut.context.annotation.Requires(property = "crema.services.inference", notEquals = "false")
+@Requires(property = "crema.services.inference", notEquals = "false")
 @ServerFilter("/v1/models/**")
 public class PredictRequestsMeter {
   private static final String PREFIX = "/v1/models/";

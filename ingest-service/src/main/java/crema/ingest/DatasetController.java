@@ -1,5 +1,6 @@
 package crema.ingest;
 
+import io.micronaut.context.annotation.Requires;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpResponse;
@@ -24,7 +25,7 @@ import java.util.Map;
  * into the dataset's topics. The reply gives accepted and rejected counts and the first reasons.
  */
 // Off when crema up runs this service beside the others in one process and this context is another's.
-@io.micronaut.context.annotation.Requires(property = "crema.services.ingest", notEquals = "false")
+@Requires(property = "crema.services.ingest", notEquals = "false")
 @Controller("/v1/datasets")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class DatasetController {

@@ -17,6 +17,8 @@ import crema.proto.FeatureStats;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micronaut.context.annotation.Requires;
+import io.micronaut.serde.annotation.Serdeable;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,16 +45,16 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * {@code crema.datasets}. Conversion and validation are {@code crema convert}'s.
  */
 // Off when crema up runs this service beside the others in one process and this context is another's.
-@io.micronaut.context.annotation.Requires(property = "crema.services.ingest", notEquals = "false")
+@Requires(property = "crema.services.ingest", notEquals = "false")
 @Singleton
 public class DatasetIngest {
   /** What a request asks for; see the controller's query parameters. */
-  @io.micronaut.serde.annotation.Serdeable
+  @Serdeable
   public record Request(String dataset, String source, String labelColumn, String idColumn, boolean log1p,
       String split, double testFraction, long seed, List<String> labels) {}
 
   /** The reply: counts and the first reasons. */
-  @io.micronaut.serde.annotation.Serdeable
+  @Serdeable
   public record Result(String dataset, long received, long accepted, long rejected, Map<String, Long> perSplit,
       List<String> labels, List<String> firstReasons) {}
 

@@ -5,6 +5,8 @@ import crema.bus.KafkaClients;
 import crema.bus.TopicKind;
 import crema.bus.TopicSetup;
 import crema.bus.Topics;
+import io.micronaut.context.annotation.Context;
+import io.micronaut.context.annotation.Requires;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import java.io.ByteArrayInputStream;
@@ -31,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * the converted records are acknowledged.
  */
 // Off when crema up runs this service beside the others in one process and this context is another's.
-@io.micronaut.context.annotation.Requires(property = "crema.services.ingest", notEquals = "false")
-@io.micronaut.context.annotation.Context
+@Requires(property = "crema.services.ingest", notEquals = "false")
+@Context
 public class RawLines {
   private static final Logger LOG = LoggerFactory.getLogger(RawLines.class);
 

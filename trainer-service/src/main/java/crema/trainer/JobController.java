@@ -1,6 +1,8 @@
 package crema.trainer;
 
 import crema.engine.io.ProtoFormatException;
+import io.micronaut.context.annotation.Requires;
+import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
@@ -13,13 +15,13 @@ import java.util.Map;
 
 /** {@code /v1/jobs}: submit, list, inspect and stop training jobs. */
 // Off when crema up runs this service beside the others in one process and this context is another's.
-@io.micronaut.context.annotation.Requires(property = "crema.services.trainer", notEquals = "false")
+@Requires(property = "crema.services.trainer", notEquals = "false")
 @Controller("/v1/jobs")
 public class JobController {
   /** What the API shows of a job. */
   @Serdeable
   public record JobView(String id, String model, String state, int iteration, Map<String, Double> metrics,
-      String message, @io.micronaut.core.annotation.Nullable String resumeFrom) {
+      String message, @Nullable String resumeFrom) {
     static JobView of(Job j) {
       return new JobView(j.id(), j.spec().model(), j.state().name(), j.iteration(), j.metrics(), j.message(),
           j.spec().resumeFrom());

@@ -1,10 +1,11 @@
 package crema.trainer;
 
 import io.micronaut.context.annotation.ConfigurationProperties;
+import io.micronaut.context.annotation.Requires;
 
 /** {@code crema.trainer.*}. */
 // Off when crema up runs this service beside the others in one process and this context is another's.
-@io.micronaut.context.annotation.Requires(property = "crema.services.trainer", notEquals = "false")
+@Requires(property = "crema.services.trainer", notEquals = "false")
 @ConfigurationProperties("crema.trainer")
 public class TrainerConfig {
   /** Where checkpoints are published (compacted, key = model). Default crema.checkpoints. */

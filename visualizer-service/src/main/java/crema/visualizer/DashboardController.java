@@ -3,6 +3,7 @@ package crema.visualizer;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import crema.bus.Topics;
 import io.micronaut.context.annotation.Requires;
+import io.micronaut.context.annotation.Value;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
@@ -56,7 +57,7 @@ public class DashboardController {
   private final String apiToken;
 
   public DashboardController(PipelineView view, NetGraphs graphs, CheckpointWeights weights, VisualizerConfig config,
-      JsonMapper json, @io.micronaut.context.annotation.Value("${crema.api.token:}") String apiToken) {
+      JsonMapper json, @Value("${crema.api.token:}") String apiToken) {
     this.apiToken = apiToken;
     this.view = view;
     this.graphs = graphs;

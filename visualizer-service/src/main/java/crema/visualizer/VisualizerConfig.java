@@ -2,10 +2,11 @@ package crema.visualizer;
 
 import crema.bus.Topics;
 import io.micronaut.context.annotation.ConfigurationProperties;
+import io.micronaut.context.annotation.Requires;
 
 /** {@code crema.visualizer.*}. */
 // Off when crema up runs this service beside the others in one process and this context is another's.
-@io.micronaut.context.annotation.Requires(property = "crema.services.visualizer", notEquals = "false")
+@Requires(property = "crema.services.visualizer", notEquals = "false")
 @ConfigurationProperties("crema.visualizer")
 public class VisualizerConfig {
   /** Training progress to follow. Default crema.train-events. */
