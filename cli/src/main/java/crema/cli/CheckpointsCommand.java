@@ -88,6 +88,12 @@ final class CheckpointsCommand implements Callable<Integer> {
         }
       }, "crema-checkpoints-stop");
       Runtime.getRuntime().addShutdownHook(hook);
+      // Ctrl-C (SIGINT) ends the subscription and the command exits 0; SIGTERM goes through the hook.
+      try {
+        sun.misc.Signal.handle(new sun.misc.Signal("INT"), sig -> s.close());
+      } catch (IllegalArgumentException e) {
+        // The JVM keeps SIGINT for itself here: the shutdown hook still ends the subscription.
+      }
       Progress progress = new Progress(stderr);
       try {
         while (!s.isDone()) {
