@@ -41,6 +41,7 @@ public final class Subscription<T> implements AutoCloseable {
   private Map<TopicPartition, Long> end = Map.of();
   private final Map<TopicPartition, Long> read = new HashMap<>();
   private long rejected;
+  private long started;
 
   Subscription(KafkaConsumer<String, byte[]> consumer, String topic, boolean follow, Decoder<T> decoder,
       Consumer<String> onRejected) {
@@ -101,9 +102,19 @@ public final class Subscription<T> implements AutoCloseable {
   }
 
   private void assign(Duration wait) {
-    List<PartitionInfo> info = consumer.partitionsFor(topic, Duration.ofMillis(Math.min(wait.toMillis(), 5000)));
+    List<PartitionInfo> info;
+    try {
+      info = consumer.partitionsFor(topic, Duration.ofMillis(Math.max(1000, Math.min(wait.toMillis(), 5000))));
+    } catch (org.apache.kafka.common.errors.TimeoutException e) {
+      // The broker has not answered yet, or the topic does not exist yet: try again, for a while.
+      info = List.of();
+    }
     if (info == null || info.isEmpty()) {
-      if (!follow) {
+      if (started == 0) {
+        started = System.nanoTime();
+      }
+      // Without follow, a topic still missing after 15 s has no records.
+      if (!follow && System.nanoTime() - started > 15_000_000_000L) {
         partitions = List.of();
         return;
       }

@@ -377,8 +377,14 @@ class CheckpointsSubscribeTest {
   @Order(3)
   void theJavaExampleKeepsTheBestModel() throws Exception {
     Path dir = tmp.resolve("best-java");
-    String out = run(java(REPO.resolve("examples/clients/java/BestModels.java").toString(), broker.bootstrapServers(),
-        MODEL, dir.toString(), "--until-caught-up"), Map.of(), tmp.resolve("java-example.log"));
+    Path classes = Files.createDirectories(tmp.resolve("example-classes"));
+    run(List.of(Path.of(System.getProperty("java.home"), "bin", "javac").toString(), "-cp",
+        System.getProperty("java.class.path"), "-d", classes.toString(),
+        REPO.resolve("examples/clients/java/BestModels.java").toString()), Map.of(), tmp.resolve("javac.log"));
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", classes + java.io.File.pathSeparator + System.getProperty("java.class.path"), "BestModels",
+        broker.bootstrapServers(), MODEL, dir.toString(), "--until-caught-up"));
+    String out = run(cmd, Map.of(), tmp.resolve("java-example.log"));
     CheckpointRecord best = best();
     assertTrue(out.contains("best: " + best), out);
     assertArrayEquals(best.checkpoint().getCaffemodel().toByteArray(),
