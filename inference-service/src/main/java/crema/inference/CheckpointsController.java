@@ -86,19 +86,19 @@ public class CheckpointsController {
   public HttpResponse<?> file(@PathVariable String name, @PathVariable int iteration, @PathVariable String file,
       @Nullable @QueryValue String run) {
     if (!FILES.contains(file)) {
-      return HttpResponse.notFound(Map.of("error", "a checkpoint has the files " + String.join(", ", FILES)
-          + "; not '" + file + "'"));
+      return HttpResponse.notFound(Map.<String, String>of("error", "a checkpoint has the files " + String.join(", ", FILES)
+          + "; not '" + file + "'")).contentType(MediaType.APPLICATION_JSON_TYPE);
     }
     var entry = index.find(name, iteration, run);
     if (entry.isEmpty()) {
       return HttpResponse.notFound(Map.of("error", "no checkpoint of model '" + name + "' at iteration " + iteration
-          + (run == null ? "" : " of run " + run)));
+          + (run == null ? "" : " of run " + run))).contentType(MediaType.APPLICATION_JSON_TYPE);
     }
     Checkpoint c;
     try {
       c = index.read(entry.get());
     } catch (IllegalStateException e) {
-      return HttpResponse.serverError(Map.of("error", e.getMessage()));
+      return HttpResponse.serverError(Map.of("error", e.getMessage())).contentType(MediaType.APPLICATION_JSON_TYPE);
     }
     String base = c.getModel() + "_iter_" + c.getIteration();
     byte[] bytes;

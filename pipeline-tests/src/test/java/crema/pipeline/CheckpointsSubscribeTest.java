@@ -254,6 +254,9 @@ class CheckpointsSubscribeTest {
     assertEquals(checkpoints.stream().map(CheckpointRecord::toString).toList(),
         printed.stream().map(l -> l[0]).toList());
     for (int i = 0; i < printed.size(); i++) {
+      System.out.println("printed at " + printed.get(i)[1] + ": " + printed.get(i)[0]);
+    }
+    for (int i = 0; i < printed.size(); i++) {
       long late = Long.parseLong(printed.get(i)[1]) - checkpoints.get(i).checkpoint().getCreatedMs();
       System.out.printf("crema checkpoints --follow: iteration %d printed %d ms after it was made%n",
           checkpoints.get(i).iteration(), late);
