@@ -20,12 +20,12 @@ import picocli.CommandLine.Command;
     description = "Caffe-style deep learning on the JVM.",
     subcommands = {TrainCommand.class, TestCommand.class, TimeCommand.class, DeviceQueryCommand.class,
         ConvertCommand.class, PredictCommand.class, DrawCommand.class, WeightsCommand.class,
-        UpgradeCommand.class, ConformanceCommand.class, BenchCommand.class})
+        UpgradeCommand.class, ConformanceCommand.class, BenchCommand.class, CheckpointsCommand.class})
 public final class Crema implements Runnable {
   @Override
   public void run() {
     CommandLine.usage(this, System.err);
-    System.err.println("Available crema actions: train, test, time, device_query, convert, predict, draw, weights, upgrade (and up, from bin/crema)");
+    System.err.println("Available crema actions: train, test, time, device_query, convert, predict, draw, weights, upgrade, checkpoints (and up, from bin/crema)");
   }
 
   public static void main(String[] args) {

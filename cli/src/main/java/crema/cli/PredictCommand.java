@@ -45,6 +45,11 @@ final class PredictCommand implements Callable<Integer> {
       + " its deploy net, weights and model contract; -model and -weights then override its own.")
   Path checkpoint;
 
+  @Option(names = {"-contract", "--contract"}, description = "A model contract as proto3 JSON (the"
+      + " <model>.contract.json crema checkpoints writes): how a CSV row becomes the net's input. Overrides a"
+      + " checkpoint's own.")
+  Path contractJson;
+
   @Option(names = {"-input", "--input"}, required = true, description = "The CSV of rows, with a header.")
   Path input;
 
@@ -77,6 +82,14 @@ final class PredictCommand implements Callable<Integer> {
       int classes = p.outputSize();
       crema.proto.ModelContract.Builder terms = cp != null && cp.hasContract() ? cp.getContract().toBuilder()
           : crema.proto.ModelContract.newBuilder();
+      if (contractJson != null) {
+        terms = crema.proto.ModelContract.newBuilder();
+        try {
+          com.google.protobuf.util.JsonFormat.parser().merge(Files.readString(contractJson), terms);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw new IllegalArgumentException(contractJson + ": not a model contract: " + e.getMessage(), e);
+        }
+      }
       if (labels != null) {
         Labels names = Labels.read(labels);
         if (names.size() != classes) {
@@ -87,7 +100,8 @@ final class PredictCommand implements Callable<Integer> {
       }
       ModelContract contract = ModelContract.of(terms.build(), p.inputSize());
       if (contract.inputSize() != p.inputSize()) {
-        throw new IllegalArgumentException(checkpoint + ": the model contract makes inputs of "
+        throw new IllegalArgumentException((contractJson != null ? contractJson : checkpoint)
+            + ": the model contract makes inputs of "
             + contract.inputSize() + " values; the net's input takes " + p.inputSize());
       }
       List<String> names = contract.labelNames(classes);

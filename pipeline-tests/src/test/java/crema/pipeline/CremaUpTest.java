@@ -372,4 +372,60 @@ class CremaUpTest {
           "the same job gives the same weights, whatever else the process does");
     }
   }
+
+  /**
+   * Issue 17 under crema up: {@code crema checkpoints --model otto --out DIR} writes every
+   * checkpoint of the Otto run, and the newest caffemodel with deploy.prototxt and the contract
+   * JSON predicts, through {@code crema predict}, what the inference service serves (1e-6).
+   */
+  @Test
+  @Order(4)
+  @SuppressWarnings("unchecked")
+  void cremaCheckpointsWritesTheOttoRunAndItsFilesPredictWhatIsServed() throws Exception {
+    awaitServed("otto", OTTO_ITER);
+    Path out = tmp.resolve("otto-checkpoints");
+    assertEquals(0, Crema.run("checkpoints", "--bootstrap-server", bootstrap, "--model", "otto", "--out",
+        out.toString()));
+    List<Checkpoint> otto = new ArrayList<>();
+    for (ConsumerRecord<String, byte[]> r : PipelineSupport.readAll(bootstrap, "crema.checkpoints")) {
+      Checkpoint c = Checkpoint.parseFrom(r.value());
+      if (c.getModel().equals("otto")) {
+        otto.add(c);
+      }
+    }
+    assertTrue(!otto.isEmpty());
+    Checkpoint newest = otto.get(otto.size() - 1);
+    for (Checkpoint c : otto) {
+      Path dir = out.resolve(c.getRun());
+      assertArrayEquals(c.getCaffemodel().toByteArray(),
+          Files.readAllBytes(dir.resolve("otto_iter_" + c.getIteration() + ".caffemodel")));
+      assertArrayEquals(c.getSolverstate().toByteArray(),
+          Files.readAllBytes(dir.resolve("otto_iter_" + c.getIteration() + ".solverstate")));
+    }
+    Path dir = out.resolve(newest.getRun());
+    List<String> train = Files.readAllLines(tmp.resolve("up/otto/train.csv"));
+    String csv = String.join("\n", train.subList(0, 201)) + "\n";
+    Path in = tmp.resolve("otto-rows.csv");
+    Files.writeString(in, csv);
+    Path probs = tmp.resolve("otto-files-predicted.csv");
+    assertEquals(0, Crema.run("predict", "-model", dir.resolve("deploy.prototxt").toString(), "-weights",
+        dir.resolve("otto_iter_" + newest.getIteration() + ".caffemodel").toString(), "-contract",
+        dir.resolve("otto.contract.json").toString(), "-input", in.toString(), "-output", probs.toString()));
+    HttpResponse<String> r = send("POST", "http://localhost:8083/v1/models/otto:predict", "text/csv", csv);
+    assertEquals(200, r.statusCode(), r.body());
+    Map<String, Object> reply = json(r);
+    assertEquals(newest.getIteration(), ((Number) reply.get("iteration")).intValue());
+    List<Map<String, Object>> preds = (List<Map<String, Object>>) reply.get("predictions");
+    List<String> lines = Files.readAllLines(probs);
+    List<String> labels = List.of(lines.get(0).split(",")).subList(1, lines.get(0).split(",").length);
+    assertEquals(preds.size(), lines.size() - 1);
+    for (int i = 0; i < preds.size(); i++) {
+      String[] f = lines.get(i + 1).split(",");
+      Map<String, Number> p = (Map<String, Number>) preds.get(i).get("probabilities");
+      for (int k = 0; k < labels.size(); k++) {
+        assertEquals(p.get(labels.get(k)).doubleValue(), Double.parseDouble(f[k + 1]), 1e-6,
+            "otto row " + i + " " + labels.get(k));
+      }
+    }
+  }
 }
