@@ -72,6 +72,10 @@ final class CheckpointsCommand implements Callable<Integer> {
         .follow(follow).build();
     PrintStream stdout = System.out;
     PrintStream stderr = System.err;
+    // A fresh JVM loads the protobuf, digest and formatting classes on its first record: doing it
+    // now keeps the first --follow line as prompt as the others (it came ~0.8 s late otherwise).
+    CheckpointRecord.verify(crema.proto.Checkpoint.newBuilder().setSha256(CheckpointRecord.sha256(new byte[0],
+        new byte[0])).build().toByteArray(), 0, 0).toString();
     CountDownLatch finished = new CountDownLatch(1);
     long count = 0;
     try (CremaClient crema = CremaClient.builder().bootstrapServers(bootstrap).kafkaProperties(settings)
