@@ -23,6 +23,10 @@ zip -q -d "$out/crema.jar" 'org/lmdbjava/native/*windows*' 'org/lmdbjava/native/
   'jni/sparc*' 'net/jpountz/util/win32/*' 'net/jpountz/util/darwin/*' 'net/jpountz/util/linux/aarch64/*' \
   'net/jpountz/util/linux/ppc64le/*' 'net/jpountz/util/linux/s390x/*' 'net/jpountz/util/linux/i386/*' \
   'lib/libJCublas-*' >/dev/null 2>&1 || true
+# The GPU check trains, tests and times nets; it subscribes to no Kafka topic (crema checkpoints),
+# so the Kafka client and its compression codecs (zstd's natives for every platform) stay behind.
+zip -q -d "$out/crema.jar" 'org/apache/kafka/*' 'com/github/luben/*' 'org/xerial/*' 'aix/*' 'win/*' 'freebsd/*' \
+  'darwin/*' 'linux/*/libzstd*' >/dev/null 2>&1 || true
 cp -r "$repo/fixtures/otto-mini" "$out/fixtures/"
 cp "$repo/benchmarks/gpu-check.sh" "$repo/benchmarks/gpu-check/torch_bench.py" "$out/"
 tar -C "$repo/benchmarks/target" -czf "$out.tar.gz" gpu-check
