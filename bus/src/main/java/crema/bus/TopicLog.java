@@ -45,6 +45,26 @@ public final class TopicLog {
     }
   }
 
+  /**
+   * Assigns {@code c} every partition of {@code topic} from the beginning, waiting (while
+   * {@code running} says so) for the topic to exist. Returns the partitions, empty when stopped first.
+   */
+  public static List<TopicPartition> assignFromBeginning(KafkaConsumer<String, byte[]> c, String topic,
+      java.util.function.BooleanSupplier running) throws InterruptedException {
+    List<PartitionInfo> parts = List.of();
+    while (running.getAsBoolean() && parts.isEmpty()) {
+      parts = c.partitionsFor(topic, Duration.ofSeconds(5));
+      if (parts == null || parts.isEmpty()) {
+        parts = List.of();
+        Thread.sleep(200);
+      }
+    }
+    List<TopicPartition> tps = parts.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+    c.assign(tps);
+    c.seekToBeginning(tps);
+    return tps;
+  }
+
   /** The newest {@code crema.datasets} record of {@code dataset}, if any. */
   public static Optional<DatasetSchema> datasetSchema(KafkaClients clients, String topic, String dataset) {
     DatasetSchema[] newest = {null};

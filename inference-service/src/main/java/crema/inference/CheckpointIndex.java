@@ -3,6 +3,7 @@ package crema.inference;
 import crema.bus.CheckpointDigest;
 import crema.bus.ConsumerLoop;
 import crema.bus.KafkaClients;
+import crema.bus.TopicLog;
 import crema.proto.Checkpoint;
 import io.micronaut.context.annotation.Requires;
 import jakarta.annotation.PostConstruct;
@@ -20,7 +21,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,17 +70,7 @@ public class CheckpointIndex {
 
   private void follow(KafkaConsumer<String, byte[]> c, BooleanSupplier running) throws InterruptedException {
     String topic = config.getCheckpointTopic();
-    List<PartitionInfo> parts = List.of();
-    while (running.getAsBoolean() && parts.isEmpty()) {
-      parts = c.partitionsFor(topic, Duration.ofSeconds(5));
-      if (parts == null || parts.isEmpty()) {
-        parts = List.of();
-        Thread.sleep(500);
-      }
-    }
-    List<TopicPartition> tps = parts.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-    c.assign(tps);
-    c.seekToBeginning(tps);
+    List<TopicPartition> tps = TopicLog.assignFromBeginning(c, topic, running);
     while (running.getAsBoolean()) {
       for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(100))) {
         if (r.value() != null) {

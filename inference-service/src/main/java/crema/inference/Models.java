@@ -3,6 +3,7 @@ package crema.inference;
 import com.google.protobuf.InvalidProtocolBufferException;
 import crema.bus.ConsumerLoop;
 import crema.bus.KafkaClients;
+import crema.bus.TopicLog;
 import crema.bus.TopicKind;
 import crema.bus.TopicSetup;
 import crema.proto.Checkpoint;
@@ -18,7 +19,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,17 +63,7 @@ public class Models {
   private void follow(KafkaConsumer<String, byte[]> c, BooleanSupplier running) throws InterruptedException {
     try (var kafkaMeters = meters.bind(c)) {
       String topic = config.getCheckpointTopic();
-      List<PartitionInfo> parts = List.of();
-      while (running.getAsBoolean() && parts.isEmpty()) {
-        parts = c.partitionsFor(topic, Duration.ofSeconds(5));
-        if (parts == null || parts.isEmpty()) {
-          parts = List.of();
-          Thread.sleep(500);
-        }
-      }
-      List<TopicPartition> tps = parts.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-      c.assign(tps);
-      c.seekToBeginning(tps);
+      List<TopicPartition> tps = TopicLog.assignFromBeginning(c, topic, running);
       while (running.getAsBoolean()) {
         for (var r : c.poll(Duration.ofMillis(200))) {
           if (r.value() != null) {

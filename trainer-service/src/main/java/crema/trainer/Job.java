@@ -92,6 +92,11 @@ final class Job implements Runnable {
 
   /** The job as recorded on the jobs topic. */
   crema.proto.Job record() {
+    return record(id, spec);
+  }
+
+  /** The record of job {@code id} with {@code spec}, as kept on the jobs topic (no state yet). */
+  static crema.proto.Job record(String id, JobSpec spec) {
     crema.proto.Job.Builder j = crema.proto.Job.newBuilder().setId(id).setModel(spec.model())
         .setSolverPrototxt(spec.solver()).setNetPrototxt(spec.net());
     if (spec.deploy() != null) {

@@ -38,7 +38,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -103,17 +102,7 @@ public class Jobs {
     String topic = config.getJobsTopic();
     try (KafkaConsumer<String, byte[]> c = clients.consumer("crema-trainer-jobs")) {
       topicsReady.join();
-      List<PartitionInfo> parts = List.of();
-      while (following && parts.isEmpty()) {
-        parts = c.partitionsFor(topic, Duration.ofSeconds(5));
-        if (parts == null || parts.isEmpty()) {
-          parts = List.of();
-          LockSupport.parkNanos(200_000_000L);
-        }
-      }
-      List<TopicPartition> tps = parts.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-      c.assign(tps);
-      c.seekToBeginning(tps);
+      List<TopicPartition> tps = TopicLog.assignFromBeginning(c, topic, () -> following);
       Map<TopicPartition, Long> end = c.endOffsets(tps);
       // Replay: each job's spec and its newest state.
       Map<String, crema.proto.Job> replayed = new LinkedHashMap<>();
@@ -131,6 +120,8 @@ public class Jobs {
       }
     } catch (RuntimeException e) {
       LOG.error("jobs topic: {}", e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -251,19 +242,7 @@ public class Jobs {
       throw new IllegalStateException("the trainer's topics are not ready (is Kafka up?): " + e.getMessage());
     }
     String id = UUID.randomUUID().toString();
-    crema.proto.Job.Builder record = crema.proto.Job.newBuilder().setId(id).setModel(spec.model())
-        .setSolverPrototxt(spec.solver()).setNetPrototxt(spec.net()).setSubmittedMs(System.currentTimeMillis())
-        .setState("SUBMITTED");
-    if (spec.deploy() != null) {
-      record.setDeployPrototxt(spec.deploy());
-    }
-    if (spec.labels() != null) {
-      record.addAllLabelNames(spec.labels());
-    }
-    if (spec.resumeFrom() != null) {
-      record.setResumeFrom(spec.resumeFrom());
-    }
-    send(record.build());
+    send(Job.record(id, spec).toBuilder().setSubmittedMs(System.currentTimeMillis()).setState("SUBMITTED").build());
     // The follower sees the record come back and skips it: this lock is held until the job is known.
     return start(id, spec);
   }
