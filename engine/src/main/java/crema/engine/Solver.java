@@ -79,8 +79,8 @@ public abstract class Solver implements AutoCloseable {
   protected final List<Net> testNets = new ArrayList<>();
   /** Solver history, one blob per learnable parameter (two for AdaDelta and Adam). */
   protected final List<Blob> history = new ArrayList<>();
-  protected int iter;
-  protected int currentStep;
+  private int iter;
+  private int currentStep;
   private final List<Double> losses = new ArrayList<>();
   private double smoothedLoss;
   private final List<Listener> listeners = new ArrayList<>();

@@ -3,6 +3,7 @@ package crema.gpu;
 import crema.engine.math.Device;
 import crema.engine.math.DeviceBuffer;
 import crema.engine.math.DeviceOutOfMemoryException;
+import crema.engine.math.Kernel;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
@@ -23,8 +24,9 @@ import jcuda.jcublas.cublasOperation;
 
 /**
  * One NVIDIA GPU as the engine's {@link Device}, through the CUDA driver API: blobs in device
- * memory, Crema's kernels from the jar's PTX, and GEMM/GEMV/AXPY by cuBLAS when JCublas can load
- * libcublas.so.12, else by Crema's own PTX kernels. {@link #describe()} says which path runs.
+ * memory, Crema's kernels from the jar's PTX (one module per CUDA source, loaded at its first
+ * launch), and GEMM/GEMV/AXPY by cuBLAS when JCublas can load libcublas.so.12, else by Crema's own
+ * PTX kernels. {@link #describe()} says which path runs.
  *
  * <p>It uses the device's primary context (the one the CUDA runtime and cuBLAS share) and makes it
  * current on whichever thread calls. Every operation goes on the default stream, so operations run
@@ -38,7 +40,9 @@ public final class CudaDevice implements Device {
   private final String name;
   private final CUdevice dev = new CUdevice();
   private final CUcontext context = new CUcontext();
-  private final CUmodule module = new CUmodule();
+  /** The loaded PTX modules by source name: crema_blas at start, each layer's at its first launch. */
+  private final Map<String, CUmodule> modules = new HashMap<>();
+  /** Functions by "source/name". */
   private final Map<String, CUfunction> functions = new HashMap<>();
   private final cublasHandle cublas;
   private final String gemmPath;
@@ -61,7 +65,7 @@ public final class CudaDevice implements Device {
     name = "GPU " + ordinal + " (" + new String(n, 0, len, StandardCharsets.UTF_8) + ")";
     JCudaDriver.cuDevicePrimaryCtxRetain(context, dev);
     makeCurrent();
-    JCudaDriver.cuModuleLoadData(module, Kernels.ptx());
+    module(Kernels.BLAS);
     cublasHandle handle = null;
     String path;
     try {
@@ -169,12 +173,23 @@ public final class CudaDevice implements Device {
     }
   }
 
-  private CUfunction fn(String kernel) {
-    return functions.computeIfAbsent(kernel, k -> {
-      CUfunction f = new CUfunction();
-      JCudaDriver.cuModuleGetFunction(f, module, k);
-      return f;
+  private CUmodule module(String source) {
+    return modules.computeIfAbsent(source, s -> {
+      CUmodule m = new CUmodule();
+      JCudaDriver.cuModuleLoadData(m, Kernels.ptx(s));
+      return m;
     });
+  }
+
+  private static CUfunction function(CUmodule module, String name) {
+    CUfunction f = new CUfunction();
+    JCudaDriver.cuModuleGetFunction(f, module, name);
+    return f;
+  }
+
+  private CUfunction fn(String kernel) {
+    return functions.computeIfAbsent(Kernels.BLAS + "/" + kernel,
+        k -> function(module(Kernels.BLAS), kernel));
   }
 
   /** One thread per element, in blocks of 256. */
@@ -288,74 +303,22 @@ public final class CudaDevice implements Device {
   }
 
   @Override
-  public void reluForward(int n, float slope, DeviceBuffer x, DeviceBuffer y) {
-    launch1d("crema_relu_forward", n, i(n), f(slope), b(x), b(y));
-  }
-
-  @Override
-  public void reluBackward(int n, float slope, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx) {
-    launch1d("crema_relu_backward", n, i(n), f(slope), b(x), b(dy), b(dx));
-  }
-
-  @Override
-  public void sigmoidForward(int n, DeviceBuffer x, DeviceBuffer y) {
-    launch1d("crema_sigmoid_forward", n, i(n), b(x), b(y));
-  }
-
-  @Override
-  public void sigmoidBackward(int n, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx) {
-    launch1d("crema_sigmoid_backward", n, i(n), b(y), b(dy), b(dx));
-  }
-
-  @Override
-  public void tanhForward(int n, DeviceBuffer x, DeviceBuffer y) {
-    launch1d("crema_tanh_forward", n, i(n), b(x), b(y));
-  }
-
-  @Override
-  public void tanhBackward(int n, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx) {
-    launch1d("crema_tanh_backward", n, i(n), b(y), b(dy), b(dx));
-  }
-
-  @Override
-  public void softmaxForward(int rows, int cols, DeviceBuffer x, DeviceBuffer y) {
-    launch1d("crema_softmax_forward", rows, i(rows), i(cols), b(x), b(y));
-  }
-
-  @Override
-  public void softmaxBackward(int rows, int cols, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx) {
-    launch1d("crema_softmax_backward", rows, i(rows), i(cols), b(y), b(dy), b(dx));
-  }
-
-  @Override
-  public void softmaxLoss(int rows, int cols, DeviceBuffer prob, DeviceBuffer label,
-      boolean hasIgnore, int ignoreLabel, float scale, DeviceBuffer loss, DeviceBuffer counted,
-      DeviceBuffer dx) {
-    launch1d("crema_softmax_loss", rows, i(rows), i(cols), b(prob), b(label), i(hasIgnore ? 1 : 0),
-        i(ignoreLabel), f(scale), b(loss), b(counted), b(dx));
-  }
-
-  @Override
-  public void dropoutForward(int n, float ratio, int seed, DeviceBuffer x, DeviceBuffer mask,
-      DeviceBuffer y) {
-    launch1d("crema_dropout_forward", n, i(n), f(ratio), i(seed), b(x), b(mask), b(y));
-  }
-
-  @Override
-  public void dropoutBackward(int n, float ratio, DeviceBuffer mask, DeviceBuffer dy, DeviceBuffer dx) {
-    launch1d("crema_dropout_backward", n, i(n), f(ratio), b(mask), b(dy), b(dx));
-  }
-
-  @Override
-  public void sgdUpdate(int n, float rate, float momentum, DeviceBuffer diff, DeviceBuffer history) {
-    launch1d("crema_sgd_update", n, i(n), f(rate), f(momentum), b(diff), b(history));
-  }
-
-  @Override
-  public void adamUpdate(int n, float rate, float beta1, float beta2, float eps, float correction,
-      DeviceBuffer diff, DeviceBuffer m, DeviceBuffer v) {
-    launch1d("crema_adam_update", n, i(n), f(rate), f(beta1), f(beta2), f(eps), f(correction), b(diff),
-        b(m), b(v));
+  public void launch(Kernel kernel, int threads, Object... args) {
+    kernel.check(args);
+    if (threads <= 0) {
+      return;
+    }
+    Pointer[] params = new Pointer[args.length];
+    for (int k = 0; k < args.length; k++) {
+      Object a = args[k];
+      params[k] = a instanceof DeviceBuffer buffer ? b(buffer)
+          : a instanceof Integer v ? i(v) : f((Float) a);
+    }
+    makeCurrent();
+    CUfunction f = functions.computeIfAbsent(kernel.source() + "/" + kernel.name(),
+        k -> function(module(kernel.source()), kernel.name()));
+    JCudaDriver.cuLaunchKernel(f, (threads + THREADS - 1) / THREADS, 1, 1, THREADS, 1, 1, 0, null,
+        Pointer.to(params), null);
   }
 
   @Override
@@ -375,7 +338,11 @@ public final class CudaDevice implements Device {
     if (cublas != null) {
       JCublas2.cublasDestroy(cublas);
     }
-    JCudaDriver.cuModuleUnload(module);
+    for (CUmodule m : modules.values()) {
+      JCudaDriver.cuModuleUnload(m);
+    }
+    modules.clear();
+    functions.clear();
     JCudaDriver.cuDevicePrimaryCtxRelease(dev);
     CURRENT.remove();
   }

@@ -38,18 +38,21 @@ public final class Conformance {
   /** The solver tolerance of the fixture checks, element-wise (see {@link #relativeError}). */
   public static final double SOLVER_TOLERANCE = 1e-5;
   /**
-   * RMSProp's weight tolerance, element-wise: measured 2.3e-5 after 5 steps on the CPU, from float
-   * rounding rather than any difference in the order of operations. The history update, the square
-   * root, δ, the division and the step are those of Caffe's {@code rmsprop_solver.cpp} (computing the
-   * history with a fused multiply-add, as an FMA-using BLAS axpby would, changes nothing). RMSProp
-   * divides each gradient by its own running magnitude, so every step is about
-   * base_lr/√(1 − rms_decay) whatever the gradient's size (0.07 here, as large as the weights). Where
-   * a weight of about 0.07 takes such a step and lands near 1e-3, the subtraction cancels: the result
-   * keeps the absolute rounding of its operands (1 ulp of 0.07 is 7.5e-9), which the measure divides
-   * by max(|w|, 1e-3). The largest differences seen are 1 to 4 such ulps (7.5e-9 to 3e-8 absolute),
-   * carried by gradients whose last bits differ with the summation order of the matrix products.
+   * RMSProp's weight tolerance, element-wise: after 5 steps the largest difference measured is
+   * 2.3e-5 with OpenBLAS's own kernel for this CPU and 5.9e-5 with OPENBLAS_CORETYPE=Haswell (both
+   * in ip1's weights at iteration 2), from float rounding rather than any difference in the order
+   * of operations. The history update, the square root, δ, the division and the step are those of
+   * Caffe's {@code rmsprop_solver.cpp} (computing the history with a fused multiply-add, as an
+   * FMA-using BLAS axpby would, changes nothing). RMSProp divides each gradient by its own running
+   * magnitude, so every step is about base_lr/√(1 − rms_decay) whatever the gradient's size (0.07
+   * here, as large as the weights). Where a weight of about 0.07 takes such a step and lands near
+   * 1e-3, the subtraction cancels: the result keeps the absolute rounding of its operands (1 ulp of
+   * 0.07 is 7.5e-9), which the measure divides by max(|w|, 1e-3). The largest differences seen are
+   * 1 to 8 such ulps (7.5e-9 to 6e-8 absolute), carried by gradients whose last bits differ with
+   * the summation order of the matrix products — which the BLAS kernel chooses, so the bound
+   * leaves room for kernels not measured here.
    */
-  public static final double RMSPROP_WEIGHT_TOLERANCE = 2.5e-5;
+  public static final double RMSPROP_WEIGHT_TOLERANCE = 1e-4;
 
   /** One check's outcome; {@code worst} is the largest scaled difference seen. */
   public record Result(String check, boolean passed, double worst, String detail) {
@@ -344,6 +347,7 @@ public final class Conformance {
       Device.use(previous);
     }
     double worst = 0;
+    String where = "";
     double weightTolerance = weightTolerance(name);
     for (int k = 1; k <= 5; k++) {
       NetParameter caffe = BinaryProto.readNet(root.resolve("exact/" + name + "/otto_iter_" + k + ".caffemodel"));
@@ -352,18 +356,26 @@ public final class Conformance {
         for (int i = 0; i < e.getBlobsCount(); i++) {
           LayerParameter a = mine.getLayerList().stream().filter(l -> l.getName().equals(e.getName()))
               .findFirst().orElseThrow(() -> new IllegalStateException("layer " + e.getName() + " missing"));
-          worst = Math.max(worst, relativeError(e.getBlobs(i), a.getBlobs(i)) * SOLVER_TOLERANCE / weightTolerance);
+          double error = relativeError(e.getBlobs(i), a.getBlobs(i)) * SOLVER_TOLERANCE / weightTolerance;
+          if (error > worst) {
+            worst = error;
+            where = "iteration " + k + " " + e.getName() + " blob " + i;
+          }
         }
       }
       SolverState cs = BinaryProto.readSolverState(root.resolve("exact/" + name + "/otto_iter_" + k + ".solverstate"));
       SolverState ms = BinaryProto.readSolverState(out.resolve("otto_iter_" + k + ".solverstate"));
       for (int i = 0; i < cs.getHistoryCount(); i++) {
-        worst = Math.max(worst, relativeError(cs.getHistory(i), ms.getHistory(i)));
+        double error = relativeError(cs.getHistory(i), ms.getHistory(i));
+        if (error > worst) {
+          worst = error;
+          where = "iteration " + k + " history " + i;
+        }
       }
     }
     return new Result("solver " + name + " (otto-mini, 5 iterations vs Caffe 1.0)", worst <= SOLVER_TOLERANCE,
-        worst, weightTolerance == SOLVER_TOLERANCE ? ""
-            : " (weights scaled by " + SOLVER_TOLERANCE + "/" + weightTolerance + ")");
+        worst, "at " + where + (weightTolerance == SOLVER_TOLERANCE ? ""
+            : " (weights scaled by " + SOLVER_TOLERANCE + "/" + weightTolerance + ")"));
   }
 
   /** A net of the otto-mini fixture with its data sources made absolute (under {@code root}). */

@@ -4,12 +4,42 @@ import caffe.Caffe.LayerParameter;
 import caffe.Caffe.Phase;
 import crema.engine.Blob;
 import crema.engine.LayerType;
+import crema.engine.math.Kernel;
 import java.util.List;
 import java.util.SplittableRandom;
 
 /** Inverted dropout: in TRAIN each value is kept with probability 1 − p and scaled by 1/(1 − p). */
 @LayerType("Dropout")
 final class DropoutLayer extends NeuronLayer {
+  /**
+   * gpu/src/main/cuda/dropout_layer.cu: unit i is kept when a counter-based hash of (seed, i) is
+   * at least ratio, so the mask needs no generator state on the device and does not depend on the
+   * launch shape; mask[i] is 1 or 0 and y = x·mask/(1 − ratio).
+   */
+  static final Kernel FORWARD = Kernel.of("dropout_layer",
+      "crema_dropout_forward(int n, float ratio, unsigned int seed, const float* x, float* mask,"
+          + " float* y)",
+      (i, a) -> {
+        float ratio = a.real(1);
+        float u = (hash(a.integer(2) ^ hash(i)) >>> 8) * (1.0f / 16777216.0f);
+        float keep = u >= ratio ? 1f : 0f;
+        a.buffer(4)[i] = keep;
+        a.buffer(5)[i] = a.buffer(3)[i] * keep / (1f - ratio);
+      });
+  static final Kernel BACKWARD = Kernel.of("dropout_layer",
+      "crema_dropout_backward(int n, float ratio, const float* mask, const float* dy, float* dx)",
+      (i, a) -> a.buffer(4)[i] = a.buffer(3)[i] * a.buffer(2)[i] / (1f - a.real(1)));
+
+  /** The kernel's crema_hash in Java's 32-bit arithmetic (>>> is the unsigned shift). */
+  static int hash(int x) {
+    x ^= x >>> 16;
+    x *= 0x7feb352d;
+    x ^= x >>> 15;
+    x *= 0x846ca68b;
+    x ^= x >>> 16;
+    return x;
+  }
+
   private final float ratio;
   private final float scale;
   /** Caffe's rule: keep a unit when a uniform 31-bit draw is at least ratio · 2³¹. */
@@ -63,7 +93,7 @@ final class DropoutLayer extends NeuronLayer {
     if (phase() == Phase.TRAIN) {
       deviceMask.reshape(n);
       // One draw from the net's generator per pass, as on the CPU, seeds the device()'s hash.
-      device().dropoutForward(n, ratio, (int) rng().nextLong(), bottom.get(0).deviceData(device()),
+      device().launch(FORWARD, n, n, ratio, (int) rng().nextLong(), bottom.get(0).deviceData(device()),
           deviceMask.mutableDeviceData(device()), top.get(0).mutableDeviceData(device()));
     } else if (bottom.get(0) != top.get(0)) {
       device().copy(n, bottom.get(0).deviceData(device()), top.get(0).mutableDeviceData(device()));
@@ -77,7 +107,7 @@ final class DropoutLayer extends NeuronLayer {
     }
     int n = bottom.get(0).count();
     if (phase() == Phase.TRAIN) {
-      device().dropoutBackward(n, ratio, deviceMask.deviceData(device()), top.get(0).deviceDiff(device()),
+      device().launch(BACKWARD, n, n, ratio, deviceMask.deviceData(device()), top.get(0).deviceDiff(device()),
           bottom.get(0).mutableDeviceDiff(device()));
     } else if (bottom.get(0) != top.get(0)) {
       device().copy(n, top.get(0).deviceDiff(device()), bottom.get(0).mutableDeviceDiff(device()));

@@ -3,6 +3,7 @@ package crema.engine.layers;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.LayerType;
+import crema.engine.math.Kernel;
 import java.util.List;
 
 /** max(x, 0) + negative_slope·min(x, 0): ReLU, or leaky ReLU. */
@@ -11,6 +12,16 @@ final class ReLULayer extends NeuronLayer {
   private static final int ONE_BITS = Float.floatToRawIntBits(1f);
   final float slope = param().getReluParam().getNegativeSlope();
   final int slopeBits = Float.floatToRawIntBits(slope);
+
+  /** gpu/src/main/cuda/relu_layer.cu. */
+  static final Kernel FORWARD = Kernel.of("relu_layer",
+      "crema_relu_forward(int n, float slope, const float* x, float* y)", (i, a) -> {
+        float x = a.buffer(2)[i];
+        a.buffer(3)[i] = x > 0f ? x : a.real(1) * x;
+      });
+  static final Kernel BACKWARD = Kernel.of("relu_layer",
+      "crema_relu_backward(int n, float slope, const float* x, const float* dy, float* dx)",
+      (i, a) -> a.buffer(4)[i] = a.buffer(3)[i] * (a.buffer(2)[i] > 0f ? 1f : a.real(1)));
 
   ReLULayer(LayerParameter param) {
     super(param);
@@ -33,7 +44,8 @@ final class ReLULayer extends NeuronLayer {
 
   @Override
   protected void forwardDevice(List<Blob> bottom, List<Blob> top) {
-    device().reluForward(bottom.get(0).count(), slope, bottom.get(0).deviceData(device()),
+    int n = bottom.get(0).count();
+    device().launch(FORWARD, n, n, slope, bottom.get(0).deviceData(device()),
         top.get(0).mutableDeviceData(device()));
   }
 
@@ -41,7 +53,8 @@ final class ReLULayer extends NeuronLayer {
   protected void backwardDevice(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
     if (propagateDown[0]) {
       // In place the bottom holds y, whose sign is x's: all the kernel looks at.
-      device().reluBackward(bottom.get(0).count(), slope, bottom.get(0).deviceData(device()),
+      int n = bottom.get(0).count();
+      device().launch(BACKWARD, n, n, slope, bottom.get(0).deviceData(device()),
           top.get(0).deviceDiff(device()), bottom.get(0).mutableDeviceDiff(device()));
     }
   }

@@ -4,11 +4,53 @@ import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
 import crema.engine.Layer;
 import crema.engine.LayerType;
+import crema.engine.math.Kernel;
 import java.util.List;
 
 /** Softmax along {@code softmax_param.axis}, with the maximum subtracted for stability. */
 @LayerType("Softmax")
 final class SoftmaxLayer extends Layer {
+  /**
+   * gpu/src/main/cuda/softmax_layer.cu: one thread per row of a rows × cols matrix (examples ×
+   * classes), max-shifted as on the CPU. SoftmaxWithLoss runs it too.
+   */
+  static final Kernel FORWARD = Kernel.of("softmax_layer",
+      "crema_softmax_forward(int rows, int cols, const float* x, float* y)", (r, a) -> {
+        int cols = a.integer(1);
+        float[] x = a.buffer(2);
+        float[] y = a.buffer(3);
+        int o = r * cols;
+        float m = x[o];
+        for (int c = 1; c < cols; c++) {
+          m = Math.max(m, x[o + c]);
+        }
+        float s = 0f;
+        for (int c = 0; c < cols; c++) {
+          y[o + c] = (float) Math.exp(x[o + c] - m);
+          s += y[o + c];
+        }
+        for (int c = 0; c < cols; c++) {
+          y[o + c] /= s;
+        }
+      });
+  /** dx = (dy − Σ_c dy·y)·y per row. */
+  static final Kernel BACKWARD = Kernel.of("softmax_layer",
+      "crema_softmax_backward(int rows, int cols, const float* y, const float* dy, float* dx)",
+      (r, a) -> {
+        int cols = a.integer(1);
+        float[] y = a.buffer(2);
+        float[] dy = a.buffer(3);
+        float[] dx = a.buffer(4);
+        int o = r * cols;
+        float dot = 0f;
+        for (int c = 0; c < cols; c++) {
+          dot += dy[o + c] * y[o + c];
+        }
+        for (int c = 0; c < cols; c++) {
+          dx[o + c] = (dy[o + c] - dot) * y[o + c];
+        }
+      });
+
   private int axis;
 
   SoftmaxLayer(LayerParameter param) {
@@ -75,7 +117,8 @@ final class SoftmaxLayer extends Layer {
   @Override
   protected void forwardDevice(List<Blob> bottom, List<Blob> top) {
     Blob b = bottom.get(0);
-    device().softmaxForward(b.count(0, axis), b.shape(axis), b.deviceData(device()),
+    int rows = b.count(0, axis);
+    device().launch(FORWARD, rows, rows, b.shape(axis), b.deviceData(device()),
         top.get(0).mutableDeviceData(device()));
   }
 
@@ -83,7 +126,8 @@ final class SoftmaxLayer extends Layer {
   protected void backwardDevice(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
     if (propagateDown[0]) {
       Blob t = top.get(0);
-      device().softmaxBackward(t.count(0, axis), t.shape(axis), t.deviceData(device()),
+      int rows = t.count(0, axis);
+      device().launch(BACKWARD, rows, rows, t.shape(axis), t.deviceData(device()),
           t.deviceDiff(device()), bottom.get(0).mutableDeviceDiff(device()));
     }
   }

@@ -4,6 +4,7 @@ import caffe.Caffe.LayerParameter;
 import caffe.Caffe.LossParameter.NormalizationMode;
 import crema.engine.Blob;
 import crema.engine.LayerType;
+import crema.engine.math.Kernel;
 import java.util.List;
 
 /**
@@ -12,6 +13,28 @@ import java.util.List;
  */
 @LayerType("SoftmaxWithLoss")
 final class SoftmaxWithLossLayer extends LossLayer {
+  /**
+   * gpu/src/main/cuda/softmax_loss_layer.cu, one thread per row: loss[r] = −log(max(p[label],
+   * FLT_MIN)) and dx = scale·(p − onehot); counted[r] is 1 unless the row's label is ignore_label
+   * (when hasIgnore).
+   */
+  static final Kernel LOSS = Kernel.of("softmax_loss_layer",
+      "crema_softmax_loss(int rows, int cols, const float* prob, const float* label, int hasIgnore,"
+          + " int ignoreLabel, float scale, float* loss, float* counted, float* dx)",
+      (r, a) -> {
+        int cols = a.integer(1);
+        float[] p = a.buffer(2);
+        int l = (int) a.buffer(3)[r];
+        boolean ignored = a.integer(4) != 0 && l == a.integer(5);
+        float scale = a.real(6);
+        float[] dx = a.buffer(9);
+        for (int c = 0; c < cols; c++) {
+          dx[r * cols + c] = ignored ? 0f : scale * (p[r * cols + c] - (c == l ? 1f : 0f));
+        }
+        a.buffer(7)[r] = ignored ? 0f : -(float) Math.log(Math.max(p[r * cols + l], Float.MIN_NORMAL));
+        a.buffer(8)[r] = ignored ? 0f : 1f;
+      });
+
   private final Blob prob = new Blob();
   private final boolean hasIgnoreLabel;
   private final int ignoreLabel;
@@ -100,7 +123,8 @@ final class SoftmaxWithLossLayer extends LossLayer {
   protected void forwardDevice(List<Blob> bottom, List<Blob> top) {
     int channels = bottom.get(0).shape(axis);
     checkLabels(bottom.get(1), channels);
-    device().softmaxForward(outer, channels, bottom.get(0).deviceData(device()), prob.mutableDeviceData(device()));
+    device().launch(SoftmaxLayer.FORWARD, outer, outer, channels, bottom.get(0).deviceData(device()),
+        prob.mutableDeviceData(device()));
     // The gradient at scale 1 goes into the bottom's diff, which nothing reads before backward
     // overwrites it (Caffe's GPU path uses it as scratch the same way).
     lossRows(bottom, channels, 1f);
@@ -121,8 +145,9 @@ final class SoftmaxWithLossLayer extends LossLayer {
   private void lossRows(List<Blob> bottom, int channels, float scale) {
     rowLoss.reshape(outer);
     rowCounted.reshape(outer);
-    device().softmaxLoss(outer, channels, prob.deviceData(device()), bottom.get(1).deviceData(device()),
-        hasIgnoreLabel, ignoreLabel, scale, rowLoss.mutableDeviceData(device()),
+    device().launch(LOSS, outer, outer, channels, prob.deviceData(device()),
+        bottom.get(1).deviceData(device()), hasIgnoreLabel ? 1 : 0, ignoreLabel, scale,
+        rowLoss.mutableDeviceData(device()),
         rowCounted.mutableDeviceData(device()), bottom.get(0).mutableDeviceDiff(device()));
   }
 

@@ -5,6 +5,10 @@ package crema.engine.math;
  * Caffe's GPU mode. The engine's layers call these operations on {@link DeviceBuffer}s and never
  * branch on which device it is; the CUDA implementation lives in the {@code gpu} module.
  *
+ * <p>The operations here are the ones every layer shares: memory, copies and BLAS-like math. A
+ * layer's or solver's own kernels are declared in its own file as {@link Kernel}s and run with
+ * {@link #launch}, so a new device path touches only that layer and its CUDA source.
+ *
  * <p>Matrices are row-major, as in {@link Backend}. Every operation is ordered after the ones
  * issued before it on the same device (one stream), and {@link #download} waits for them.
  */
@@ -47,50 +51,12 @@ public interface Device extends AutoCloseable {
   /** Σ x[i]·y[i], accumulated on the device. */
   float dot(int n, DeviceBuffer x, DeviceBuffer y);
 
-  /** y = x > 0 ? x : slope·x. */
-  void reluForward(int n, float slope, DeviceBuffer x, DeviceBuffer y);
-
-  /** dx = dy · (x > 0 ? 1 : slope); in place x may be the output y, whose sign is x's. */
-  void reluBackward(int n, float slope, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx);
-
-  void sigmoidForward(int n, DeviceBuffer x, DeviceBuffer y);
-
-  /** dx = dy · y · (1 − y). */
-  void sigmoidBackward(int n, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx);
-
-  void tanhForward(int n, DeviceBuffer x, DeviceBuffer y);
-
-  /** dx = dy · (1 − y²). */
-  void tanhBackward(int n, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx);
-
-  /** Max-shifted softmax over each row of a rows × cols matrix. */
-  void softmaxForward(int rows, int cols, DeviceBuffer x, DeviceBuffer y);
-
-  /** dx = (dy − Σ_c dy·y)·y per row. */
-  void softmaxBackward(int rows, int cols, DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx);
-
   /**
-   * SoftmaxWithLoss over rows: loss[r] = −log(max(p[label], FLT_MIN)), dx = scale·(p − onehot),
-   * counted[r] = 1 unless the row's label is {@code ignoreLabel} (when {@code hasIgnore}).
+   * Runs {@code kernel} on {@code threads} threads (indices 0 to threads − 1), ordered after the
+   * operations issued before it. {@code args} follow the kernel's signature: Integer, Float or
+   * {@link DeviceBuffer}; a launch with arguments that do not fit fails before it runs.
    */
-  void softmaxLoss(int rows, int cols, DeviceBuffer prob, DeviceBuffer label, boolean hasIgnore,
-      int ignoreLabel, float scale, DeviceBuffer loss, DeviceBuffer counted, DeviceBuffer dx);
-
-  /**
-   * Inverted dropout with a counter-based generator: unit i is kept when the hash of
-   * ({@code seed}, i) is at least {@code ratio}; mask[i] is 1 or 0; y = x·mask/(1 − ratio).
-   */
-  void dropoutForward(int n, float ratio, int seed, DeviceBuffer x, DeviceBuffer mask,
-      DeviceBuffer y);
-
-  void dropoutBackward(int n, float ratio, DeviceBuffer mask, DeviceBuffer dy, DeviceBuffer dx);
-
-  /** Caffe's SGD: history = momentum·history + rate·diff; diff = history. */
-  void sgdUpdate(int n, float rate, float momentum, DeviceBuffer diff, DeviceBuffer history);
-
-  /** Caffe's Adam step, with {@code correction} = √(1 − β2ᵗ)/(1 − β1ᵗ). */
-  void adamUpdate(int n, float rate, float beta1, float beta2, float eps, float correction,
-      DeviceBuffer diff, DeviceBuffer m, DeviceBuffer v);
+  void launch(Kernel kernel, int threads, Object... args);
 
   /** Bytes of device memory in use by this process's allocations. */
   long allocatedBytes();
