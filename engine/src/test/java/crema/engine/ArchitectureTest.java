@@ -3,6 +3,7 @@ package crema.engine;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
@@ -75,9 +76,22 @@ class ArchitectureTest {
         + "\"The engine's public types\")");
   }
 
+  /**
+   * Every concrete Layer class carries its @LayerType, and the registry holds exactly those types:
+   * nothing unregistered, nothing stale, and no number here to raise when a layer is added.
+   */
   @Test
   void everyLayerTypeIsRegistered() {
-    assertEquals(41, LayerRegistry.types().size(), "layer types: " + LayerRegistry.types());
+    Set<String> annotated = new TreeSet<>();
+    for (JavaClass c : engine) {
+      if (c.isAssignableTo(Layer.class) && !c.getModifiers().contains(JavaModifier.ABSTRACT)
+          && !c.isEquivalentTo(Layer.class)) {
+        assertTrue(c.isAnnotatedWith(LayerType.class), c.getName() + " has no @LayerType");
+        annotated.add(c.getAnnotationOfType(LayerType.class).value());
+      }
+    }
+    assertTrue(annotated.size() >= 41, "the layers Caffe's MLP nets use: " + annotated);
+    assertEquals(annotated, LayerRegistry.types());
   }
 
   private static Set<String> listedPublicTypes() throws IOException {
