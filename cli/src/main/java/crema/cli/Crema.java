@@ -20,7 +20,8 @@ import picocli.CommandLine.Command;
     description = "Caffe-style deep learning on the JVM.",
     subcommands = {TrainCommand.class, TestCommand.class, TimeCommand.class, DeviceQueryCommand.class,
         ConvertCommand.class, PredictCommand.class, DrawCommand.class, WeightsCommand.class,
-        UpgradeCommand.class, ConformanceCommand.class, BenchCommand.class, CheckpointsCommand.class})
+        UpgradeCommand.class, ConformanceCommand.class, BenchCommand.class, CheckpointsCommand.class,
+        ConvertImagesetCommand.class, ComputeImageMeanCommand.class})
 public final class Crema implements Runnable {
   @Override
   public void run() {

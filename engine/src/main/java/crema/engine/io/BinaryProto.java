@@ -1,5 +1,6 @@
 package crema.engine.io;
 
+import caffe.Caffe.BlobProto;
 import caffe.Caffe.NetParameter;
 import caffe.Caffe.SolverState;
 import com.google.protobuf.CodedInputStream;
@@ -36,6 +37,13 @@ public final class BinaryProto {
     } catch (IOException e) {
       throw new ProtoFormatException(name + ": not a binary NetParameter (.caffemodel): " + e.getMessage(), e);
     }
+  }
+
+  /** Reads a .binaryproto BlobProto (a mean image from compute_image_mean). */
+  public static BlobProto readBlob(Path file) {
+    BlobProto.Builder b = BlobProto.newBuilder();
+    read(file, b);
+    return b.build();
   }
 
   public static SolverState readSolverState(Path file) {
