@@ -62,11 +62,15 @@ final class PoolingLayer extends Layer {
         throw new NetException(this, "With global_pooling: true, the filter size cannot be specified");
       }
     } else {
-      if (p.hasKernelSize() == (p.hasKernelH() && p.hasKernelW())) {
+      if (p.hasKernelSize() && (p.hasKernelH() || p.hasKernelW())) {
         throw new NetException(this, "Filter size is kernel_size OR kernel_h and kernel_w; not both");
       }
-      if (!p.hasKernelSize() && !(p.hasKernelH() && p.hasKernelW())) {
+      if (!p.hasKernelSize() && (p.hasKernelH() || p.hasKernelW()) && !(p.hasKernelH() && p.hasKernelW())) {
         throw new NetException(this, "For non-square filters both kernel_h and kernel_w are required");
+      }
+      if (!p.hasKernelSize() && !p.hasKernelH()) {
+        throw new NetException(this, "the filter size is required: kernel_size, or kernel_h and"
+            + " kernel_w (or global_pooling: true)");
       }
     }
     if (!((!p.hasPad() && p.hasPadH() && p.hasPadW()) || (!p.hasPadH() && !p.hasPadW()))) {
