@@ -13,7 +13,8 @@ import java.util.List;
  * Caffe's Crop: bottom 0 cropped to the shape of bottom 1 on every axis from {@code axis}
  * (default 2) on, starting at {@code offset} (one value for all cropped axes, one per cropped
  * axis, or none: 0). Backward writes the top gradient into the cropped region of bottom 0's
- * gradient and zero elsewhere; bottom 1 only gives the shape and gets no gradient.
+ * gradient and zero elsewhere; bottom 1 only gives the shape and its gradient is left untouched
+ * (as Caffe's, which still lets force_backward ask for it).
  */
 @LayerType("Crop")
 final class CropLayer extends Layer {
@@ -31,11 +32,6 @@ final class CropLayer extends Layer {
   @Override
   protected int exactTops() {
     return 1;
-  }
-
-  @Override
-  public boolean allowForceBackward(int bottomIndex) {
-    return bottomIndex == 0;
   }
 
   private int startAxis(Blob data) {

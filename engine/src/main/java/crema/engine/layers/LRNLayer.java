@@ -45,6 +45,9 @@ final class LRNLayer extends Layer {
   private float[] squares = new float[0];
   private float[] pooled = new float[0];
   private float[] power = new float[0];
+  /** Scratch: the padded squares or ratios (ACROSS), the pooled and squares' gradients (WITHIN). */
+  private float[] work = new float[0];
+  private float[] work2 = new float[0];
 
   LRNLayer(LayerParameter param) {
     super(param);
@@ -91,6 +94,11 @@ final class LRNLayer extends Layer {
       if (scale.length != count) {
         scale = new float[count];
       }
+      int padded = (channels + size - 1) * height * width;
+      if (work.length != padded || work2.length != height * width) {
+        work = new float[padded];
+        work2 = new float[height * width];
+      }
     } else {
       pool = Pool2d.of(this, PoolMethod.AVE, size, size, prePad, prePad, 1, 1, RoundMode.CEIL,
           height, width);
@@ -101,6 +109,8 @@ final class LRNLayer extends Layer {
         squares = new float[count];
         pooled = new float[count];
         power = new float[count];
+        work = new float[count];
+        work2 = new float[count];
       }
     }
   }
@@ -130,7 +140,8 @@ final class LRNLayer extends Layer {
     int plane = height * width;
     int chw = channels * plane;
     Arrays.fill(scale, 0, num * chw, k);
-    float[] paddedSquare = new float[(channels + size - 1) * plane];
+    float[] paddedSquare = work;
+    Arrays.fill(paddedSquare, 0f);
     float alphaOverSize = alpha / size;
     for (int n = 0; n < num; n++) {
       int base = n * chw;
@@ -169,8 +180,9 @@ final class LRNLayer extends Layer {
     float[] dx = bottom.diff();
     int plane = height * width;
     int chw = channels * plane;
-    float[] paddedRatio = new float[(channels + size - 1) * plane];
-    float[] accum = new float[plane];
+    float[] paddedRatio = work;
+    Arrays.fill(paddedRatio, 0f);
+    float[] accum = work2;
     float cacheRatio = (float) (2.0 * alpha * beta / size);
     for (int i = 0, count = num * chw; i < count; i++) {
       dx[i] = topDiff[i] * (float) Math.pow(scale[i], -beta);
@@ -231,7 +243,7 @@ final class LRNLayer extends Layer {
     int count = num * channels * height * width;
     float diffScale = -beta * alpha;
     // Eltwise PROD: the gradient of the power output; the product input's is power · dy.
-    float[] dPooled = new float[count];
+    float[] dPooled = work;
     for (int i = 0; i < count; i++) {
       float dPower = x[i] * topDiff[i];
       // Power backward: dy/dv = diff_scale · y / (shift + scale · v).
@@ -253,7 +265,7 @@ final class LRNLayer extends Layer {
       }
       dPooled[i] = diffScale != 0f ? dPower * d : d;
     }
-    float[] dSquares = new float[count];
+    float[] dSquares = work2;
     pool.aveBackward(dPooled, dSquares, num * channels);
     for (int i = 0; i < count; i++) {
       // Power (x²) backward: 2·x · d; then Split sums the product input's and the square input's.

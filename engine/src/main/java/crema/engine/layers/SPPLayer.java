@@ -27,6 +27,10 @@ final class SPPLayer extends Layer {
   private float[][] pooled = new float[0][];
   private int[][] masks = new int[0][];
   private float[] levelDiff = new float[0];
+  private float[][] levelTopDiffs = new float[0][];
+  /** The bottom shape the levels were made for, and the top's shape. */
+  private int[] shape;
+  private int[] topShape;
 
   SPPLayer(LayerParameter param) {
     super(param);
@@ -69,9 +73,14 @@ final class SPPLayer extends Layer {
       throw new NetException(this, "Input dimensions cannot be zero (" + b.shapeString() + ")");
     }
     int height = p.getPyramidHeight();
+    if (java.util.Arrays.equals(b.shape(), shape)) {
+      top.get(0).reshape(topShape);
+      return;
+    }
     levels = new Pool2d[height];
     pooled = new float[height][];
     masks = new int[height][];
+    levelTopDiffs = new float[height][];
     int flat = 0;
     for (int i = 0; i < height; i++) {
       int bins = 1 << i;
@@ -84,13 +93,13 @@ final class SPPLayer extends Layer {
       int size = num * channels * levels[i].pooledSize();
       pooled[i] = new float[size];
       masks[i] = new int[size];
+      levelTopDiffs[i] = new float[size];
       flat += channels * levels[i].pooledSize();
     }
-    if (height == 1) {
-      top.get(0).reshape(num, channels, levels[0].pooledH(), levels[0].pooledW());
-    } else {
-      top.get(0).reshape(num, flat);
-    }
+    topShape = height == 1 ? new int[] {num, channels, levels[0].pooledH(), levels[0].pooledW()}
+        : new int[] {num, flat};
+    top.get(0).reshape(topShape);
+    shape = b.shape();
     if (levelDiff.length != b.count()) {
       levelDiff = new float[b.count()];
     }
@@ -138,7 +147,7 @@ final class SPPLayer extends Layer {
     int offset = 0;
     for (int i = 0; i < levels.length; i++) {
       // The level's slice of the top gradient (Concat, then Flatten backward) ...
-      float[] levelTopDiff = new float[pooled[i].length];
+      float[] levelTopDiff = levelTopDiffs[i];
       int dim = levelTopDiff.length / num;
       for (int n = 0; n < num; n++) {
         System.arraycopy(topDiff, n * topDim + offset, levelTopDiff, n * dim, dim);

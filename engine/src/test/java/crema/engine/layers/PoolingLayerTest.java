@@ -248,6 +248,34 @@ class PoolingLayerTest {
     }
   }
 
+  @Test
+  void runsInANetWithItsMaskTopBesideLRNSPPAndCrop() {
+    String text = """
+        force_backward: true
+        layer { name: "in" type: "Input" top: "x" top: "t" input_param { shape { dim: 2 dim: 3 dim: 9 dim: 9 }
+          shape { dim: 2 dim: 15 } } }
+        layer { name: "pool" type: "Pooling" bottom: "x" top: "p" top: "mask"
+          pooling_param { pool: MAX kernel_size: 3 stride: 2 pad: 1 } }
+        layer { name: "norm" type: "LRN" bottom: "p" top: "n" lrn_param { local_size: 3 } }
+        layer { name: "crop" type: "Crop" bottom: "n" bottom: "x" top: "c" crop_param { offset: 0 }
+          include { phase: TEST } }
+        layer { name: "spp" type: "SPP" bottom: "n" top: "s" spp_param { pyramid_height: 2 pool: AVE } }
+        layer { name: "loss" type: "EuclideanLoss" bottom: "s" bottom: "t" top: "loss" }
+        layer { name: "silence" type: "Silence" bottom: "mask" }
+        """;
+    caffe.Caffe.NetParameter p = crema.engine.io.Prototxt.parseNet(text, "vision.prototxt");
+    crema.engine.Net net = new crema.engine.Net(p, crema.engine.Net.state(p, caffe.Caffe.Phase.TRAIN, 0, List.of()));
+    net.blob("x").data()[40] = 3f;
+    net.blob("t").data()[0] = 1f;
+    double loss = net.forwardBackward();
+    assertTrue(loss > 0, "loss " + loss);
+    assertArrayEquals(new int[] {2, 3, 5, 5}, net.blob("p").shape());
+    assertArrayEquals(new int[] {2, 15}, net.blob("s").shape());
+    assertEquals(3f, net.blob("p").data()[12]);
+    assertEquals(40f, net.blob("mask").data()[12]);
+    assertTrue(net.blob("x").diff()[40] != 0f);
+  }
+
   private static void assertRejected(String proto, Blob bottom, int tops, String words) {
     Layer layer = layer("name: 'pool1' " + proto);
     NetException e = assertThrows(NetException.class, () -> layer.setUp(list(bottom), tops(tops)));
