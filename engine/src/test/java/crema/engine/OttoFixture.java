@@ -2,11 +2,13 @@ package crema.engine;
 
 import caffe.Caffe.NetParameter;
 import caffe.Caffe.SolverParameter;
+import crema.engine.check.Conformance;
 import crema.engine.io.BinaryProto;
 import crema.engine.io.Prototxt;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
@@ -24,16 +26,24 @@ public final class OttoFixture {
 
   /** Copies the fixture into {@code dir}/otto-mini and returns that folder. */
   public static Path copyTo(Path dir) {
+    return copyTo(dir, "otto-mini", "README.txt");
+  }
+
+  /**
+   * Copies the fixture folder {@code name} of the test classpath (a folder under {@code fixtures/},
+   * which holds {@code marker}) into {@code dir}/{@code name} and returns that folder.
+   */
+  public static Path copyTo(Path dir, String name, String marker) {
     try {
-      URL url = OttoFixture.class.getResource("/otto-mini/README.txt");
+      URL url = OttoFixture.class.getResource("/" + name + "/" + marker);
       if (url == null) {
-        throw new IllegalStateException("otto-mini fixture not on the test classpath");
+        throw new IllegalStateException(name + " fixture not on the test classpath");
       }
       URI uri = url.toURI();
-      Path target = dir.resolve("otto-mini");
+      Path target = dir.resolve(name);
       if (uri.getScheme().equals("jar")) {
         try (FileSystem fs = FileSystems.newFileSystem(uri, Map.of())) {
-          copyTree(fs.getPath("/otto-mini"), target);
+          copyTree(fs.getPath("/" + name), target);
         }
       } else {
         copyTree(Path.of(uri).getParent(), target);
@@ -41,7 +51,7 @@ public final class OttoFixture {
       return target;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } catch (java.net.URISyntaxException e) {
+    } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -62,7 +72,7 @@ public final class OttoFixture {
 
   /** Reads a net of the fixture with its data sources made absolute. */
   public static NetParameter net(Path root, String file) {
-    return crema.engine.check.Conformance.fixtureNet(root, file);
+    return Conformance.fixtureNet(root, file);
   }
 
   /** Reads a solver of the fixture, inlining its net and snapshotting under {@code prefix}. */

@@ -16,8 +16,15 @@ import java.nio.file.StandardCopyOption;
 public final class BinaryProto {
   private BinaryProto() {}
 
-  /** Reads a caffemodel and applies Caffe's upgrades (model-zoo files are still V1). */
+  /**
+   * Reads a caffemodel and applies Caffe's upgrades (model-zoo files are still V1). A file that
+   * starts with HDF5's signature ({@code .caffemodel.h5}) is read by {@link Hdf5Caffemodel}, as
+   * Caffe's CopyTrainedLayersFrom does.
+   */
   public static NetParameter readNet(Path file) {
+    if (Hdf5Caffemodel.isHdf5(file)) {
+      return Hdf5Caffemodel.read(file);
+    }
     NetParameter.Builder b = NetParameter.newBuilder();
     read(file, b);
     return Upgrade.net(b.build(), file.toString());
