@@ -110,7 +110,11 @@ class VisionFixtureNetTest {
     assertTrue(failures.isEmpty(), "beyond " + TOLERANCE + ": " + failures + " (worst overall " + overall + ")");
   }
 
+  /** As shapes.txt writes them: 2x3x11x11, or "scalar" for a blob of no axes. */
   private static String shape(Blob b) {
+    if (b.numAxes() == 0) {
+      return "scalar";
+    }
     StringBuilder s = new StringBuilder();
     for (int d : b.shape()) {
       s.append(s.length() == 0 ? "" : "x").append(d);
