@@ -12,6 +12,7 @@ import crema.bus.KafkaClients;
 import crema.bus.TopicLog;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LogNumber;
 import crema.engine.Net;
 import crema.engine.Resumable;
 import crema.engine.Solver;
@@ -181,10 +182,13 @@ final class Job implements Runnable {
         s.setSnapshotHandler(this::publishCheckpoint);
         s.addListener(new Solver.Listener() {
           private TrainEvent.Builder pending;
+          /** The smoothed train loss of the last display; NaN before the first. */
+          private double trainLoss = Double.NaN;
 
           @Override
           public void onDisplay(int iter, double loss, float rate, Map<String, Float> outputs) {
             iteration = iter;
+            trainLoss = loss;
             record("train/loss", loss);
             meters.iteration = iter;
             meters.loss = loss;
@@ -215,6 +219,7 @@ final class Job implements Runnable {
               meters.testScore(k, v);
             });
             send(event(TrainEvent.Phase.TEST, iter, loss, 0, scores));
+            LOG.info("{}: {}", spec.model(), testSummary(iter, testNet, trainLoss, scores));
           }
         });
         contract = contract(net, s);
@@ -288,6 +293,22 @@ final class Job implements Runnable {
       c.clearLabelNames().addAllLabelNames(spec.labels());
     }
     return c.build();
+  }
+
+  /**
+   * A test in one line, the solver's several folded together for a console (crema up's progress):
+   * {@code iteration 10000, loss 0.52, test accuracy 0.79, test loss 0.61}. The loss is the train
+   * loss of the last display, left out before the first.
+   */
+  static String testSummary(int iter, int testNet, double trainLoss, Map<String, Float> scores) {
+    StringBuilder line = new StringBuilder("iteration ").append(iter);
+    if (!Double.isNaN(trainLoss)) {
+      line.append(", loss ").append(LogNumber.format(trainLoss));
+    }
+    String test = testNet == 0 ? "test " : "test#" + testNet + " ";
+    scores.forEach((name, value) -> line.append(", ").append(test).append(name).append(' ')
+        .append(LogNumber.format(value)));
+    return line.toString();
   }
 
   private synchronized void record(String key, double value) {
