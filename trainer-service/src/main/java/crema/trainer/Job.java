@@ -182,13 +182,12 @@ final class Job implements Runnable {
         s.setSnapshotHandler(this::publishCheckpoint);
         s.addListener(new Solver.Listener() {
           private TrainEvent.Builder pending;
-          /** The smoothed train loss of the last display; NaN before the first. */
-          private double trainLoss = Double.NaN;
+          /** Whether an iteration ran in this solve: before it, there is no train loss to show. */
+          private boolean stepped;
 
           @Override
           public void onDisplay(int iter, double loss, float rate, Map<String, Float> outputs) {
             iteration = iter;
-            trainLoss = loss;
             record("train/loss", loss);
             meters.iteration = iter;
             meters.loss = loss;
@@ -199,6 +198,7 @@ final class Job implements Runnable {
 
           @Override
           public void onUpdate(int iter, Net net) {
+            stepped = true;
             if (pending != null && pending.getIteration() == iter) {
               for (Layer l : net.layers()) {
                 for (int i = 0; i < l.blobs().size(); i++) {
@@ -219,7 +219,8 @@ final class Job implements Runnable {
               meters.testScore(k, v);
             });
             send(event(TrainEvent.Phase.TEST, iter, loss, 0, scores));
-            LOG.info("{}: {}", spec.model(), testSummary(iter, testNet, trainLoss, scores));
+            LOG.info("{}: {}", spec.model(), testSummary(iter, testNet, stepped ? s.smoothedLoss() : Double.NaN,
+                scores));
           }
         });
         contract = contract(net, s);
@@ -297,8 +298,8 @@ final class Job implements Runnable {
 
   /**
    * A test in one line, the solver's several folded together for a console (crema up's progress):
-   * {@code iteration 10000, loss 0.52, test accuracy 0.79, test loss 0.61}. The loss is the train
-   * loss of the last display, left out before the first.
+   * {@code iteration 10000, loss 0.52, test accuracy 0.79, test loss 0.61}. The loss is the
+   * solver's smoothed train loss (what its display prints), left out before the first iteration.
    */
   static String testSummary(int iter, int testNet, double trainLoss, Map<String, Float> scores) {
     StringBuilder line = new StringBuilder("iteration ").append(iter);
