@@ -106,10 +106,13 @@ public final class CremaUp implements Callable<Integer> {
   static void showEveryLogger() {
     ILoggerFactory factory = LoggerFactory.getILoggerFactory();
     if (factory instanceof LoggerContext context) {
+      ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
       for (ch.qos.logback.classic.Logger l : context.getLoggerList()) {
-        l.setLevel(null);
+        if (l != root) {
+          l.setLevel(null);
+        }
       }
-      context.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(Level.INFO);
+      root.setLevel(Level.INFO);
     }
   }
 
