@@ -4,10 +4,8 @@ import crema.engine.DataException;
 import crema.engine.NetException;
 import crema.engine.TrainingDivergedException;
 import crema.engine.io.ProtoFormatException;
-import java.util.logging.ConsoleHandler;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import java.lang.System.Logger.Level;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -23,6 +21,8 @@ import picocli.CommandLine.Command;
         UpgradeCommand.class, ConformanceCommand.class, BenchCommand.class, CheckpointsCommand.class,
         ConvertImagesetCommand.class, ComputeImageMeanCommand.class})
 public final class Crema implements Runnable {
+  private static final System.Logger LOG = System.getLogger(Crema.class.getName());
+
   @Override
   public void run() {
     CommandLine.usage(this, System.err);
@@ -38,8 +38,8 @@ public final class Crema implements Runnable {
     configureLogging();
     CommandLine cli = new CommandLine(new Crema());
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      cmd.getErr().println("crema " + cmd.getCommandName() + ": " + describe(e));
-      cmd.getErr().flush();
+      // A glog line like every other: Caffe's failures are log lines (LOG(FATAL)) too.
+      LOG.log(Level.ERROR, "crema " + cmd.getCommandName() + ": " + describe(e));
       return 1;
     });
     return cli.execute(args);
@@ -54,16 +54,16 @@ public final class Crema implements Runnable {
     return e.getClass().getSimpleName() + ": " + e.getMessage();
   }
 
+  /**
+   * One logging path: System.Logger already goes to SLF4J (slf4j-jdk-platform-logging), and with
+   * this java.util.logging does too (netlib's BLAS loader logs there), so that logback prints every
+   * line in glog's shape (logback.xml).
+   */
   static void configureLogging() {
-    Logger root = Logger.getLogger("");
-    for (Handler h : root.getHandlers()) {
-      root.removeHandler(h);
+    if (!SLF4JBridgeHandler.isInstalled()) {
+      SLF4JBridgeHandler.removeHandlersForRootLogger();
+      SLF4JBridgeHandler.install();
     }
-    ConsoleHandler h = new ConsoleHandler();
-    h.setFormatter(new GlogFormatter());
-    h.setLevel(Level.ALL);
-    root.addHandler(h);
-    root.setLevel(Level.INFO);
   }
 
 }

@@ -2,9 +2,8 @@ package crema.cli;
 
 import crema.gpu.CudaDevices;
 import crema.gpu.GpuSelection;
+import java.lang.System.Logger.Level;
 import java.util.concurrent.Callable;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -14,7 +13,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "device_query", description = "Show the properties of the listed GPUs.")
 final class DeviceQueryCommand implements Callable<Integer> {
-  private static final Logger LOG = Logger.getLogger("crema.cli.DeviceQuery");
+  private static final System.Logger LOG = System.getLogger("crema.cli.DeviceQuery");
 
   @Option(names = {"-gpu", "--gpu"}, defaultValue = "", description = "GPU device ids, comma-separated, or 'all'.")
   String gpu;

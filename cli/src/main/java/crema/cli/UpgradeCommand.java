@@ -5,6 +5,7 @@ import caffe.Caffe.SolverParameter;
 import crema.engine.io.Prototxt;
 import crema.engine.io.Upgrade;
 import java.io.IOException;
+import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -17,6 +18,9 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "upgrade", description = "Rewrite a legacy net or solver prototxt in the current format.")
 final class UpgradeCommand implements Callable<Integer> {
+  // Caffe's upgrade tools say these in their log (glog); so does Crema, in the one line format.
+  private static final System.Logger LOG = System.getLogger(UpgradeCommand.class.getName());
+
   @Parameters(index = "0", description = "The legacy prototxt.")
   Path in;
 
@@ -43,13 +47,13 @@ final class UpgradeCommand implements Callable<Integer> {
       report(Upgrade.netNeedsUpgrade(b.build()));
       Prototxt.write(Upgrade.net(b.build(), in.toString()), out);
     }
-    System.err.println("Wrote upgraded file to " + out);
+    LOG.log(Level.INFO, "Wrote upgraded file to " + out);
     return 0;
   }
 
   private static void report(boolean needed) {
     if (!needed) {
-      System.err.println("File already in latest proto format.");
+      LOG.log(Level.INFO, "File already in latest proto format.");
     }
   }
 }

@@ -114,6 +114,11 @@ class CremaTrainTest {
     Files.writeString(root.resolve("parsed.prototxt"), solver);
     var r = CremaProcess.run(root, "train", "-solver", "parsed.prototxt");
     assertEquals(0, r.exitCode(), r.log());
+    // One line format for all the process prints (issue 14): glog's, whichever logger wrote it.
+    Pattern glog = Pattern.compile("[IWEF]\\d{4} \\d\\d:\\d\\d:\\d\\d\\.\\d{6} +\\d+ \\S+\\.java:\\d+\\] .*");
+    for (String line : r.log().split("\n")) {
+      assertTrue(glog.matcher(line).matches(), "not a glog line: " + line);
+    }
     Pattern iteration = Pattern.compile("Iteration (\\d+)");
     Pattern trainOutput = Pattern.compile("Train net output #(\\d+): (\\S+) = ([\\.\\deE+-]+)");
     Pattern testOutput = Pattern.compile("Test net output #(\\d+): (\\S+) = ([\\.\\deE+-]+)");

@@ -1,6 +1,7 @@
 package crema.inference;
 
 import io.micronaut.runtime.Micronaut;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /** The inference service: follows checkpoints, serves predictions from the newest good one. */
 @io.swagger.v3.oas.annotations.OpenAPIDefinition(
@@ -14,6 +15,9 @@ public final class InferenceApplication {
   private InferenceApplication() {}
 
   public static void main(String[] args) {
-    Micronaut.run(InferenceApplication.class, args);
+    // java.util.logging's users (netlib's BLAS loader) print through logback too: one line format.
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
+    Micronaut.build(args).mainClass(InferenceApplication.class).banner(false).start();
   }
 }

@@ -37,6 +37,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Streams CSV rows of one request into Kafka: each accepted row as a Datum on
@@ -48,6 +50,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 @Requires(property = "crema.services.ingest", notEquals = "false")
 @Singleton
 public class DatasetIngest {
+  private static final Logger LOG = LoggerFactory.getLogger(DatasetIngest.class);
+
   /** What a request asks for; see the controller's query parameters. */
   @Serdeable
   public record Request(String dataset, String source, String labelColumn, String idColumn, boolean log1p,
@@ -106,9 +110,17 @@ public class DatasetIngest {
 
   public Result ingest(Request r, InputStream body) throws IOException {
     Topics.checkName(r.dataset(), "dataset");
+    Result result;
     synchronized (locks.computeIfAbsent(r.dataset(), d -> new Object())) {
-      return ingestLocked(r, body);
+      result = ingestLocked(r, body);
     }
+    // One line per request once it is in (crema up's progress), never one per row or batch.
+    StringBuilder splits = new StringBuilder();
+    result.perSplit().forEach((split, n) -> splits.append(splits.isEmpty() ? "" : ", ").append(split).append(' ')
+        .append(n));
+    LOG.info("{}: ingested {} rows from {} ({}), {} rejected", result.dataset(), result.accepted(), r.source(),
+        splits, result.rejected());
+    return result;
   }
 
   /**

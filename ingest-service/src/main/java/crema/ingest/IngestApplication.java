@@ -1,6 +1,7 @@
 package crema.ingest;
 
 import io.micronaut.runtime.Micronaut;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /** The ingest service: CSV rows in, Datum records, dataset schemas and dead letters out. */
 @io.swagger.v3.oas.annotations.OpenAPIDefinition(
@@ -14,6 +15,9 @@ public final class IngestApplication {
   private IngestApplication() {}
 
   public static void main(String[] args) {
-    Micronaut.run(IngestApplication.class, args);
+    // java.util.logging's users (netlib's BLAS loader) print through logback too: one line format.
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
+    Micronaut.build(args).mainClass(IngestApplication.class).banner(false).start();
   }
 }

@@ -21,8 +21,6 @@ import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.header.Header;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * CSV lines arriving on {@code crema.raw}, one line per record (key = source id). Headers name
@@ -36,8 +34,6 @@ import org.slf4j.LoggerFactory;
 @Requires(property = "crema.services.ingest", notEquals = "false")
 @Context
 public class RawLines {
-  private static final Logger LOG = LoggerFactory.getLogger(RawLines.class);
-
   private final KafkaClients clients;
   private final DatasetIngest ingest;
   private ConsumerLoop loop;
@@ -109,8 +105,8 @@ public class RawLines {
         header(first, "label"), header(first, "id"), "true".equals(header(first, "log1p")), header(first, "split"), 0, 0,
         labels == null ? List.of() : Arrays.stream(labels.split(",")).map(String::strip).toList());
     try {
-      var result = ingest.ingest(request, new ByteArrayInputStream(body.toByteArray()));
-      LOG.info("crema.raw {}: accepted {}, rejected {}", first.key(), result.accepted(), result.rejected());
+      // DatasetIngest logs the upload's counts, as it does for an HTTP request.
+      ingest.ingest(request, new ByteArrayInputStream(body.toByteArray()));
     } catch (Exception e) {
       // Missing or bad headers: the lines cannot be read at all; each becomes a dead letter.
       ingest.rejectAll(request, body.toByteArray(), e.getMessage());

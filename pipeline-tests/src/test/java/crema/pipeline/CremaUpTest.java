@@ -8,6 +8,7 @@ import caffe.Caffe.Datum;
 import caffe.Caffe.NetParameter;
 import caffe.Caffe.Phase;
 import crema.cli.Crema;
+import crema.engine.LogNumber;
 import crema.engine.Net;
 import crema.engine.data.LmdbWriter;
 import crema.engine.io.BinaryProto;
@@ -203,13 +204,54 @@ class CremaUpTest {
     }
   }
 
+  /** crema up's one console line format (up's logback.xml): time, level, logger, message. */
+  static final Pattern CONSOLE_LINE = Pattern.compile(
+      "\\d\\d:\\d\\d:\\d\\d\\.\\d{3} (TRACE|DEBUG|INFO |WARN |ERROR) \\S+ - .*");
+
+  /**
+   * Issue 14's console: the Otto run, from start to its last checkpoint served, is a short summary
+   * then the progress, every line in the one format: the rows ingested, a line per test with the
+   * iteration, loss and test accuracy (the accuracy the checkpoint carries), each checkpoint served.
+   */
+  static void assertOttoConsole(Checkpoint last) throws Exception {
+    String served = "serving otto from checkpoint at iteration " + OTTO_ITER;
+    while (!Files.readString(log).contains(served)) {
+      assertTrue(up.isAlive(), Files.readString(log));
+      Thread.sleep(100);
+    }
+    String out = Files.readString(log);
+    List<String> console = out.substring(0, out.indexOf('\n', out.indexOf(served)) + 1).lines().toList();
+    assertTrue(console.size() < 60, console.size() + " lines:\n" + out);
+    for (String line : console) {
+      assertTrue(CONSOLE_LINE.matcher(line).matches(), "not the one format: " + line + "\n" + out);
+    }
+    assertTrue(out.contains(" crema.up - ready."), out);
+    assertTrue(out.contains("predict:    curl -X POST http://localhost:8083/v1/models/otto:predict"), out);
+    assertTrue(out.contains("otto: ingested 3000 rows from otto-train.csv ("), out);
+    // A test every OTTO_ITER / 2 iterations from 0 (crema up's solver), each on one line.
+    Pattern test = Pattern.compile("otto: iteration (\\d+)(, loss [0-9.e+-]+)?, test accuracy ([0-9.e+-]+)");
+    List<Integer> tested = new ArrayList<>();
+    String lastAccuracy = null;
+    for (String line : console) {
+      Matcher m = test.matcher(line);
+      if (m.find()) {
+        tested.add(Integer.parseInt(m.group(1)));
+        assertEquals(m.group(1).equals("0"), m.group(2) == null, "a loss once training ran: " + line);
+        lastAccuracy = m.group(3);
+      }
+    }
+    assertEquals(List.of(0, OTTO_ITER / 2, OTTO_ITER), tested, out);
+    assertEquals(LogNumber.format(last.getMetricsMap().get("test/accuracy")), lastAccuracy,
+        "the console's test accuracy is the checkpoint's");
+    assertTrue(out.contains("serving otto from checkpoint at iteration " + OTTO_ITER / 2), out);
+    System.out.println("crema up's console for the Otto run: " + console.size() + " lines");
+  }
+
   @Test
   @Order(1)
   void upStreamsOttoInTrainsAndServesWhatItTrained() throws Exception {
-    String out = Files.readString(log);
-    assertTrue(out.contains("\"accepted\":3000,\"rejected\":0"), out);
-    assertTrue(out.contains("predict:    curl -X POST http://localhost:8083/v1/models/otto:predict"), out);
     awaitServed("otto", OTTO_ITER);
+    assertOttoConsole(checkpoint("crema.checkpoints", "otto", OTTO_ITER));
     assertTrue(send("GET", "http://localhost:8080/api/overview", "application/json", null).body()
         .contains("\"model\":\"otto\""), "the dashboard shows the otto run");
 

@@ -12,6 +12,7 @@ import crema.bus.KafkaClients;
 import crema.bus.TopicLog;
 import crema.engine.Blob;
 import crema.engine.Layer;
+import crema.engine.LogNumber;
 import crema.engine.Net;
 import crema.engine.Resumable;
 import crema.engine.Solver;
@@ -181,6 +182,8 @@ final class Job implements Runnable {
         s.setSnapshotHandler(this::publishCheckpoint);
         s.addListener(new Solver.Listener() {
           private TrainEvent.Builder pending;
+          /** Whether an iteration ran in this solve: before it, there is no train loss to show. */
+          private boolean stepped;
 
           @Override
           public void onDisplay(int iter, double loss, float rate, Map<String, Float> outputs) {
@@ -195,6 +198,7 @@ final class Job implements Runnable {
 
           @Override
           public void onUpdate(int iter, Net net) {
+            stepped = true;
             if (pending != null && pending.getIteration() == iter) {
               for (Layer l : net.layers()) {
                 for (int i = 0; i < l.blobs().size(); i++) {
@@ -215,6 +219,8 @@ final class Job implements Runnable {
               meters.testScore(k, v);
             });
             send(event(TrainEvent.Phase.TEST, iter, loss, 0, scores));
+            LOG.info("{}: {}", spec.model(), testSummary(iter, testNet, stepped ? s.smoothedLoss() : Double.NaN,
+                scores));
           }
         });
         contract = contract(net, s);
@@ -288,6 +294,22 @@ final class Job implements Runnable {
       c.clearLabelNames().addAllLabelNames(spec.labels());
     }
     return c.build();
+  }
+
+  /**
+   * A test in one line, the solver's several folded together for a console (crema up's progress):
+   * {@code iteration 10000, loss 0.52, test accuracy 0.79, test loss 0.61}. The loss is the
+   * solver's smoothed train loss (what its display prints), left out before the first iteration.
+   */
+  static String testSummary(int iter, int testNet, double trainLoss, Map<String, Float> scores) {
+    StringBuilder line = new StringBuilder("iteration ").append(iter);
+    if (!Double.isNaN(trainLoss)) {
+      line.append(", loss ").append(LogNumber.format(trainLoss));
+    }
+    String test = testNet == 0 ? "test " : "test#" + testNet + " ";
+    scores.forEach((name, value) -> line.append(", ").append(test).append(name).append(' ')
+        .append(LogNumber.format(value)));
+    return line.toString();
   }
 
   private synchronized void record(String key, double value) {

@@ -1,6 +1,7 @@
 package crema.trainer;
 
 import io.micronaut.runtime.Micronaut;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /** The trainer service: jobs in, train events and checkpoints out. */
 @io.swagger.v3.oas.annotations.OpenAPIDefinition(
@@ -14,6 +15,9 @@ public final class TrainerApplication {
   private TrainerApplication() {}
 
   public static void main(String[] args) {
-    Micronaut.run(TrainerApplication.class, args);
+    // java.util.logging's users (netlib's BLAS loader) print through logback too: one line format.
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
+    Micronaut.build(args).mainClass(TrainerApplication.class).banner(false).start();
   }
 }

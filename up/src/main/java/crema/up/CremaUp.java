@@ -1,5 +1,7 @@
 package crema.up;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
 import crema.bus.EmbeddedBroker;
 import crema.bus.KafkaClients;
 import io.micronaut.context.ApplicationContext;
@@ -24,6 +26,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.common.TopicPartition;
+import org.slf4j.ILoggerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine;
@@ -33,6 +39,11 @@ import picocli.CommandLine;
  * server code) and the ingest, trainer, inference and visualizer services, each in its own
  * Micronaut context on its own port, sharing only topics; examples/otto's data is streamed in through ingest and the
  * seed's job is submitted. Ctrl-C stops everything.
+ *
+ * <p>Its console is one logback pattern for every line (up's logback.xml): a short start-up
+ * summary, then the pipeline's progress from the services' own loggers (rows ingested, each test,
+ * each checkpoint served) and anything at WARN or above. {@code --verbose} shows every logger at
+ * INFO.
  */
 @Command(name = "crema up", mixinStandardHelpOptions = true,
     description = "Run the pipeline on an embedded broker with the Otto example streamed in.")
@@ -41,6 +52,8 @@ public final class CremaUp implements Callable<Integer> {
   private static final int[] PORTS = {8081, 8082, 8083, 8080};
   /** Between the class path's application.yml (−300) and environment variables (−200). */
   private static final int SERVICE_CONFIGURATION_ORDER = -250;
+  /** crema up's own lines: the start-up summary. */
+  private static final Logger LOG = LoggerFactory.getLogger("crema.up");
 
   /** CREMA_API_TOKEN: when set, every service asks for it (and this process sends it). */
   static final String API_TOKEN = System.getenv().getOrDefault("CREMA_API_TOKEN", "");
@@ -65,8 +78,42 @@ public final class CremaUp implements Callable<Integer> {
   @Option(names = "--exit-when-served", description = "Stop once the final checkpoint is served (a smoke test).")
   boolean exitWhenServed;
 
+  @Option(names = {"-v", "--verbose"}, description = "Show every logger at INFO (the broker's, the services' and the"
+      + " engine's), not only the summary, the progress and warnings.")
+  boolean verbose;
+
   public static void main(String[] args) {
-    System.exit(new CommandLine(new CremaUp()).execute(args));
+    // java.util.logging's users (netlib's BLAS loader) print through logback too: one line format.
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
+    CommandLine cli = new CommandLine(new CremaUp());
+    // A failure is a console line of the one pattern too; a stack trace only for the unexpected.
+    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      if (e instanceof IllegalStateException) {
+        LOG.error("stopped: {}", e.getMessage());
+      } else {
+        LOG.error("stopped", e);
+      }
+      return 1;
+    });
+    System.exit(cli.execute(args));
+  }
+
+  /**
+   * {@code --verbose}: every logger at INFO. up's logback.xml keeps the console to the summary and
+   * the progress loggers; this drops its levels so that every logger inherits the root's INFO.
+   */
+  static void showEveryLogger() {
+    ILoggerFactory factory = LoggerFactory.getILoggerFactory();
+    if (factory instanceof LoggerContext context) {
+      ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+      for (ch.qos.logback.classic.Logger l : context.getLoggerList()) {
+        if (l != root) {
+          l.setLevel(null);
+        }
+      }
+      root.setLevel(Level.INFO);
+    }
   }
 
   /**
@@ -85,6 +132,7 @@ public final class CremaUp implements Callable<Integer> {
     }
     p.putAll(overrides);
     return Micronaut.build(new String[0])
+        .banner(false)
         .propertySources(serviceConfiguration(name))
         .properties(p)
         .deduceEnvironment(false)
@@ -112,111 +160,133 @@ public final class CremaUp implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (verbose) {
+      showEveryLogger();
+    }
     Path repo = Path.of("").toAbsolutePath();
     if (!Files.exists(repo.resolve("examples/otto/GenerateOtto.java"))) {
       throw new IllegalStateException("run crema up from the repository root (examples/otto is needed)");
     }
     Files.createDirectories(dataDir);
     List<ApplicationContext> contexts = new ArrayList<>();
-    System.err.println("crema up: starting a Kafka broker (KRaft) in this process");
+    LOG.info("starting a Kafka broker (KRaft) and the {} services in this process", String.join(", ", SERVICES));
     try (EmbeddedBroker broker = EmbeddedBroker.start(dataDir.resolve("kafka"), false, kafkaPort)) {
-      // On Ctrl-C Micronaut's own shutdown hook stops each service's context; closing them here too
-      // deadlocks the two stops. This hook waits for the services to be down, then stops the broker.
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (contexts.stream().anyMatch(ApplicationContext::isRunning) && System.currentTimeMillis() < deadline) {
-          try {
-            Thread.sleep(100);
-          } catch (InterruptedException e) {
-            return;
-          }
+      try {
+        runPipeline(broker, contexts, repo);
+      } finally {
+        // The services stop before the broker they talk to (try-with-resources closes it after
+        // this), or each of their clients warns of the broker's absence while it stops.
+        for (ApplicationContext c : contexts) {
+          c.close();
         }
-        broker.close();
-      }));
-      for (int i = 0; i < SERVICES.length; i++) {
-        contexts.add(service(SERVICES[i], PORTS[i], broker.bootstrapServers(), Map.of()));
-        System.err.println("crema up: " + SERVICES[i] + " service on http://localhost:" + PORTS[i]);
-      }
-      HttpClient http = HttpClient.newHttpClient();
-      for (int port : PORTS) {
-        await(http, "http://localhost:" + port + "/health/liveness", 120);
-      }
-      Path otto = dataDir.resolve("otto");
-      Files.createDirectories(otto);
-      if (!Files.exists(otto.resolve("train.csv"))) {
-        System.err.println("crema up: generating " + rows + " Otto-shaped rows in " + otto);
-        int rc = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            repo.resolve("examples/otto/GenerateOtto.java").toString(), Integer.toString(rows), "10000", "1",
-            otto.toString()).inheritIO().start().waitFor();
-        if (rc != 0) {
-          throw new IllegalStateException("generating the Otto data failed");
-        }
-      }
-      if (alreadyIngested(broker)) {
-        // The broker kept its data from an earlier run: the rows are there and the trainer resumes
-        // the job from crema.jobs; streaming the rows again would count each of them twice.
-        System.err.println("crema up: " + broker.dataDir() + " already holds the Otto rows and the job;"
-            + " the trainer resumes it from its newest checkpoint");
-      } else {
-        ingestAndSubmit(http, repo, otto);
-      }
-      System.err.println("""
-          crema up: ready.
-            Kafka:      %s
-            jobs:       curl http://localhost:8082/v1/jobs
-            models:     curl http://localhost:8083/v1/models
-            predict:    curl -X POST http://localhost:8083/v1/models/otto:predict \\
-                          -H 'Content-Type: text/csv' --data-binary @%s
-            dashboard:  http://localhost:8080
-            metrics:    curl http://localhost:8082/prometheus   (each service; health: /health)
-          Ctrl-C stops everything.""".formatted(broker.bootstrapServers(), otto.resolve("test.csv")));
-      if (exitWhenServed) {
-        await(http, "http://localhost:8083/v1/models/otto", 600);
-        long deadline = System.currentTimeMillis() + 600_000;
-        while (System.currentTimeMillis() < deadline) {
-          String body = http.send(request(URI.create("http://localhost:8083/v1/models/otto")).build(),
-              HttpResponse.BodyHandlers.ofString()).body();
-          if (body.contains("\"iteration\":" + maxIter + ",")) {
-            System.err.println("crema up: serving otto at iteration " + maxIter + ": " + body);
-            String dashboard = http.send(request(URI.create("http://localhost:8080/api/overview"))
-                .build(), HttpResponse.BodyHandlers.ofString()).body();
-            String page = http.send(request(URI.create("http://localhost:8080/")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-            System.err.println("crema up: the dashboard at http://localhost:8080 "
-                + (page.contains("/app.js") && dashboard.contains("\"model\":\"otto\"") ? "shows the otto run"
-                    : "does not show the otto run"));
-            break;
-          }
-          Thread.sleep(500);
-        }
-      } else {
-        new CountDownLatch(1).await();
-      }
-    } finally {
-      for (ApplicationContext c : contexts) {
-        c.close();
       }
     }
     return 0;
   }
 
+  /** Starts the services on the broker, streams the example in, prints the summary, then waits. */
+  private void runPipeline(EmbeddedBroker broker, List<ApplicationContext> contexts, Path repo) throws Exception {
+    // On Ctrl-C Micronaut's own shutdown hook stops each service's context; closing them here too
+    // deadlocks the two stops. This hook waits for the services to be down, then stops the broker.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (contexts.stream().anyMatch(ApplicationContext::isRunning) && System.currentTimeMillis() < deadline) {
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+      broker.close();
+    }));
+    for (int i = 0; i < SERVICES.length; i++) {
+      contexts.add(service(SERVICES[i], PORTS[i], broker.bootstrapServers(), Map.of()));
+    }
+    HttpClient http = HttpClient.newHttpClient();
+    for (int port : PORTS) {
+      await(http, "http://localhost:" + port + "/health/liveness", 120);
+    }
+    Path otto = dataDir.resolve("otto");
+    Files.createDirectories(otto);
+    if (!Files.exists(otto.resolve("train.csv"))) {
+      LOG.info("generating {} Otto-shaped rows in {}", rows, otto);
+      int rc = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          repo.resolve("examples/otto/GenerateOtto.java").toString(), Integer.toString(rows), "10000", "1",
+          otto.toString()).inheritIO().start().waitFor();
+      if (rc != 0) {
+        throw new IllegalStateException("generating the Otto data failed");
+      }
+    }
+    if (alreadyIngested(broker)) {
+      // The broker kept its data from an earlier run: the rows are there and the trainer resumes
+      // the job from crema.jobs; streaming the rows again would count each of them twice.
+      LOG.info("{} already holds the Otto rows and the job; the trainer resumes it from its newest checkpoint",
+          broker.dataDir());
+    } else {
+      ingestAndSubmit(http, repo, otto);
+    }
+    // One line each, so that every line of the console has the one pattern.
+    for (String line : """
+        ready.
+          Kafka:      %s
+          ingest:     curl -H 'Content-Type: text/csv' --data-binary @rows.csv 'http://localhost:%d/v1/datasets/NAME/rows?label=COLUMN'
+          jobs:       curl http://localhost:%d/v1/jobs
+          models:     curl http://localhost:%d/v1/models
+          predict:    curl -X POST http://localhost:%d/v1/models/otto:predict -H 'Content-Type: text/csv' --data-binary @%s
+          dashboard:  http://localhost:%d
+          metrics:    curl http://localhost:%d/prometheus   (each service; health: /health)
+        Ctrl-C stops everything.""".formatted(broker.bootstrapServers(), PORTS[0], PORTS[1], PORTS[2], PORTS[2],
+        otto.resolve("test.csv"), PORTS[3], PORTS[1]).split("\n")) {
+      LOG.info(line);
+    }
+    if (exitWhenServed) {
+      await(http, "http://localhost:8083/v1/models/otto", 600);
+      long deadline = System.currentTimeMillis() + 600_000;
+      while (System.currentTimeMillis() < deadline) {
+        String body = http.send(request(URI.create("http://localhost:8083/v1/models/otto")).build(),
+            HttpResponse.BodyHandlers.ofString()).body();
+        if (body.contains("\"iteration\":" + maxIter + ",")) {
+          String dashboard = http.send(request(URI.create("http://localhost:8080/api/overview"))
+              .build(), HttpResponse.BodyHandlers.ofString()).body();
+          String page = http.send(request(URI.create("http://localhost:8080/")).build(),
+              HttpResponse.BodyHandlers.ofString()).body();
+          LOG.info("otto is served at iteration {}; the dashboard at http://localhost:8080 {}; stopping"
+              + " (--exit-when-served)", maxIter, page.contains("/app.js")
+              && dashboard.contains("\"model\":\"otto\"") ? "shows the otto run" : "does not show the otto run");
+          break;
+        }
+        Thread.sleep(500);
+      }
+    } else {
+      new CountDownLatch(1).await();
+    }
+  }
+
+  /**
+   * Streams train.csv through ingest (which logs the counts) and submits the seed's job. A refused
+   * upload stops crema up: the job would wait for rows that never come.
+   */
   private void ingestAndSubmit(HttpClient http, Path repo, Path otto) throws Exception {
-    System.err.println("crema up: streaming " + otto.resolve("train.csv") + " into ingest (98/2 split)");
+    LOG.info("streaming {} into ingest (log1p, stratified 98/2 split)", otto.resolve("train.csv"));
     HttpResponse<String> ingested = http.send(request(URI.create(
         "http://localhost:8081/v1/datasets/otto/rows?label=target&id=id&log1p=true&test_fraction=0.02&seed=0"
             + "&labels=Class_1,Class_2,Class_3,Class_4,Class_5,Class_6,Class_7,Class_8,Class_9&source=otto-train.csv"))
         .header("Content-Type", "text/csv").POST(HttpRequest.BodyPublishers.ofFile(otto.resolve("train.csv"))).build(),
         HttpResponse.BodyHandlers.ofString());
-    System.err.println("crema up: ingest replied " + ingested.statusCode() + " " + ingested.body());
+    if (ingested.statusCode() != 200) {
+      throw new IllegalStateException("ingest refused the Otto rows: " + ingested.statusCode() + " "
+          + ingested.body());
+    }
     JsonMapper mapper = JsonMapper.createDefault();
     Map<?, ?> reply = mapper.readValue(ingested.body(), Map.class);
     int heldOut = ((Number) ((Map<?, ?>) reply.get("perSplit")).get("test")).intValue();
+    int interval = Math.max(1, Math.min(10000, maxIter / 2));
     // The TEST net reads the held-out split exactly once per test, so a checkpoint's test accuracy
     // is the accuracy on that split: what the served model scores on the same rows.
     String solver = Files.readString(repo.resolve("examples/otto/otto_kafka_solver.prototxt"))
         .replace("max_iter: 100000", "max_iter: " + maxIter)
-        .replace("snapshot: 10000", "snapshot: " + Math.max(1, Math.min(10000, maxIter / 2)))
-        .replace("test_interval: 10000", "test_interval: " + Math.max(1, Math.min(10000, maxIter / 2)))
+        .replace("snapshot: 10000", "snapshot: " + interval)
+        .replace("test_interval: 10000", "test_interval: " + interval)
         .replace("test_iter: 12", "test_iter: 1");
     String net = Files.readString(repo.resolve("examples/otto/otto_kafka_train_test.prototxt"))
         .replace("source: \"crema.datums.otto.test\" batch_size: 100", "source: \"crema.datums.otto.test\" batch_size: "
@@ -225,7 +295,12 @@ public final class CremaUp implements Callable<Integer> {
     HttpResponse<String> submitted = http.send(request(URI.create("http://localhost:8082/v1/jobs"))
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(job)).build(),
         HttpResponse.BodyHandlers.ofString());
-    System.err.println("crema up: submitted the seed job: " + submitted.statusCode() + " " + submitted.body());
+    if (submitted.statusCode() / 100 != 2) {
+      throw new IllegalStateException("the trainer refused the seed job: " + submitted.statusCode() + " "
+          + submitted.body());
+    }
+    LOG.info("otto: submitted the seed job {}: {} iterations, a test and a checkpoint every {}",
+        mapper.readValue(submitted.body(), Map.class).get("id"), maxIter, interval);
   }
 
   /** Whether the broker's data (kept across runs in --data-dir) already holds the Otto rows. */

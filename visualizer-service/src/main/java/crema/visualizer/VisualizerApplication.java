@@ -1,6 +1,7 @@
 package crema.visualizer;
 
 import io.micronaut.runtime.Micronaut;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /** The visualizer service: follows the pipeline's topics and serves the live dashboard. */
 @io.swagger.v3.oas.annotations.OpenAPIDefinition(
@@ -14,6 +15,9 @@ public final class VisualizerApplication {
   private VisualizerApplication() {}
 
   public static void main(String[] args) {
-    Micronaut.run(VisualizerApplication.class, args);
+    // java.util.logging's users (netlib's BLAS loader) print through logback too: one line format.
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
+    Micronaut.build(args).mainClass(VisualizerApplication.class).banner(false).start();
   }
 }
