@@ -225,7 +225,8 @@ function layOut(g) {
   dg.setGraph({ rankdir: g.rankdir, nodesep: 18, ranksep: 40, edgesep: 12, marginx: 8, marginy: 8 });
   for (const n of g.nodes) dg.setNode(n.id, { ...nodeSize(n), node: n });
   g.edges.forEach((e, i) => {
-    const label = e.label ? { width: textWidth(e.label) + 8, height: LINE, labelpos: 'c' } : {};
+    // Twice a line high: the edge runs through the middle, its text sits above it (as Graphviz's beside it).
+    const label = e.label ? { width: textWidth(e.label) + 8, height: 2 * LINE, labelpos: 'c' } : {};
     dg.setEdge(e.from, e.to, { ...label, edge: e }, 'e' + i);
   });
   dagre.layout(dg);
@@ -278,7 +279,8 @@ function renderGraph(g) {
     const ge = svgEl('g', { class: 'edge', 'data-from': key.v, 'data-to': key.w });
     ge.append(svgEl('path', { d: spline(e.points), fill: 'none', stroke: '#000', 'marker-end': 'url(#net-arrow)' }));
     if (e.edge.label) {
-      ge.append(svgEl('text', { x: e.x, y: e.y, 'text-anchor': 'middle', 'dominant-baseline': 'central' }, e.edge.label));
+      ge.append(svgEl('text', { x: e.x, y: e.y - LINE / 2 - 1, 'text-anchor': 'middle', 'dominant-baseline': 'central' },
+        e.edge.label));
     }
     edges.append(ge);
   }
@@ -287,7 +289,8 @@ function renderGraph(g) {
     const d = dg.node(id);
     const n = d.node;
     // Layer nodes carry id layer<i> (i: the layer's index), which the hover below looks up.
-    const gn = svgEl('g', n.shape === 'LAYER' ? { class: 'node layer', id: n.id } : { class: 'node blob', 'data-blob': n.lines[0] });
+    const gn = svgEl('g', n.shape === 'LAYER' ? { class: 'node layer', id: n.id, 'data-node': n.id }
+      : { class: 'node blob', 'data-node': n.id });
     gn.append(nodeShape(n, d.x, d.y, d.width, d.height));
     n.lines.forEach((line, i) => gn.append(svgEl('text', { x: d.x, y: d.y + (i - (n.lines.length - 1) / 2) * LINE,
       'text-anchor': 'middle', 'dominant-baseline': 'central' }, line)));
