@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The seed's workflow end to end: Otto-shaped CSVs -> LMDB (log1p, stratified 98/2 split) -> train
-# -> test -> predict (a Kaggle submission) -> draw the net -> draw the ip1 weights.
+# -> test -> predict (a Kaggle submission) -> draw the net (DOT; PNG too where Graphviz is installed)
+# -> draw the ip1 weights. Needs only a JDK and Maven.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=examples/otto/work
@@ -33,8 +34,15 @@ awk -F, 'NR == 1 { if ($0 != "id,Class_1,Class_2,Class_3,Class_4,Class_5,Class_6
   "$work/submission.csv"
 head -3 "$work/submission.csv"
 
-echo "== draw: $work/net.png"
-bin/crema draw examples/otto/otto_deploy.prototxt "$work/net.png" --rankdir TB
+# The DOT needs nothing; the picture needs Graphviz, which a fresh machine may lack: then say how.
+echo "== draw: $work/net.dot"
+bin/crema draw examples/otto/otto_deploy.prototxt "$work/net.dot" --rankdir TB
+if command -v dot > /dev/null; then
+  dot -Tpng "$work/net.dot" -o "$work/net.png"
+  echo "and $work/net.png (Graphviz)"
+else
+  echo "Graphviz is not installed, so no picture: apt-get install graphviz, then dot -Tpng $work/net.dot -o $work/net.png"
+fi
 
 echo "== weights: $work/weights/ip1_weights.png, ip1_hist.png"
 bin/crema weights "$work/otto_iter_100000.caffemodel" "$work/weights" --layer ip1 2> /dev/null

@@ -187,21 +187,119 @@ async function loadNet() {
   }
 }
 
+// The page lays the net out itself with dagre (from its WebJar, as ECharts is), in draw_net's look:
+// each layer a box filled by type, each blob a layer reads a grey octagon, a blob only produced a
+// plain ellipse, edges labelled with the batch or num_output. The server sends only the nodes and
+// edges (NetDiagram's), so drawing a net needs no Graphviz anywhere. Every name goes in as text.
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+// Graphviz's default font, as draw_net's pictures have it; measured with the same font it is drawn in.
+const GRAPH_FONT = { family: 'Times, serif', size: 14 };
+const LINE = GRAPH_FONT.size * 1.25;
+
+function svgEl(tag, attrs, text) {
+  const e = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+  if (text !== undefined) e.textContent = String(text);
+  return e;
+}
+
+let measurer = null;
+function textWidth(s) {
+  // A canvas measures text whether or not the graph's tab is shown yet (SVG's getBBox would not).
+  measurer = measurer || document.createElement('canvas').getContext('2d');
+  measurer.font = GRAPH_FONT.size + 'px ' + GRAPH_FONT.family;
+  return measurer.measureText(s).width;
+}
+
+function nodeSize(n) {
+  const w = Math.max(...n.lines.map(textWidth));
+  const h = n.lines.length * LINE;
+  if (n.shape === 'LAYER') return { width: w + 16, height: h + 10 };
+  if (n.shape === 'BLOB') return { width: w + 36, height: Math.max(h + 14, 34) };
+  return { width: w + 32, height: Math.max(h + 12, 34) };
+}
+
+function layOut(g) {
+  const dg = new dagre.graphlib.Graph({ multigraph: true });
+  dg.setGraph({ rankdir: g.rankdir, nodesep: 18, ranksep: 40, edgesep: 12, marginx: 8, marginy: 8 });
+  for (const n of g.nodes) dg.setNode(n.id, { ...nodeSize(n), node: n });
+  g.edges.forEach((e, i) => {
+    // Twice a line high: the edge runs through the middle, its text sits above it (as Graphviz's beside it).
+    const label = e.label ? { width: textWidth(e.label) + 8, height: 2 * LINE, labelpos: 'c' } : {};
+    dg.setEdge(e.from, e.to, { ...label, edge: e }, 'e' + i);
+  });
+  dagre.layout(dg);
+  return dg;
+}
+
+// A uniform B-spline through dagre's points, from the first to the last (d3's curveBasis).
+function spline(points) {
+  const p = points;
+  if (p.length < 3) return 'M' + p.map((q) => q.x + ',' + q.y).join('L');
+  const parts = ['M' + p[0].x + ',' + p[0].y, 'L' + (5 * p[0].x + p[1].x) / 6 + ',' + (5 * p[0].y + p[1].y) / 6];
+  const bezier = (a, b, c) => 'C' + [(2 * a.x + b.x) / 3, (2 * a.y + b.y) / 3, (a.x + 2 * b.x) / 3, (a.y + 2 * b.y) / 3,
+    (a.x + 4 * b.x + c.x) / 6, (a.y + 4 * b.y + c.y) / 6].join(',');
+  for (let i = 2; i < p.length; i++) parts.push(bezier(p[i - 2], p[i - 1], p[i]));
+  const a = p[p.length - 2];
+  const b = p[p.length - 1];
+  parts.push(bezier(a, b, b), 'L' + b.x + ',' + b.y);
+  return parts.join('');
+}
+
+function nodeShape(n, x, y, w, h) {
+  if (n.shape === 'LAYER') {
+    return svgEl('rect', { x: x - w / 2, y: y - h / 2, width: w, height: h, fill: n.fill, stroke: '#000' });
+  }
+  if (n.shape === 'BLOB') {
+    const k = h * 0.3;
+    const l = x - w / 2, r = x + w / 2, t = y - h / 2, b = y + h / 2;
+    const pts = [[l + k, t], [r - k, t], [r, t + k], [r, b - k], [r - k, b], [l + k, b], [l, b - k], [l, t + k]];
+    return svgEl('polygon', { points: pts.map((q) => q.join(',')).join(' '), fill: n.fill, stroke: '#000' });
+  }
+  return svgEl('ellipse', { cx: x, cy: y, rx: w / 2, ry: h / 2, fill: '#fff', stroke: '#000' });
+}
+
 function renderGraph(g) {
   const host = $('net-graph');
   host.replaceChildren();
-  if (!g.svg) return;
-  const doc = new DOMParser().parseFromString(g.svg, 'image/svg+xml');
-  const svg = doc.documentElement;
-  if (svg.nodeName !== 'svg') throw new Error('the net drawing is not SVG');
-  // Graphviz escapes names as text; strip anything active all the same.
-  svg.querySelectorAll('script, foreignObject').forEach((n) => n.remove());
-  for (const n of svg.querySelectorAll('*')) {
-    for (const a of [...n.attributes]) if (/^on/i.test(a.name) || /^\s*javascript:/i.test(a.value)) n.removeAttribute(a.name);
+  if (!g.nodes.length) return;
+  const dg = layOut(g);
+  const { width, height } = dg.graph();
+  const svg = svgEl('svg', { width: Math.ceil(width), height: Math.ceil(height), viewBox: '0 0 ' + width + ' ' + height,
+    'font-family': GRAPH_FONT.family, 'font-size': GRAPH_FONT.size });
+  const marker = svgEl('marker', { id: 'net-arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 9,
+    markerHeight: 9, orient: 'auto' });
+  marker.append(svgEl('path', { d: 'M0,1 L10,5 L0,9 z', fill: '#000' }));
+  const defs = svgEl('defs');
+  defs.append(marker);
+  const edges = svgEl('g', { class: 'edges' });
+  for (const key of dg.edges()) {
+    const e = dg.edge(key);
+    const ge = svgEl('g', { class: 'edge', 'data-from': key.v, 'data-to': key.w });
+    ge.append(svgEl('path', { d: spline(e.points), fill: 'none', stroke: '#000', 'marker-end': 'url(#net-arrow)' }));
+    if (e.edge.label) {
+      ge.append(svgEl('text', { x: e.x, y: e.y - LINE / 2 - 1, 'text-anchor': 'middle', 'dominant-baseline': 'central' },
+        e.edge.label));
+    }
+    edges.append(ge);
   }
-  host.append(document.importNode(svg, true));
+  const nodes = svgEl('g', { class: 'nodes' });
+  for (const id of dg.nodes()) {
+    const d = dg.node(id);
+    const n = d.node;
+    // Layer nodes carry id layer<i> (i: the layer's index), which the hover below looks up.
+    const gn = svgEl('g', n.shape === 'LAYER' ? { class: 'node layer', id: n.id, 'data-node': n.id }
+      : { class: 'node blob', 'data-node': n.id });
+    gn.append(nodeShape(n, d.x, d.y, d.width, d.height));
+    n.lines.forEach((line, i) => gn.append(svgEl('text', { x: d.x, y: d.y + (i - (n.lines.length - 1) / 2) * LINE,
+      'text-anchor': 'middle', 'dominant-baseline': 'central' }, line)));
+    nodes.append(gn);
+  }
+  svg.append(defs, edges, nodes);
+  host.append(svg);
   const tip = $('layer-tip');
-  for (const node of host.querySelectorAll('g.node')) {
+  for (const node of host.querySelectorAll('g.node.layer')) {
     const m = /^layer(\d+)$/.exec(node.id);
     if (!m) continue;
     const info = g.layers[Number(m[1])];

@@ -14,10 +14,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code crema draw NET OUT.{svg,png,dot}}: the net as Caffe's draw_net.py draws it. The layout is
- * Graphviz's ({@code dot}, Debian package graphviz); {@code .dot} output needs no Graphviz.
+ * {@code crema draw NET OUT.{svg,png,dot}}: the net as Caffe's draw_net.py draws it. A picture is laid
+ * out by Graphviz ({@code dot}, Debian package graphviz), run when it is installed; {@code .dot}
+ * output needs nothing, so a machine without Graphviz still gets the net, to render elsewhere.
  */
-@Command(name = "draw", description = "Draw a net as Caffe's draw_net.py does (Graphviz).")
+@Command(name = "draw", description = "Draw a net as Caffe's draw_net.py does: .dot needs nothing, "
+    + ".svg/.png/.pdf need Graphviz (apt-get install graphviz).")
 final class DrawCommand implements Callable<Integer> {
   @Parameters(index = "0", description = "The net prototxt.")
   Path net;
@@ -49,17 +51,22 @@ final class DrawCommand implements Callable<Integer> {
     if (!ext.equals("svg") && !ext.equals("png") && !ext.equals("pdf")) {
       throw new IllegalArgumentException("cannot draw to '" + name + "': use .svg, .png, .pdf or .dot");
     }
-    render(dot, ext, out);
+    render(dot, ext, net, out);
     return 0;
   }
 
-  /** Lays out and renders DOT with Graphviz's dot. */
-  static void render(String dot, String format, Path out) throws IOException {
+  /**
+   * Lays out and renders DOT with Graphviz's dot. Without Graphviz nothing is written and the
+   * message says both ways on: install it, or write the .dot (which needs nothing) and render later.
+   */
+  static void render(String dot, String format, Path net, Path out) throws IOException {
     byte[] picture;
     try {
       picture = Graphviz.render(dot, format);
     } catch (Graphviz.MissingException e) {
-      throw new IllegalStateException(e.getMessage() + "; write a .dot file instead, or install it to render " + format);
+      String dotFile = out.toString().substring(0, out.toString().lastIndexOf('.')) + ".dot";
+      throw new IllegalStateException("cannot draw " + out + ": " + e.getMessage() + ". A .dot file needs nothing: "
+          + "crema draw " + net + " " + dotFile + ", then dot -T" + format + " " + dotFile + " -o " + out);
     }
     Files.write(out, picture);
   }

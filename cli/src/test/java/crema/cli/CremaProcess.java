@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Runs {@code crema} as a separate process in a given working directory, as a user would. */
@@ -31,13 +32,24 @@ final class CremaProcess {
   }
 
   static Process start(Path cwd, Path log, String... args) throws IOException {
-    return new ProcessBuilder(command(args)).directory(cwd.toFile()).redirectErrorStream(true)
-        .redirectOutput(log.toFile()).start();
+    return start(cwd, Map.of(), log, args);
+  }
+
+  /** With {@code env} added to (or replacing entries of) this process's environment. */
+  static Process start(Path cwd, Map<String, String> env, Path log, String... args) throws IOException {
+    ProcessBuilder pb = new ProcessBuilder(command(args)).directory(cwd.toFile()).redirectErrorStream(true)
+        .redirectOutput(log.toFile());
+    pb.environment().putAll(env);
+    return pb.start();
   }
 
   static Result run(Path cwd, String... args) throws IOException, InterruptedException {
+    return run(cwd, Map.of(), args);
+  }
+
+  static Result run(Path cwd, Map<String, String> env, String... args) throws IOException, InterruptedException {
     Path log = Files.createTempFile("crema", ".log");
-    Process p = start(cwd, log, args);
+    Process p = start(cwd, env, log, args);
     if (!p.waitFor(10, TimeUnit.MINUTES)) {
       p.destroyForcibly();
       throw new AssertionError("crema " + String.join(" ", args) + " did not finish");

@@ -3,16 +3,20 @@ package crema.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import caffe.Caffe.LayerParameter;
 import caffe.Caffe.NetParameter;
 import crema.engine.OttoFixture;
+import crema.engine.draw.Graphviz;
+import crema.engine.draw.WithoutGraphviz;
 import crema.engine.io.BinaryProto;
 import crema.engine.io.Prototxt;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -104,10 +108,37 @@ class CremaToolsTest {
     String dot = Files.readString(root.resolve("train.dot"));
     assertFalse(dot.contains("accuracy (Accuracy)"), "TEST-only layer left out");
     assertTrue(dot.contains("\"ip1 (InnerProduct)\""), "TB separates with spaces");
+  }
+
+  @Test
+  void drawToSvgUsesGraphvizWhereItIsInstalled() throws Exception {
+    assumeTrue(Graphviz.dot().isPresent(), "Graphviz is not installed here (apt-get install graphviz)");
     var svg = CremaProcess.run(root, "draw", "otto_deploy.prototxt", "net.svg");
     assertEquals(0, svg.exitCode(), svg.log());
     String text = Files.readString(root.resolve("net.svg"));
     assertTrue(text.contains("<svg") && text.contains("ip1") && text.contains("prob"), text);
+  }
+
+  /** On a PATH with no dot, as on a machine without Graphviz (whether or not this one has it). */
+  @Test
+  void drawToAPictureWithoutGraphvizSaysWhatToInstallAndDotStillWorks() throws Exception {
+    try (WithoutGraphviz noDot = WithoutGraphviz.create()) {
+      Map<String, String> env = Map.of("PATH", noDot.path());
+      for (String picture : new String[] {"nodot.png", "nodot.svg"}) {
+        var r = CremaProcess.run(root, env, "draw", "otto_deploy.prototxt", picture);
+        String format = picture.substring(picture.indexOf('.') + 1);
+        assertEquals(1, r.exitCode(), r.log());
+        assertTrue(r.log().contains("crema draw: cannot draw " + picture + ": Graphviz is not installed"), r.log());
+        assertTrue(r.log().contains("apt-get install graphviz"), r.log());
+        assertTrue(r.log().contains("crema draw otto_deploy.prototxt nodot.dot, then dot -T" + format
+            + " nodot.dot -o " + picture), r.log());
+        assertFalse(r.log().contains("\tat "), "no stack trace: " + r.log());
+        assertFalse(Files.exists(root.resolve(picture)), "nothing half-written");
+      }
+      var dot = CremaProcess.run(root, env, "draw", "otto_deploy.prototxt", "nodot.dot");
+      assertEquals(0, dot.exitCode(), dot.log());
+      assertTrue(Files.readString(root.resolve("nodot.dot")).startsWith("digraph "));
+    }
   }
 
   @Test

@@ -9,6 +9,7 @@ import caffe.Caffe.LayerParameter;
 import caffe.Caffe.NetParameter;
 import crema.bus.EmbeddedBroker;
 import crema.bus.Topics;
+import crema.engine.draw.WithoutGraphviz;
 import crema.engine.io.BinaryProto;
 import crema.engine.io.Prototxt;
 import crema.proto.Checkpoint;
@@ -23,6 +24,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,10 +63,12 @@ class DashboardBrowserTest {
   static Path repo = Path.of("").toAbsolutePath().getParent();
   static String runId;
   static String net;
+  static WithoutGraphviz noGraphviz;
 
   @BeforeAll
   static void start() throws Exception {
     browser = Browser.start();
+    noGraphviz = WithoutGraphviz.create();
     broker = EmbeddedBroker.start();
     ingest = new ServiceProcess("ingest", broker.bootstrapServers(), tmp).start();
     trainer = new ServiceProcess("trainer", broker.bootstrapServers(), tmp).start();
@@ -82,14 +87,15 @@ class DashboardBrowserTest {
     net = Files.readString(repo.resolve("examples/otto/otto_kafka_train_test.prototxt"));
   }
 
+  /** The visualizer with no Graphviz on its PATH, as on a fresh machine: the page lays the net out. */
   static ServiceProcess visualizer() throws Exception {
     return new ServiceProcess("visualizer", broker.bootstrapServers(), tmp,
-        "-crema.visualizer.inference-url=" + inference.url()).start();
+        "-crema.visualizer.inference-url=" + inference.url()).env("PATH", noGraphviz.path()).start();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    for (AutoCloseable c : new AutoCloseable[] {browser, visualizer, inference, trainer, ingest, broker}) {
+    for (AutoCloseable c : new AutoCloseable[] {browser, visualizer, inference, trainer, ingest, broker, noGraphviz}) {
       if (c != null) {
         c.close();
       }
@@ -217,6 +223,18 @@ class DashboardBrowserTest {
         + ".getOption().yAxis[0].type"), "ratios on a log scale");
     assertTrue(browser.driver.findElement(By.id("solver-text")).getText().contains("lr_policy: \"inv\""),
         "solver settings beside the curves");
+    assertEquals(solver(MAX_ITER, 500, 20000), browser.js("return document.getElementById('solver-text').textContent"),
+        "the whole solver text");
+    // Its long lines (the file's opening comment) wrap: as one unwrapped line each they would be wider
+    // than the box, and wrapped nothing reaches past its edge.
+    @SuppressWarnings("unchecked")
+    Map<String, Object> widths = (Map<String, Object>) browser.js("const e = document.getElementById('solver-text');"
+        + " const probe = e.cloneNode(true); probe.style.whiteSpace = 'pre'; probe.style.position = 'absolute';"
+        + " probe.style.visibility = 'hidden'; e.parentNode.append(probe);"
+        + " const r = {unwrapped: probe.scrollWidth, scroll: e.scrollWidth, client: e.clientWidth}; probe.remove(); return r;");
+    long client = ((Number) widths.get("client")).longValue();
+    assertTrue(((Number) widths.get("unwrapped")).longValue() > client, "a line longer than the box: " + widths);
+    assertTrue(((Number) widths.get("scroll")).longValue() <= client, "nothing cut off: " + widths);
     new Select(browser.driver.findElement(By.id("x-axis"))).selectByValue("time");
     List<List<Number>> byTime = seriesData("chart-loss", "train/loss");
     assertTrue(byTime.get(byTime.size() - 1).get(0).doubleValue() < 3600, "x is seconds since the run began");
@@ -243,6 +261,30 @@ class DashboardBrowserTest {
       assertTrue(shown.add(text), "one node per name: " + text);
     }
     assertEquals(names, shown, "every layer of the seed net drawn");
+    // Edges as draw_net draws them: one from each bottom blob to its layer, one from each layer to each top.
+    int bottomsAndTops = seed.getLayerList().stream().mapToInt(l -> l.getBottomCount() + l.getTopCount()).sum();
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> edges = (List<Map<String, Object>>) browser.js("return Array.from("
+        + "document.querySelectorAll('#net-graph svg g.edge')).map(e => ({from: e.dataset.from, to: e.dataset.to,"
+        + " path: e.querySelector('path').getAttribute('d')}))");
+    assertEquals(bottomsAndTops, edges.size(), "an edge per bottom and per top: " + edges);
+    Set<String> blobs = new HashSet<>();
+    seed.getLayerList().forEach(l -> {
+      blobs.addAll(l.getBottomList());
+      blobs.addAll(l.getTopList());
+    });
+    assertEquals(blobs, new HashSet<>(texts("#net-graph g.node.blob text")), "a node for every blob");
+    @SuppressWarnings("unchecked")
+    Set<String> nodeIds = new HashSet<>((List<String>) browser.js(
+        "return Array.from(document.querySelectorAll('#net-graph g.node')).map(n => n.dataset.node)"));
+    for (Map<String, Object> e : edges) {
+      assertTrue(nodeIds.contains((String) e.get("from")) && nodeIds.contains((String) e.get("to")),
+          "an edge between drawn nodes: " + e);
+      assertTrue(((String) e.get("path")).startsWith("M"), "a drawn path: " + e);
+    }
+    // Laid out in the page: the server sent nodes and edges, no picture.
+    assertFalse(PipelineSupport.http().toBlocking().retrieve(visualizer.url() + "/api/runs/" + runId + "/net")
+        .contains("<svg"), "no server-side drawing");
     new Actions(browser.driver).moveToElement(browser.driver.findElement(By.cssSelector("#net-graph g.node[id='layer0']")))
         .perform();
     String dataTip = browser.await("both Data layers on hover", Duration.ofSeconds(10), d -> {
@@ -395,7 +437,14 @@ class DashboardBrowserTest {
     browser.screenshot("escaping-datasets");
     assertFalse(browser.alertShown(), "no smuggled script ran");
     assertEquals(0L, browser.js("return document.querySelectorAll('main img').length"), "no <img> element made");
-    assertEquals(2L, browser.js("return document.querySelectorAll('script').length"), "only the page's own scripts");
+    List<String> pageScripts = new ArrayList<>();
+    Matcher m = Pattern.compile("<script src=\"([^\"]+)\"").matcher(
+        Files.readString(repo.resolve("visualizer-service/src/main/resources/public/index.html")));
+    while (m.find()) {
+      pageScripts.add(m.group(1));
+    }
+    assertEquals(pageScripts, browser.js("return Array.from(document.querySelectorAll('script')).map(s => s.getAttribute('src'))"),
+        "only the page's own scripts");
   }
 
   @Test

@@ -8,7 +8,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** A service run as its own process from its shaded jar, as an operator runs it. */
@@ -17,6 +19,7 @@ final class ServiceProcess implements AutoCloseable {
   final int port;
   private final List<String> command;
   private final Path log;
+  private final Map<String, String> env = new HashMap<>();
   private Process process;
 
   ServiceProcess(String name, String bootstrapServers, Path logDir, String... extraArgs) throws IOException {
@@ -33,13 +36,21 @@ final class ServiceProcess implements AutoCloseable {
     this.log = logDir.resolve(name + ".log");
   }
 
+  /** Sets an environment variable of the process (before {@link #start}). */
+  ServiceProcess env(String name, String value) {
+    env.put(name, value);
+    return this;
+  }
+
   String url() {
     return "http://localhost:" + port;
   }
 
   ServiceProcess start() throws Exception {
-    process = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    pb.environment().putAll(env);
+    process = pb.start();
     HttpClient client = HttpClient.newHttpClient();
     long deadline = System.currentTimeMillis() + 120_000;
     while (System.currentTimeMillis() < deadline) {

@@ -8,13 +8,11 @@ import caffe.Caffe.Phase;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import crema.engine.Blob;
 import crema.engine.Net;
-import crema.engine.draw.Graphviz;
 import crema.engine.draw.NetDiagram;
 import crema.engine.io.Prototxt;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.serde.annotation.Serdeable;
 import jakarta.inject.Singleton;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -22,11 +20,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A run's nets as the dashboard draws them: Graphviz SVG of {@link NetDiagram}'s DOT (draw_net's
- * look; each layer node carries id {@code layer<i>}) and, per layer, what hovering shows: type,
- * parameters, the shapes of its blobs and its parameter count. Shapes come from building the net
- * with the engine; the train/test net's Data layers become Input layers of the shape the deploy
- * net's input and the batch size give, so building it reads no data.
+ * A run's nets as the dashboard draws them: {@link NetDiagram}'s nodes and edges (draw_net's look:
+ * layers as coloured boxes with id {@code layer<i>}, blobs as octagons, edges labelled with the batch
+ * or num_output), which the page lays out itself (dagre, from its WebJar), so the server runs no
+ * Graphviz; and, per layer, what hovering shows: type, parameters, the shapes of its blobs and its
+ * parameter count. Shapes come from building the net with the engine; the train/test net's Data
+ * layers become Input layers of the shape the deploy net's input and the batch size give, so
+ * building it reads no data.
  */
 // Off when crema up runs this service beside the others in one process and this context is another's.
 @Requires(property = "crema.services.visualizer", notEquals = "false")
@@ -41,9 +41,21 @@ public class NetGraphs {
   record LayerInfo(int index, String name, String type, String params, List<BlobInfo> bottoms, List<BlobInfo> tops,
       long paramCount, List<String> phases) {}
 
+  /** A node to lay out: {@code shape} is LAYER, BLOB or PLAIN_BLOB; {@code layer} the layer's index or -1. */
   @Serdeable
   @JsonInclude(JsonInclude.Include.ALWAYS)
-  record Graph(String svg, List<LayerInfo> layers, String error) {}
+  record GraphNode(String id, String shape, List<String> lines, String fill, int layer) {}
+
+  @Serdeable
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  record GraphEdge(String from, String to, String label) {}
+
+  @Serdeable
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  record Graph(String rankdir, List<GraphNode> nodes, List<GraphEdge> edges, List<LayerInfo> layers, String error) {}
+
+  /** Left to right, as the dashboard has always drawn nets (the width of a page suits a chain of layers). */
+  static final String RANKDIR = "LR";
 
   private record Key(String net, String deploy, String what) {}
 
@@ -66,14 +78,11 @@ public class NetGraphs {
 
   static Graph build(String netText, String deployText, String what) {
     NetParameter net = Prototxt.parseNet(netText, what);
-    String svg;
+    NetDiagram.Diagram diagram = NetDiagram.diagram(net, RANKDIR, null);
+    List<GraphNode> nodes = diagram.nodes().stream()
+        .map(n -> new GraphNode(n.id(), n.shape().name(), n.lines(), n.fill(), n.layer())).toList();
+    List<GraphEdge> edges = diagram.edges().stream().map(e -> new GraphEdge(e.from(), e.to(), e.label())).toList();
     String error = "";
-    try {
-      svg = svg(NetDiagram.dot(net, "LR", null));
-    } catch (IllegalStateException e) {
-      svg = "";
-      error = e.getMessage();
-    }
     List<Net> built = new ArrayList<>();
     List<List<LayerParameter>> admitted = new ArrayList<>();
     NetParameter shaped = net;
@@ -88,7 +97,7 @@ public class NetGraphs {
       }
     } catch (RuntimeException e) {
       // A net the engine cannot build still gets its graph; shapes are what is lost, and said.
-      error = (error.isEmpty() ? "" : error + "; ") + "blob shapes unknown: " + e.getMessage();
+      error = "blob shapes unknown: " + e.getMessage();
     }
     List<LayerInfo> layers = new ArrayList<>();
     for (int i = 0; i < net.getLayerCount(); i++) {
@@ -114,7 +123,7 @@ public class NetGraphs {
           blobs(l.getTopList(), in), count, phases));
     }
     built.forEach(Net::close);
-    return new Graph(svg, layers, error);
+    return new Graph(RANKDIR, nodes, edges, layers, error);
   }
 
   private static List<BlobInfo> blobs(List<String> names, Net in) {
@@ -161,12 +170,5 @@ public class NetGraphs {
       b.setLayer(i, l.toBuilder().setType("Input").clearDataParam().clearTransformParam().setInputParam(in));
     }
     return b.build();
-  }
-
-  /** Graphviz's dot renders the SVG: the layout is Graphviz's, as draw_net's is. */
-  static String svg(String dot) {
-    String svg = new String(Graphviz.render(dot, "svg"), StandardCharsets.UTF_8);
-    int start = svg.indexOf("<svg");
-    return start >= 0 ? svg.substring(start) : svg;
   }
 }

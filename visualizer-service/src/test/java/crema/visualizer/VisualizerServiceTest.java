@@ -1,13 +1,17 @@
 package crema.visualizer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import caffe.Caffe.LayerParameter;
+import caffe.Caffe.NetParameter;
 import com.google.protobuf.ByteString;
 import crema.bus.EmbeddedBroker;
 import crema.bus.KafkaClients;
 import crema.bus.Topics;
 import crema.engine.OttoFixture;
+import crema.engine.io.Prototxt;
 import crema.proto.Checkpoint;
 import crema.proto.ClassCounts;
 import crema.proto.DatasetSchema;
@@ -16,6 +20,7 @@ import crema.proto.FeatureStats;
 import crema.proto.Job;
 import crema.proto.TrainEvent;
 import io.micronaut.context.ApplicationContext;
+import io.micronaut.json.JsonMapper;
 import io.micronaut.runtime.server.EmbeddedServer;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,7 +28,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -91,14 +101,20 @@ class VisualizerServiceTest {
   @Test
   void pageScriptsAndApiCarryTheContentSecurityPolicy() throws Exception {
     try (ApplicationContext ctx = start()) {
-      for (String path : new String[] {"/", "/app.js", "/webjars/echarts/5.3.1/dist/echarts.min.js", "/api/overview"}) {
+      for (String path : new String[] {"/", "/app.js", "/webjars/echarts/5.3.1/dist/echarts.min.js",
+          "/webjars/dagre/0.8.4/dist/dagre.min.js", "/api/overview"}) {
         HttpResponse<String> r = get(ctx, path);
         assertEquals(200, r.statusCode(), path);
         String csp = r.headers().firstValue("Content-Security-Policy").orElse("");
         assertTrue(csp.contains("script-src 'self'") && !csp.contains("unsafe-eval"), path + ": " + csp);
         assertEquals("nosniff", r.headers().firstValue("X-Content-Type-Options").orElse(""), path);
       }
-      assertTrue(get(ctx, "/").body().contains("/webjars/echarts/5.3.1/dist/echarts.min.js"));
+      String page = get(ctx, "/").body();
+      for (Matcher m = Pattern.compile("<script src=\"([^\"]+)\"").matcher(page); m.find(); ) {
+        assertEquals(200, get(ctx, m.group(1)).statusCode(), "the page's script " + m.group(1) + " is served");
+      }
+      assertTrue(page.contains("/webjars/echarts/5.3.1/dist/echarts.min.js"), page);
+      assertTrue(page.contains("/webjars/dagre/0.8.4/dist/dagre.min.js"), page);
     }
   }
 
@@ -135,6 +151,42 @@ class VisualizerServiceTest {
       assertTrue(net.contains("\"phases\":[\"TEST\"]"), "accuracy is a TEST layer: " + net);
       String deploy = get(ctx, "/api/runs/svc-run/net?deploy=true").body();
       assertTrue(deploy.contains("\"name\":\"prob\""), deploy);
+    }
+  }
+
+  /** The graph comes as nodes and edges for the page to lay out: the server draws nothing. */
+  @Test
+  @SuppressWarnings("unchecked")
+  void netsComeAsNodesAndEdgesOfEveryLayer() throws Exception {
+    NetParameter net = Prototxt.readNet(OttoFixture.copyTo(tmp.resolve("net")).resolve("otto_train_test.prototxt"));
+    try (ApplicationContext ctx = start()) {
+      caughtUpOverview(ctx);
+      Map<String, Object> g = ctx.getBean(JsonMapper.class).readValue(get(ctx, "/api/runs/svc-run/net").body(), Map.class);
+      assertFalse(g.containsKey("svg"), "no server-side drawing");
+      List<Map<String, Object>> nodes = (List<Map<String, Object>>) g.get("nodes");
+      List<Map<String, Object>> edges = (List<Map<String, Object>>) g.get("edges");
+      Set<String> ids = new HashSet<>();
+      Set<String> layerNames = new HashSet<>();
+      for (Map<String, Object> n : nodes) {
+        assertTrue(ids.add((String) n.get("id")), "unique ids: " + n);
+        if (n.get("shape").equals("LAYER")) {
+          int i = ((Number) n.get("layer")).intValue();
+          assertEquals("layer" + i, n.get("id"));
+          assertEquals(net.getLayer(i).getName(), ((List<String>) n.get("lines")).get(0));
+          layerNames.add(net.getLayer(i).getName());
+        }
+      }
+      Set<String> expected = new HashSet<>();
+      net.getLayerList().forEach(l -> expected.add(l.getName()));
+      assertEquals(expected, layerNames, "a node for every layer (TRAIN and TEST Data layers share one)");
+      int bottomsAndTops = 0;
+      for (LayerParameter l : net.getLayerList()) {
+        bottomsAndTops += l.getBottomCount() + l.getTopCount();
+      }
+      assertEquals(bottomsAndTops, edges.size(), "an edge per bottom and per top");
+      for (Map<String, Object> e : edges) {
+        assertTrue(ids.contains((String) e.get("from")) && ids.contains((String) e.get("to")), e.toString());
+      }
     }
   }
 

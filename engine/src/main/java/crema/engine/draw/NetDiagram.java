@@ -13,22 +13,35 @@ import java.util.Map;
  * A net as Graphviz DOT, drawn the way Caffe's draw_net.py draws it: each layer a filled record
  * coloured by type (Convolution red, Pooling orange, InnerProduct purple, others blue, in-place
  * layers light green), each blob a grey octagon (a blob only ever produced is a plain node),
- * layer→top edges labelled "Batch N" for Data and num_output for InnerProduct/Convolution. Nodes
- * are identified by their labels, as pydot identifies them. Layout is left to Graphviz.
+ * layer→top edges labelled "Batch N" for Data and num_output for InnerProduct/Convolution. The
+ * layout is left to whoever draws it: Graphviz for {@code crema draw}, dagre in the dashboard.
  */
 public final class NetDiagram {
-  /** {@code label} is already in DOT's label syntax (record specials escaped for records). */
-  private record Node(String label, String style) {}
+  /** How a node is drawn: a layer's filled record, a blob some layer reads (a grey octagon), or a blob only produced. */
+  public enum Shape { LAYER, BLOB, PLAIN_BLOB }
 
-  private record Edge(String from, String to, String label) {}
+  /**
+   * One node. {@code id} is {@code layer<i>} for a layer (its index in the prototxt; layers of one
+   * name and type share the first one's node) and {@code blob<k>} for a blob (k in order of first
+   * appearance); {@code lines} is its label, one entry a line, as text (nothing escaped);
+   * {@code fill} is a CSS/Graphviz colour, empty for none; {@code layer} is the layer's index, or -1.
+   */
+  public record Node(String id, Shape shape, List<String> lines, String fill, int layer) {}
+
+  /** An edge between node ids; {@code label} is empty or the edge's text ("Batch 64", num_output). */
+  public record Edge(String from, String to, String label) {}
+
+  /** The drawing before layout: what {@link #dot} hands Graphviz and the dashboard hands its layout library. */
+  public record Diagram(String name, List<Node> nodes, List<Edge> edges) {}
 
   private NetDiagram() {}
 
   /**
-   * The DOT text; {@code phase} null draws every layer (draw_net's ALL), else only those whose
-   * include/exclude phase rules admit it.
+   * The nodes and edges draw_net draws; {@code phase} null draws every layer (draw_net's ALL), else
+   * only those whose include/exclude phase rules admit it. {@code rankdir} picks the label layout
+   * (draw_net joins a layer's label lines with spaces for TB and BT).
    */
-  public static String dot(NetParameter net, String rankdir, Phase phase) {
+  public static Diagram diagram(NetParameter net, String rankdir, Phase phase) {
     if (!List.of("LR", "TB", "BT", "RL").contains(rankdir)) {
       throw new IllegalArgumentException("rankdir must be LR, TB, BT or RL, got " + rankdir);
     }
@@ -39,37 +52,60 @@ public final class NetDiagram {
       if (phase != null && !included(layer, phase)) {
         continue;
       }
-      String label = recordText(layerLabel(layer, rankdir));
       String key = layer.getName() + "_" + layer.getType();
       boolean inPlace = layer.getBottomCount() == 1 && layer.getTopCount() == 1
           && layer.getBottom(0).equals(layer.getTop(0));
       String color = inPlace ? "#90EE90" : color(layer.getType());
-      // The id (layer<index> in the prototxt) names the node in SVG output, for the dashboard's hover.
       // Layers of one name and type (a TRAIN and a TEST Data layer) are one node, as in draw_net;
       // it keeps the first one's id.
-      nodes.putIfAbsent(key, new Node(label, "shape=record, style=filled, fillcolor=\"" + color + "\", id=\"layer" + i + "\""));
+      nodes.putIfAbsent(key, new Node("layer" + i, Shape.LAYER, List.of(layerLabel(layer, rankdir).split("\n", -1)),
+          color, i));
       for (String b : layer.getBottomList()) {
-        nodes.put(b + "_blob", new Node(plainText(b), "shape=octagon, style=filled, fillcolor=\"#E0E0E0\""));
-        edges.add(new Edge(b + "_blob", key, ""));
+        blob(nodes, b, Shape.BLOB);
+        edges.add(new Edge(nodes.get(b + "_blob").id(), nodes.get(key).id(), ""));
       }
       for (String t : layer.getTopList()) {
-        nodes.put(t + "_blob", new Node(plainText(t), ""));
-        edges.add(new Edge(key, t + "_blob", edgeLabel(layer)));
+        // As pydot replaces a node added again, the last role wins: a blob an in-place layer
+        // rewrites is plain, a produced blob read later is an octagon. Its place stays the first.
+        blob(nodes, t, Shape.PLAIN_BLOB);
+        edges.add(new Edge(nodes.get(key).id(), nodes.get(t + "_blob").id(), edgeLabel(layer)));
       }
     }
+    return new Diagram(net.getName().isEmpty() ? "Net" : net.getName(), List.copyOf(nodes.values()), edges);
+  }
+
+  private static void blob(Map<String, Node> nodes, String name, Shape shape) {
+    Node had = nodes.get(name + "_blob");
+    String id = had != null ? had.id() : "blob" + nodes.values().stream().filter(n -> n.layer() < 0).count();
+    nodes.put(name + "_blob", new Node(id, shape, List.of(name), shape == Shape.BLOB ? "#E0E0E0" : "", -1));
+  }
+
+  /**
+   * The DOT text of {@link #diagram}. Nodes are identified by their labels, as pydot identifies
+   * them; a layer's node carries its id ({@code layer<i>}), which names it in Graphviz's SVG.
+   */
+  public static String dot(NetParameter net, String rankdir, Phase phase) {
+    Diagram d = diagram(net, rankdir, phase);
+    Map<String, String> labels = new LinkedHashMap<>();
     StringBuilder sb = new StringBuilder();
-    sb.append("digraph ").append(quote(plainText(net.getName().isEmpty() ? "Net" : net.getName()))).append(" {\n");
+    sb.append("digraph ").append(quote(plainText(d.name()))).append(" {\n");
     sb.append("  rankdir=").append(rankdir).append(";\n");
-    for (Node n : nodes.values()) {
-      sb.append("  ").append(quote(n.label()));
-      if (!n.style().isEmpty()) {
-        sb.append(" [").append(n.style()).append("]");
+    for (Node n : d.nodes()) {
+      String text = String.join("\n", n.lines());
+      String label = n.shape() == Shape.LAYER ? recordText(text) : plainText(text);
+      labels.put(n.id(), label);
+      sb.append("  ").append(quote(label));
+      switch (n.shape()) {
+        case LAYER -> sb.append(" [shape=record, style=filled, fillcolor=\"").append(n.fill()).append("\", id=\"")
+            .append(n.id()).append("\"]");
+        case BLOB -> sb.append(" [shape=octagon, style=filled, fillcolor=\"").append(n.fill()).append("\"]");
+        case PLAIN_BLOB -> { }
       }
       sb.append(";\n");
     }
-    for (Edge e : edges) {
-      sb.append("  ").append(quote(nodes.get(e.from()).label())).append(" -> ")
-          .append(quote(nodes.get(e.to()).label())).append(" [label=").append(quote(e.label())).append("];\n");
+    for (Edge e : d.edges()) {
+      sb.append("  ").append(quote(labels.get(e.from()))).append(" -> ")
+          .append(quote(labels.get(e.to()))).append(" [label=").append(quote(e.label())).append("];\n");
     }
     return sb.append("}\n").toString();
   }
