@@ -5,7 +5,7 @@ import caffe.Caffe.Datum;
 import crema.engine.data.ImageDatums;
 import crema.engine.data.LmdbCursor;
 import crema.engine.io.BinaryProto;
-import java.io.PrintStream;
+import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -20,6 +20,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "compute_image_mean", description = "Compute the mean image of an LMDB of Datums, as Caffe's compute_image_mean.")
 final class ComputeImageMeanCommand implements Callable<Integer> {
+  private static final System.Logger LOG = System.getLogger(ComputeImageMeanCommand.class.getName());
+
   @Parameters(index = "0", description = "The LMDB directory.")
   Path db;
 
@@ -28,7 +30,6 @@ final class ComputeImageMeanCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PrintStream err = System.err;
     BlobProto mean;
     long count;
     try (LmdbCursor cursor = LmdbCursor.open(db.toString())) {
@@ -52,20 +53,20 @@ final class ComputeImageMeanCommand implements Callable<Integer> {
       };
       mean = ImageDatums.mean(all);
     }
-    err.println("Processed " + count + " files.");
+    LOG.log(Level.INFO, "Processed " + count + " files.");
     if (output != null) {
-      err.println("Write to " + output);
+      LOG.log(Level.INFO, "Write to " + output);
       BinaryProto.write(mean, output);
     }
     int channels = mean.getChannels();
     int dim = mean.getHeight() * mean.getWidth();
-    err.println("Number of channels: " + channels);
+    LOG.log(Level.INFO, "Number of channels: " + channels);
     for (int c = 0; c < channels; c++) {
       double s = 0;
       for (int i = 0; i < dim; i++) {
         s += mean.getData(c * dim + i);
       }
-      err.println("mean_value channel [" + c + "]: " + (float) (s / dim));
+      LOG.log(Level.INFO, "mean_value channel [" + c + "]: " + (float) (s / dim));
     }
     return 0;
   }

@@ -4,8 +4,8 @@ import caffe.Caffe.Datum;
 import crema.engine.data.ImageDatums;
 import crema.engine.data.LmdbWriter;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
+import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -24,6 +24,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "convert_imageset", description = "Convert a set of images (a list of 'path label' lines) into an LMDB of Datums, as Caffe's convert_imageset.")
 final class ConvertImagesetCommand implements Callable<Integer> {
+  private static final System.Logger LOG = System.getLogger(ConvertImagesetCommand.class.getName());
+
   @Parameters(index = "0", description = "The folder the listed paths are relative to.")
   Path root;
 
@@ -64,9 +66,8 @@ final class ConvertImagesetCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    PrintStream err = System.err;
     if (!backend.equals("lmdb")) {
-      err.println("--backend " + backend + ": Crema writes LMDB only");
+      LOG.log(Level.ERROR, "--backend " + backend + ": Crema writes LMDB only");
       return 1;
     }
     List<Line> lines = new ArrayList<>();
@@ -82,14 +83,14 @@ final class ConvertImagesetCommand implements Callable<Integer> {
       try {
         lines.add(new Line(number, text.substring(0, space).strip(), Integer.parseInt(text.substring(space + 1).strip())));
       } catch (RuntimeException e) {
-        err.println(listFile + ":" + number + ": expected 'path label' with an integer label, got '" + text + "'");
+        LOG.log(Level.ERROR, listFile + ":" + number + ": expected 'path label' with an integer label, got '" + text + "'");
         bad++;
       }
     }
     if (shuffle) {
       Collections.shuffle(lines, new Random(seed));
     }
-    err.println("A total of " + lines.size() + " images.");
+    LOG.log(Level.INFO, "A total of " + lines.size() + " images.");
     ImageDatums.Options options = new ImageDatums.Options(resizeHeight, resizeWidth, gray,
         encoded ? (encodeType.isEmpty() ? "auto" : encodeType) : "");
     int size = -1;
@@ -101,7 +102,7 @@ final class ConvertImagesetCommand implements Callable<Integer> {
         try {
           d = ImageDatums.read(root.resolve(line.path()), line.label(), options);
         } catch (IOException | RuntimeException e) {
-          err.println(listFile + ":" + line.number() + ": could not read " + root.resolve(line.path()) + ": "
+          LOG.log(Level.ERROR, listFile + ":" + line.number() + ": could not read " + root.resolve(line.path()) + ": "
               + e.getMessage());
           bad++;
           continue;
@@ -109,7 +110,7 @@ final class ConvertImagesetCommand implements Callable<Integer> {
         if (checkSize && !d.getEncoded()) {
           int s = d.getData().size();
           if (size >= 0 && s != size) {
-            err.println(listFile + ":" + line.number() + ": " + line.path() + " has " + s + " values, the first image "
+            LOG.log(Level.ERROR, listFile + ":" + line.number() + ": " + line.path() + " has " + s + " values, the first image "
                 + size + " (--check_size)");
             return 1;
           }
@@ -118,11 +119,11 @@ final class ConvertImagesetCommand implements Callable<Integer> {
         out.put(String.format("%08d_%s", i, line.path()), d.toByteArray());
         written++;
         if (written % 1000 == 0) {
-          err.println("Processed " + written + " files.");
+          LOG.log(Level.INFO, "Processed " + written + " files.");
         }
       }
     }
-    err.println("Processed " + written + " files." + (bad > 0 ? " Skipped " + bad + " lines." : ""));
+    LOG.log(Level.INFO, "Processed " + written + " files." + (bad > 0 ? " Skipped " + bad + " lines." : ""));
     return bad > 0 ? 2 : 0;
   }
 }
