@@ -47,6 +47,9 @@ final class ConvertCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the stratified split.")
   long seed;
 
+  @Option(names = "--shape", split = ",", paramLabel = "C,H,W", description = "Rows are images of this shape: store them as uint8 pixel Datums (channels, height, width), each value an integer 0..255.")
+  int[] shape;
+
   @Option(names = "--max-line-bytes", defaultValue = "" + RowParser.DEFAULT_MAX_LINE_BYTES, description = "Refuse lines longer than this.")
   int maxLineBytes;
 
@@ -54,7 +57,8 @@ final class ConvertCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintStream err = System.err;
     long size = Files.size(csv);
-    var options = new CsvConverter.Options(labelColumn, idColumn, log1p, labels, testFraction, seed, maxLineBytes);
+    var options = new CsvConverter.Options(labelColumn, idColumn, log1p, labels, testFraction, seed, maxLineBytes,
+        shape);
     CsvConverter.Result r;
     boolean terminal = System.console() != null;
     try (ProgressBar bar = terminal ? new ProgressBarBuilder().setTaskName("convert").setInitialMax(size)

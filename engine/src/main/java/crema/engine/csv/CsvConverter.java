@@ -1,5 +1,7 @@
 package crema.engine.csv;
 
+import caffe.Caffe.Datum;
+import com.google.protobuf.ByteString;
 import crema.engine.data.LmdbWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,13 +24,28 @@ import java.util.function.LongConsumer;
  * LMDBs stratified by label. Bad rows are reported one by one and skipped; good rows are written.
  */
 public final class CsvConverter {
-  /** What convert is asked to do; see {@code crema convert --help}. */
+  /**
+   * What convert is asked to do; see {@code crema convert --help}. {@code shape} (C, H, W), when
+   * given, makes each row an image Datum: channels, height and width set and the features stored
+   * as uint8 {@code data}, each an integer pixel value 0 to 255.
+   */
   public record Options(String labelColumn, String idColumn, boolean log1p, Path labelsFile,
-      double testFraction, long seed, int maxLineBytes) {
+      double testFraction, long seed, int maxLineBytes, int[] shape) {
     public Options {
       if (testFraction < 0 || testFraction >= 1) {
         throw new IllegalArgumentException("--test-fraction must be in [0, 1), got " + testFraction);
       }
+      if (shape != null && (shape.length != 3 || shape[0] <= 0 || shape[1] <= 0 || shape[2] <= 0)) {
+        throw new IllegalArgumentException("--shape takes C,H,W: three positive sizes");
+      }
+      if (shape != null && log1p) {
+        throw new IllegalArgumentException("--shape stores pixel values as they are; it does not take --log1p");
+      }
+    }
+
+    public Options(String labelColumn, String idColumn, boolean log1p, Path labelsFile,
+        double testFraction, long seed, int maxLineBytes) {
+      this(labelColumn, idColumn, log1p, labelsFile, testFraction, seed, maxLineBytes, null);
     }
   }
 
@@ -72,6 +89,11 @@ public final class CsvConverter {
     if (o.testFraction() > 0 && testLmdb == null) {
       throw new IllegalArgumentException("--test-fraction needs --test-output");
     }
+    if (o.shape() != null && o.shape()[0] * o.shape()[1] * o.shape()[2] != schema.featureCount()) {
+      throw new IllegalArgumentException(source + ":1: --shape " + o.shape()[0] + "," + o.shape()[1] + ","
+          + o.shape()[2] + " needs " + o.shape()[0] * o.shape()[1] * o.shape()[2] + " feature columns, the header has "
+          + schema.featureCount());
+    }
     RowParser parser = new RowParser(schema, labels, o.log1p(), o.maxLineBytes());
     long accepted = 0;
     long rejected = 0;
@@ -90,6 +112,9 @@ public final class CsvConverter {
         CsvRow row;
         try {
           row = parser.parse(line, lines.lineNumber());
+          if (o.shape() != null) {
+            row = new CsvRow(row.line(), row.id(), row.label(), image(row.datum(), o.shape(), schema));
+          }
         } catch (RowRejectedException e) {
           rejected++;
           onReject.accept(new Rejection(source, lines.lineNumber(), printable(line), e.getMessage()));
@@ -117,6 +142,21 @@ public final class CsvConverter {
       }
     }
     return new Result(accepted, rejected, train, test, labels, schema);
+  }
+
+  /** A row's features as an image Datum: uint8 data of shape C×H×W, in the row's order. */
+  static Datum image(Datum features, int[] shape, CsvSchema schema) throws RowRejectedException {
+    byte[] pixels = new byte[features.getFloatDataCount()];
+    for (int i = 0; i < pixels.length; i++) {
+      float v = features.getFloatData(i);
+      if (v < 0 || v > 255 || v != Math.rint(v)) {
+        throw new RowRejectedException("not_a_pixel", "column '" + schema.featureNames().get(i) + "': " + v
+            + " is not a pixel value (an integer 0 to 255), which --shape stores");
+      }
+      pixels[i] = (byte) (int) v;
+    }
+    return features.toBuilder().clearFloatData().setChannels(shape[0]).setHeight(shape[1]).setWidth(shape[2])
+        .setData(ByteString.copyFrom(pixels)).build();
   }
 
   private static CsvSchema header(CsvLines lines, String source, Options o) throws IOException {

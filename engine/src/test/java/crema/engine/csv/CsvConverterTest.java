@@ -1,11 +1,13 @@
 package crema.engine.csv;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import caffe.Caffe.Datum;
 import crema.engine.OttoFixture;
+import crema.engine.data.LmdbCursor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -160,5 +162,35 @@ class CsvConverterTest {
     assertEquals(0f, d.getFloatData(0));
     assertEquals((float) Math.log(1579.0), d.getFloatData(1), "rounded once from double");
     assertTrue(d.getData().isEmpty());
+  }
+
+  /** --shape 1,2,2: pixel rows become uint8 image Datums; a value that is no pixel is a rejected row. */
+  @Test
+  void shapeMakesPixelRowsImageDatums() throws Exception {
+    Path in = Files.writeString(dir.resolve("pixels.csv"), "label,p0,p1,p2,p3\n"
+        + "3,0,128,255,7\n"
+        + "1,0,256,1,1\n"
+        + "2,1,2.5,3,4\n");
+    List<Rejection> rejected = new ArrayList<>();
+    Path out = dir.resolve("pixels_lmdb");
+    var o = new CsvConverter.Options("label", null, false, null, 0, 0, 1 << 16, new int[] {1, 2, 2});
+    var r = CsvConverter.convert(in, out, null, o, rejected::add, b -> {});
+    assertEquals(1, r.accepted());
+    assertEquals(2, rejected.size());
+    assertEquals(3, rejected.get(0).line());
+    assertTrue(rejected.get(0).reason().contains("column 'p1': 256.0 is not a pixel value"), rejected.get(0).reason());
+    assertEquals(4, rejected.get(1).line());
+    try (LmdbCursor c = LmdbCursor.open(out.toString())) {
+      Datum d = c.next();
+      assertEquals(1, d.getChannels());
+      assertEquals(2, d.getHeight());
+      assertEquals(2, d.getWidth());
+      assertEquals(0, d.getFloatDataCount());
+      assertArrayEquals(new byte[] {0, (byte) 128, (byte) 255, 7}, d.getData().toByteArray());
+    }
+    var wrong = new CsvConverter.Options("label", null, false, null, 0, 0, 1 << 16, new int[] {1, 3, 3});
+    assertTrue(assertThrows(IllegalArgumentException.class,
+        () -> CsvConverter.convert(in, dir.resolve("x"), null, wrong, rejected::add, b -> {}))
+        .getMessage().contains("needs 9 feature columns, the header has 4"));
   }
 }
