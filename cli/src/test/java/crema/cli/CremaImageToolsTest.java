@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.zip.GZIPInputStream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -118,5 +119,35 @@ class CremaImageToolsTest {
     assertTrue(r.log().contains("bad_list.txt:2: could not read") && r.log().contains("broken.png"), r.log());
     assertTrue(r.log().contains("bad_list.txt:3: could not read"), r.log());
     assertEquals(1, read(root.resolve("bad_lmdb"), new ArrayList<>()).size(), "the good image is kept");
+  }
+
+  /**
+   * `crema convert --shape 1,28,28` on the MNIST test split's CSV writes the records Caffe's own
+   * convert_mnist_data wrote for the same digits (fixtures/vision-mini/lenet): byte for byte, under
+   * the same keys.
+   */
+  @Test
+  void convertShapeWritesCaffesMnistRecords() throws Exception {
+    Path lenet = root.resolve("lenet");
+    Files.createDirectories(lenet);
+    Path fixture = Path.of("..", "fixtures", "vision-mini", "lenet", "data");
+    try (var in = new GZIPInputStream(Files.newInputStream(fixture.resolve("test.csv.gz")))) {
+      Files.copy(in, lenet.resolve("test.csv"));
+    }
+    Path caffeDb = Files.createDirectories(lenet.resolve("caffe_test_lmdb"));
+    try (var in = new GZIPInputStream(Files.newInputStream(fixture.resolve("test_lmdb/data.mdb.gz")))) {
+      Files.copy(in, caffeDb.resolve("data.mdb"));
+    }
+    var r = CremaProcess.run(lenet, "convert", "test.csv", "test_lmdb", "--label-column", "label", "--shape", "1,28,28");
+    assertEquals(0, r.exitCode(), r.log());
+    List<String> caffeKeys = new ArrayList<>();
+    List<String> cremaKeys = new ArrayList<>();
+    List<Datum> caffe = read(caffeDb, caffeKeys);
+    List<Datum> crema = read(lenet.resolve("test_lmdb"), cremaKeys);
+    assertEquals(2000, caffe.size());
+    assertEquals(caffeKeys, cremaKeys);
+    for (int i = 0; i < caffe.size(); i++) {
+      assertArrayEquals(caffe.get(i).toByteArray(), crema.get(i).toByteArray(), "record " + caffeKeys.get(i));
+    }
   }
 }
