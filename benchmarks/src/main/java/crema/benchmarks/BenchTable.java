@@ -53,20 +53,37 @@ public final class BenchTable {
 
   /** Everything measured in the run whose results are in {@code dir}. */
   public static BenchTable read(Path dir) {
-    Map<String, Figure> m = new TreeMap<>();
+    List<Figure> all = new ArrayList<>();
     Path jmh = dir.resolve("jmh.csv");
     if (Files.exists(jmh)) {
-      jmh(jmh).forEach(f -> m.put(f.name(), f));
+      all.addAll(jmh(jmh));
     }
     try (var files = Files.list(dir)) {
       for (Path p : files.filter(p -> p.toString().endsWith(".txt") && !p.getFileName().toString().equals("table.txt"))
           .sorted().toList()) {
-        figures(Files.readAllLines(p)).forEach(f -> m.put(f.name(), f));
+        all.addAll(figures(Files.readAllLines(p)));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return new BenchTable(m);
+    return new BenchTable(merge(all));
+  }
+
+  /**
+   * One figure per name: a name given several times (one line per display interval of a training
+   * log, say) is their mean; in different units it is an error.
+   */
+  static Map<String, Figure> merge(List<Figure> all) {
+    Map<String, List<Figure>> byName = new TreeMap<>();
+    all.forEach(f -> byName.computeIfAbsent(f.name(), n -> new ArrayList<>()).add(f));
+    Map<String, Figure> m = new TreeMap<>();
+    byName.forEach((name, fs) -> {
+      if (fs.stream().map(Figure::unit).distinct().count() > 1) {
+        throw new IllegalStateException(name + " is given in several units: " + fs);
+      }
+      m.put(name, new Figure(name, fs.stream().mapToDouble(Figure::value).average().orElseThrow(), fs.get(0).unit()));
+    });
+    return m;
   }
 
   /** JMH's csv: the samples/s and µs/call figures of TrainBenchmark and InferenceBenchmark. */
