@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 
 /**
  * {@code /v1/models}: the served models, and predictions from them. A request sends rows as they
@@ -148,10 +149,21 @@ public class ModelController {
       raw[i] = rows.get(i).values();
     }
     float[][] out;
-    try {
-      out = m.predict(raw).get();
-    } catch (Exception e) {
-      return HttpResponse.serverError(error("prediction failed: " + e.getMessage()));
+    for (int attempt = 1; ; attempt++) {
+      try {
+        out = m.predict(raw).get();
+        break;
+      } catch (ExecutionException e) {
+        // A newer checkpoint replaced the model between lookup and predict: ask the new one.
+        var newer = models.get(m.checkpoint.getModel());
+        if (e.getCause() instanceof ServedModel.ReplacedException && attempt < 3 && newer.isPresent()) {
+          m = newer.get();
+          continue;
+        }
+        return HttpResponse.serverError(error("prediction failed: " + e.getMessage()));
+      } catch (Exception e) {
+        return HttpResponse.serverError(error("prediction failed: " + e.getMessage()));
+      }
     }
     List<Prediction> preds = new ArrayList<>();
     Scores scores = new Scores();
