@@ -38,6 +38,8 @@ public final class BenchTable {
     ROWS.put("train_wide", "train wide net 93-512-512-9, b256");
     ROWS.put("infer1_seed", "infer seed net, batch 1");
     ROWS.put("infer1_wide", "infer wide net, batch 1");
+    ROWS.put("infer1reused_seed", "infer seed net, batch 1, arrays reused");
+    ROWS.put("infer1reused_wide", "infer wide net, batch 1, arrays reused");
     ROWS.put("infer1024_wide", "infer wide net, batch 1024");
     ROWS.put("e2e_otto_mini", "train otto-mini, 30k iterations, end to end (1)");
   }
@@ -107,6 +109,7 @@ public final class BenchTable {
         case "TrainBenchmark.iteration" -> out.add(new Figure("crema_train_" + net,
             score * (net.equals("seed") ? ReferenceBatch.SEED : ReferenceBatch.WIDE), "samples/s"));
         case "InferenceBenchmark.batch1" -> out.add(new Figure("crema_infer1_" + net, score, "us/call"));
+        case "InferenceBenchmark.batch1Reused" -> out.add(new Figure("crema_infer1reused_" + net, score, "us/call"));
         case "InferenceBenchmark.batch1024" -> out.add(new Figure("crema_infer1024_" + net,
             score * ReferenceBatch.INFER_MANY, "samples/s"));
         default -> { }

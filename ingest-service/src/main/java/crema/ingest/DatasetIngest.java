@@ -108,8 +108,11 @@ public class DatasetIngest {
     byte[] line();
   }
 
-  /** A valid row and its Datum, serialised on the parse thread. */
-  private record Accepted(byte[] line, CsvRow row, byte[] datum) implements Parsed {}
+  /**
+   * A valid row, its Datum serialised and its features as a plain array (for the statistics),
+   * both done on the parse thread.
+   */
+  private record Accepted(byte[] line, CsvRow row, byte[] datum, float[] features) implements Parsed {}
 
   private record Rejected(byte[] line, RowRejectedException error) implements Parsed {}
 
@@ -131,7 +134,12 @@ public class DatasetIngest {
   private static Parsed parseOne(RowParser parser, byte[] line, long lineNumber) {
     try {
       CsvRow row = parser.parse(line, lineNumber);
-      return new Accepted(line, row, row.datum().toByteArray());
+      Datum d = row.datum();
+      float[] features = new float[d.getFloatDataCount()];
+      for (int j = 0; j < features.length; j++) {
+        features[j] = d.getFloatData(j);
+      }
+      return new Accepted(line, row, d.toByteArray(), features);
     } catch (RowRejectedException e) {
       return new Rejected(line, e);
     } catch (LabelNotYetKnown e) {
@@ -282,6 +290,8 @@ public class DatasetIngest {
           })) {
         Parsed next;
         long lineNumber = 1;
+        // Topic names are checked when made; once per split is enough.
+        Map<String, String> topicOf = new HashMap<>();
         while ((next = parsed.next()) != null) {
           received++;
           lineNumber++;
@@ -328,15 +338,23 @@ public class DatasetIngest {
             }
             counts[label]++;
           }
+          // This loop is the request thread's largest cost per row: plain comparisons, not
+          // Math.min/max (their NaN and -0.0 handling is wasted on finite features), over an array.
+          float[] values = ok.features();
           for (int j = 0; j < features; j++) {
-            double v = d.getFloatData(j);
-            min[j] = Math.min(min[j], v);
-            max[j] = Math.max(max[j], v);
+            double v = values[j];
+            if (v < min[j]) {
+              min[j] = v;
+            }
+            if (v > max[j]) {
+              max[j] = v;
+            }
             double delta = v - mean[j];
             mean[j] += delta / accepted;
             m2[j] += delta * (v - mean[j]);
           }
-          send(new ProducerRecord<>(Topics.datums(r.dataset(), target), row.id(), ok.datum()), sendError, acked);
+          send(new ProducerRecord<>(topicOf.computeIfAbsent(target, t -> Topics.datums(r.dataset(), t)), row.id(),
+              ok.datum()), sendError, acked);
         }
       }
     }

@@ -38,6 +38,11 @@ final class ParallelRows<T> implements AutoCloseable {
   private final Deque<Future<List<T>>> inFlight = new ArrayDeque<>();
   private Iterator<T> current = List.<T>of().iterator();
   private boolean bodyDone;
+  /**
+   * Whether the first chunk has come back. Until then only it is in flight: its rows meet the
+   * body's labels first, and chunks handed out after it know them (see DatasetIngest's Deferred).
+   */
+  private boolean firstDone;
 
   ParallelRows(CsvLines lines, ExecutorService pool, int chunkLines, int window,
       Supplier<LineParser<T>> parserForNextChunk) {
@@ -57,13 +62,14 @@ final class ParallelRows<T> implements AutoCloseable {
         return null;
       }
       current = await(head).iterator();
+      firstDone = true;
     }
     return current.next();
   }
 
   /** Reads chunks until {@code window} are in flight or the body ends. */
   private void fill() throws IOException {
-    while (!bodyDone && inFlight.size() < window) {
+    while (!bodyDone && inFlight.size() < (firstDone ? window : 1)) {
       List<byte[]> chunk = new ArrayList<>(chunkLines);
       long first = -1;
       byte[] line;
