@@ -52,4 +52,39 @@ class RowParserFastPathTest {
           RowParser.fields(line.getBytes(StandardCharsets.UTF_8), 1 << 20), line);
     }
   }
+
+  @Test
+  void rowsAsTheGeneralPathParsesThem() throws RowRejectedException {
+    long seed = System.nanoTime();
+    Random r = new Random(seed);
+    String[] values = {"0", "7", "0012", "123456789", "1234567890", "3.5", "1e3", " 4", "5 ", "-0", "+2", ""};
+    CsvSchema schema = CsvSchema.of(java.util.List.of("id", "a", "b", "c", "target"), "id", "target");
+    for (boolean log1p : new boolean[] {false, true}) {
+      RowParser parser = new RowParser(schema, new Labels(java.util.List.of("x", "y")), log1p, 1 << 20);
+      for (int i = 0; i < 20_000; i++) {
+        String[] v = {values[r.nextInt(values.length)], values[r.nextInt(values.length)], values[r.nextInt(values.length)]};
+        String line = "r" + i + "," + String.join(",", v) + "," + (r.nextBoolean() ? "x" : "y");
+        float[] expected = new float[3];
+        String failure = null;
+        for (int k = 0; k < 3 && failure == null; k++) {
+          try {
+            expected[k] = RowParser.feature(v[k], new String[] {"a", "b", "c"}[k], log1p);
+          } catch (RowRejectedException e) {
+            failure = e.getMessage();
+          }
+        }
+        try {
+          CsvRow row = parser.parse(line.getBytes(StandardCharsets.US_ASCII), i + 2);
+          assertEquals(null, failure, "seed " + seed + ": " + line);
+          for (int k = 0; k < 3; k++) {
+            assertEquals(Float.floatToIntBits(expected[k]), Float.floatToIntBits(row.datum().getFloatData(k)),
+                "seed " + seed + ": " + line);
+          }
+          assertEquals("r" + i, row.id());
+        } catch (RowRejectedException e) {
+          assertEquals(failure, e.getMessage(), "seed " + seed + ": " + line);
+        }
+      }
+    }
+  }
 }
