@@ -33,6 +33,11 @@ public final class Blob {
 
   /** Changes the shape; keeps the values when the new count fits in the existing storage. */
   public void reshape(int... newShape) {
+    // Every layer reshapes its tops on every forward, as in Caffe: the same shape again changes
+    // nothing and allocates nothing (a served batch-1 predict stays free of garbage).
+    if (shape != null && Arrays.equals(shape, newShape)) {
+      return;
+    }
     if (newShape.length > MAX_AXES) {
       throw new IllegalArgumentException("blob has " + newShape.length + " axes; at most " + MAX_AXES);
     }
