@@ -33,11 +33,6 @@ public final class Blob {
 
   /** Changes the shape; keeps the values when the new count fits in the existing storage. */
   public void reshape(int... newShape) {
-    // Every layer reshapes its tops on every forward, as in Caffe: the same shape again changes
-    // nothing and allocates nothing (a served batch-1 predict stays free of garbage).
-    if (shape != null && Arrays.equals(shape, newShape)) {
-      return;
-    }
     if (newShape.length > MAX_AXES) {
       throw new IllegalArgumentException("blob has " + newShape.length + " axes; at most " + MAX_AXES);
     }
@@ -50,6 +45,12 @@ public final class Blob {
     }
     if (c > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("blob of shape " + Arrays.toString(newShape) + " is too large");
+    }
+    // Every layer reshapes its tops on every forward, as in Caffe: the same shape again changes
+    // nothing and allocates nothing (a served batch-1 predict stays free of garbage). The count
+    // is compared too: a new blob's empty shape has count 0, a scalar's (also no axes) count 1.
+    if (c == count && Arrays.equals(shape, newShape)) {
+      return;
     }
     shape = newShape.clone();
     count = (int) c;
