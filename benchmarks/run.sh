@@ -44,28 +44,40 @@ else
 fi
 
 # --- PyTorch: the same nets, solver and data, in this run -----------------------------------------
-# Debian's python3-torch lives in /usr/bin/python3's dist-packages; another python3 may come first
-# on the PATH. Torch runs on the OpenBLAS that Crema's jar carries (the same build, same kernels)
-# when there is one, else on the system's libopenblas, else on whatever libblas.so.3 is: the
-# table's torch_blas line says which.
+# Debian's python3-torch lives in /usr/bin/python3's dist-packages (another python3 may come first
+# on the PATH) and links libblas.so.3. It gets one through LD_LIBRARY_PATH, first found of: the
+# OpenBLAS that Crema's jar carries (the same build and kernels as Crema's), the same artifact in
+# the local Maven repository, the system's libopenblas, Debian's reference BLAS. The table's
+# torch_blas line names the library torch ran on.
+blas_dir="$out/torch-blas"
+rm -rf "$blas_dir" && mkdir -p "$blas_dir"
+m2_openblas=$(ls -1 "$HOME"/.m2/repository/org/bytedeco/openblas/*/openblas-*-linux-x86_64.jar 2> /dev/null | sort -V | tail -n 1 || true)
+openblas_so='org/bytedeco/openblas/linux-x86_64/*.so*'
+if unzip -l benchmarks/target/benchmarks.jar 2> /dev/null | grep -q 'org/bytedeco/openblas/linux-x86_64/libopenblas.so.0'; then
+  unzip -q -o -j benchmarks/target/benchmarks.jar "$openblas_so" -d "$blas_dir"
+elif [[ -n "$m2_openblas" ]]; then
+  unzip -q -o -j "$m2_openblas" "$openblas_so" -d "$blas_dir"
+elif [[ -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0 ]]; then
+  ln -s /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0 "$blas_dir/"
+fi
+if [[ -e "$blas_dir/libopenblas.so.0" ]]; then
+  ln -sf libopenblas.so.0 "$blas_dir/libblas.so.3"
+  ln -sf libopenblas.so.0 "$blas_dir/liblapack.so.3"
+else
+  for lib in blas/libblas.so.3 lapack/liblapack.so.3; do
+    [[ -e /usr/lib/x86_64-linux-gnu/$lib ]] && ln -sf "/usr/lib/x86_64-linux-gnu/$lib" "$blas_dir/"
+  done
+fi
 torch_python=""
 for p in python3 /usr/bin/python3; do
-  if command -v "$p" > /dev/null && "$p" -c 'import torch' 2> /dev/null; then torch_python=$p; break; fi
+  if command -v "$p" > /dev/null && LD_LIBRARY_PATH="$PWD/$blas_dir" "$p" -c 'import torch' 2> /dev/null; then
+    torch_python=$p
+    break
+  fi
 done
 if [[ -n "$torch_python" ]]; then
-  blas_dir="$out/torch-openblas"
-  rm -rf "$blas_dir"
-  if unzip -l benchmarks/target/benchmarks.jar 2> /dev/null | grep -q 'org/bytedeco/openblas/linux-x86_64/libopenblas.so.0'; then
-    unzip -q -o -j benchmarks/target/benchmarks.jar 'org/bytedeco/openblas/linux-x86_64/*.so*' -d "$blas_dir"
-  elif [[ -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0 ]]; then
-    mkdir -p "$blas_dir" && ln -s /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0 "$blas_dir/"
-  fi
-  if [[ -e "$blas_dir/libopenblas.so.0" ]]; then
-    ln -sf libopenblas.so.0 "$blas_dir/libblas.so.3"
-    ln -sf libopenblas.so.0 "$blas_dir/liblapack.so.3"
-    export LD_LIBRARY_PATH="$PWD/$blas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  fi
-  "$torch_python" benchmarks/reference/torch_mlp.py fixtures/otto-mini/data/train.csv "$iterations" > "$out/torch.txt"
+  LD_LIBRARY_PATH="$PWD/$blas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+    "$torch_python" benchmarks/reference/torch_mlp.py fixtures/otto-mini/data/train.csv "$iterations" > "$out/torch.txt"
   grep -E '^torch_(version|blas)' "$out/torch.txt" | sed 's/ -$//'
 else
   echo "PyTorch: not installed (apt-get install python3-torch); its columns and ratios are skipped."
@@ -79,4 +91,5 @@ else
 fi
 
 echo
+echo "Crema's BLAS: $(grep -m 1 -o 'CPU math: .*' "$out/e2e.log" || echo 'not named in the log')"
 java -cp benchmarks/target/benchmarks.jar crema.benchmarks.BenchTable "$out" benchmarks/reference/published.txt
