@@ -40,6 +40,7 @@ public final class BenchTable {
     ROWS.put("infer1_wide", "infer wide net, batch 1");
     ROWS.put("infer1reused_seed", "infer seed net, batch 1, arrays reused");
     ROWS.put("infer1reused_wide", "infer wide net, batch 1, arrays reused");
+    ROWS.put("infer1024_seed", "infer seed net, batch 1024");
     ROWS.put("infer1024_wide", "infer wide net, batch 1024");
     ROWS.put("e2e_otto_mini", "train otto-mini, 30k iterations, end to end (1)");
   }
