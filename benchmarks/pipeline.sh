@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The pipeline's load driver (benchmarks/src/main/java/crema/benchmarks/PipelineLoad.java): ingest
-# rows/s against Kafka's own producer on the same broker, /predict latency and throughput at fixed
-# concurrency, and checkpoint publication -> served. Prints a table.
+# The pipeline's load driver (benchmarks/src/main/java/crema/benchmarks/PipelineLoad.java), on a
+# real broker with the services as their own processes, all figures of one run:
+#   - ingest rows/s against Kafka's own producer (same-size records, same broker and settings);
+#   - /predict over HTTP at batch 1, concurrency 1, 4 and 16: p50 / p99 latency and requests/s;
+#     batch 256 rows/s;
+#   - checkpoint published -> first predict answered by it, over 20 checkpoints (p50 / p99).
+# Prints a table; it also lands in benchmarks/target/results/pipeline/table.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for this run (preset, they slow OpenBLAS by half on this CPU)."

@@ -46,6 +46,12 @@ public final class Blob {
     if (c > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("blob of shape " + Arrays.toString(newShape) + " is too large");
     }
+    // Every layer reshapes its tops on every forward, as in Caffe: the same shape again changes
+    // nothing and allocates nothing (a served batch-1 predict stays free of garbage). The count
+    // is compared too: a new blob's empty shape has count 0, a scalar's (also no axes) count 1.
+    if (c == count && Arrays.equals(shape, newShape)) {
+      return;
+    }
     shape = newShape.clone();
     count = (int) c;
     data.resize(count);

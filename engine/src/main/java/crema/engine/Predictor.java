@@ -87,6 +87,33 @@ public final class Predictor implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Runs {@code n} rows, packed one after another in {@code rows} ({@link #inputSize()} values
+   * each), and writes their {@code n × }{@link #outputSize()} outputs into {@code out}. Unlike
+   * {@link #predict(float[][])} it allocates nothing once the net has run a batch of {@code n}
+   * rows: a server that keeps the arrays per thread answers without garbage.
+   */
+  public void predict(float[] rows, int n, float[] out) {
+    int size = inputSize();
+    if (n < 1 || rows.length < n * size) {
+      throw new IllegalArgumentException(n + " rows need " + n * size + " values; got " + rows.length);
+    }
+    if (input.shape(0) != n) {
+      int[] shape = new int[itemShape.length + 1];
+      shape[0] = n;
+      System.arraycopy(itemShape, 0, shape, 1, itemShape.length);
+      input.reshape(shape);
+      net.reshape();
+    }
+    System.arraycopy(rows, 0, input.data(), 0, n * size);
+    net.forward();
+    int count = output.count();
+    if (out.length < count) {
+      throw new IllegalArgumentException(n + " rows give " + count + " outputs; the array holds " + out.length);
+    }
+    System.arraycopy(output.dataReadOnly(), 0, out, 0, count);
+  }
+
   @Override
   public void close() {
     net.close();

@@ -16,6 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -40,6 +43,12 @@ public class Models {
   private final AtomicLong rejected = new AtomicLong();
   private final AtomicLong swaps = new AtomicLong();
   private ConsumerLoop follower;
+  /** Closes replaced models. */
+  private final ExecutorService retirer = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "retire-models");
+    t.setDaemon(true);
+    return t;
+  });
   /** Creates and checks this service's topics (crema.topics.*). */
   @jakarta.inject.Inject
   TopicSetup topics;
@@ -65,6 +74,8 @@ public class Models {
       String topic = config.getCheckpointTopic();
       List<TopicPartition> tps = TopicLog.assignFromBeginning(c, topic, running);
       while (running.getAsBoolean()) {
+        // poll returns as soon as a record arrives (the broker answers a waiting fetch on append):
+        // the timeout only bounds how long a stop request waits.
         for (var r : c.poll(Duration.ofMillis(200))) {
           if (r.value() != null) {
             offer(r.key(), r.value());
@@ -104,7 +115,9 @@ public class Models {
     meters.version(c.getModel(), this);
     LOG.info("serving {} from checkpoint at iteration {}", c.getModel(), c.getIteration());
     if (old != null) {
-      old.close();
+      // Off this thread: closing waits for the old model's requests in flight, and the next
+      // checkpoint on the topic must not wait for them.
+      retirer.execute(old::close);
     }
   }
 
@@ -133,6 +146,12 @@ public class Models {
   @PreDestroy
   void stop() {
     follower.close();
+    retirer.shutdown();
+    try {
+      retirer.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     served.values().forEach(ServedModel::close);
   }
 }

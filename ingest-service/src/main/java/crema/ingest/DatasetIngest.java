@@ -19,6 +19,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.serde.annotation.Serdeable;
+import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,7 +33,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -78,15 +82,94 @@ public class DatasetIngest {
   @jakarta.inject.Inject
   TopicSetup topics;
 
+  /** Parses and validates rows in parallel (see {@link ParallelRows}); shared by all requests. */
+  private final ExecutorService parsePool;
+
   public DatasetIngest(KafkaProducer<String, byte[]> producer, IngestConfig config,
       MeterRegistry meters, KafkaClients clients) {
     this.producer = producer;
+    AtomicInteger n = new AtomicInteger();
+    this.parsePool = Executors.newFixedThreadPool(Math.max(1, config.getParseThreads()), r -> {
+      Thread t = new Thread(r, "ingest-parse-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
     this.config = config;
     this.clients = clients;
     this.meters = meters;
     this.producerLatency = Timer.builder("crema.ingest.producer.latency")
         .description("Time from handing a record to the Kafka producer to its acknowledgement (acks=all)")
         .publishPercentileHistogram().register(meters);
+  }
+
+  @PreDestroy
+  void stop() {
+    parsePool.shutdownNow();
+  }
+
+  /** One line's outcome on a parse thread. */
+  private sealed interface Parsed permits Accepted, Rejected, Deferred {
+    byte[] line();
+  }
+
+  /**
+   * A valid row, its Datum serialised and its features as a plain array (for the statistics),
+   * both done on the parse thread.
+   */
+  private record Accepted(byte[] line, CsvRow row, byte[] datum, float[] features) implements Parsed {}
+
+  private record Rejected(byte[] line, RowRejectedException error) implements Parsed {}
+
+  /**
+   * A row whose label the parse thread's snapshot did not know: labels get indices in order of
+   * first appearance, so a new one is given its index on the request's thread, in line order.
+   */
+  private record Deferred(byte[] line) implements Parsed {}
+
+  /** Thrown by a parse thread's label index for a label its snapshot lacks; no stack trace, it is not an error. */
+  private static final class LabelNotYetKnown extends RuntimeException {
+    static final LabelNotYetKnown INSTANCE = new LabelNotYetKnown();
+
+    private LabelNotYetKnown() {
+      super(null, null, false, false);
+    }
+  }
+
+  private static Parsed parseOne(RowParser parser, byte[] line, long lineNumber) {
+    try {
+      CsvRow row = parser.parse(line, lineNumber);
+      Datum d = row.datum();
+      float[] features = new float[d.getFloatDataCount()];
+      for (int j = 0; j < features.length; j++) {
+        features[j] = d.getFloatData(j);
+      }
+      return new Accepted(line, row, d.toByteArray(), features);
+    } catch (RowRejectedException e) {
+      return new Rejected(line, e);
+    } catch (LabelNotYetKnown e) {
+      return new Deferred(line);
+    }
+  }
+
+  /**
+   * A parser for one chunk on a parse thread: labels as known now (indices never change once
+   * given); a label not among them is deferred, unless the request fixed the labels, in which case
+   * it is unknown exactly as on the request's thread.
+   */
+  private static RowParser chunkParser(CsvSchema schema, List<String> labels, boolean fixed, boolean log1p,
+      int maxLineBytes) {
+    List<String> snapshot;
+    synchronized (labels) {
+      snapshot = List.copyOf(labels);
+    }
+    String known = String.valueOf(snapshot);
+    return new RowParser(schema, name -> {
+      int i = snapshot.indexOf(name);
+      if (i >= 0 || fixed) {
+        return i;
+      }
+      throw LabelNotYetKnown.INSTANCE;
+    }, () -> known, log1p, maxLineBytes);
   }
 
   /** crema.ingest.rows{dataset, result, reason}: one counter per reason kind, never per value. */
@@ -203,62 +286,88 @@ public class DatasetIngest {
       m2 = new double[features];
       Arrays.fill(min, Double.POSITIVE_INFINITY);
       Arrays.fill(max, Double.NEGATIVE_INFINITY);
-      byte[] line;
       var acceptedRows = rows(r.dataset(), "accepted", "none");
       var bytes = Counter.builder("crema.ingest.bytes")
           .description("CSV bytes received (lines and their line ends)").baseUnit("bytes")
           .tags("dataset", r.dataset()).register(meters);
       bytes.increment(head.length + 1);
-      while ((line = lines.next()) != null) {
-        received++;
-        bytes.increment(line.length + 1);
-        CsvRow row;
-        try {
-          row = parser.parse(line, lines.lineNumber());
-        } catch (RowRejectedException e) {
-          rejected++;
-          rows(r.dataset(), "rejected", e.kind()).increment();
-          if (reasons.size() < 10) {
-            reasons.add("line " + lines.lineNumber() + ": " + e.getMessage());
+      CsvSchema rowSchema = schema;
+      int threads = Math.max(1, config.getParseThreads());
+      // Rows are parsed on the pool, a few chunks ahead; everything that depends on their order
+      // (labels' first appearance, the split, statistics, keys, the order of sends) happens here.
+      try (ParallelRows<Parsed> parsed = new ParallelRows<>(lines, parsePool, config.getChunkLines(), 4 * threads,
+          () -> {
+            RowParser p = chunkParser(rowSchema, labels, fixedLabels, r.log1p(), config.getMaxLineBytes());
+            return (l, n) -> parseOne(p, l, n);
+          })) {
+        Parsed next;
+        long lineNumber = 1;
+        // Topic names are checked when made; once per split is enough.
+        Map<String, String> topicOf = new HashMap<>();
+        while ((next = parsed.next()) != null) {
+          received++;
+          lineNumber++;
+          byte[] line = next.line();
+          bytes.increment(line.length + 1);
+          if (next instanceof Deferred) {
+            next = parseOne(parser, line, lineNumber);
           }
-          DeadLetter dl = DeadLetter.newBuilder().setSource(r.source()).setLineNumber(lines.lineNumber())
-              .setRawLine(new String(line, StandardCharsets.UTF_8)).setReason(e.getMessage())
-              .setDataset(r.dataset()).setTimeMs(System.currentTimeMillis()).build();
-          send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), sendError, acked);
-          continue;
-        }
-        accepted++;
-        acceptedRows.increment();
-        String target = split;
-        if (target == null) {
-          // Exact stratification on a stream: within each class, every 1/F-th row (with a seeded
-          // phase) goes to test.
-          String c = row.label() == null ? "" : row.label();
-          double ph = phase.computeIfAbsent(c, k -> random.nextDouble() / r.testFraction());
-          int k = seenPerClass.merge(c, 1, Integer::sum) - 1;
-          boolean test = Math.floor((k + 1 + ph) * r.testFraction()) > Math.floor((k + ph) * r.testFraction());
-          target = test ? "test" : "train";
-        }
-        perSplit.merge(target, 1L, Long::sum);
-        Datum d = row.datum();
-        if (row.label() != null) {
-          long[] counts = classCounts.computeIfAbsent(target, t -> new long[0]);
-          int label = d.getLabel();
-          if (counts.length <= label) {
-            counts = Arrays.copyOf(counts, label + 1);
-            classCounts.put(target, counts);
+          if (next instanceof Rejected rej) {
+            RowRejectedException e = rej.error();
+            rejected++;
+            rows(r.dataset(), "rejected", e.kind()).increment();
+            if (reasons.size() < 10) {
+              reasons.add("line " + lineNumber + ": " + e.getMessage());
+            }
+            DeadLetter dl = DeadLetter.newBuilder().setSource(r.source()).setLineNumber(lineNumber)
+                .setRawLine(new String(line, StandardCharsets.UTF_8)).setReason(e.getMessage())
+                .setDataset(r.dataset()).setTimeMs(System.currentTimeMillis()).build();
+            send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), sendError, acked);
+            continue;
           }
-          counts[label]++;
+          Accepted ok = (Accepted) next;
+          CsvRow row = ok.row();
+          accepted++;
+          acceptedRows.increment();
+          String target = split;
+          if (target == null) {
+            // Exact stratification on a stream: within each class, every 1/F-th row (with a seeded
+            // phase) goes to test.
+            String c = row.label() == null ? "" : row.label();
+            double ph = phase.computeIfAbsent(c, k -> random.nextDouble() / r.testFraction());
+            int k = seenPerClass.merge(c, 1, Integer::sum) - 1;
+            boolean test = Math.floor((k + 1 + ph) * r.testFraction()) > Math.floor((k + ph) * r.testFraction());
+            target = test ? "test" : "train";
+          }
+          perSplit.merge(target, 1L, Long::sum);
+          Datum d = row.datum();
+          if (row.label() != null) {
+            long[] counts = classCounts.computeIfAbsent(target, t -> new long[0]);
+            int label = d.getLabel();
+            if (counts.length <= label) {
+              counts = Arrays.copyOf(counts, label + 1);
+              classCounts.put(target, counts);
+            }
+            counts[label]++;
+          }
+          // This loop is the request thread's largest cost per row: plain comparisons, not
+          // Math.min/max (their NaN and -0.0 handling is wasted on finite features), over an array.
+          float[] values = ok.features();
+          for (int j = 0; j < features; j++) {
+            double v = values[j];
+            if (v < min[j]) {
+              min[j] = v;
+            }
+            if (v > max[j]) {
+              max[j] = v;
+            }
+            double delta = v - mean[j];
+            mean[j] += delta / accepted;
+            m2[j] += delta * (v - mean[j]);
+          }
+          send(new ProducerRecord<>(topicOf.computeIfAbsent(target, t -> Topics.datums(r.dataset(), t)), row.id(),
+              ok.datum()), sendError, acked);
         }
-        for (int j = 0; j < features; j++) {
-          double v = d.getFloatData(j);
-          min[j] = Math.min(min[j], v);
-          max[j] = Math.max(max[j], v);
-          double delta = v - mean[j];
-          mean[j] += delta / accepted;
-          m2[j] += delta * (v - mean[j]);
-        }
-        send(new ProducerRecord<>(Topics.datums(r.dataset(), target), row.id(), d.toByteArray()), sendError, acked);
       }
     }
     DatasetSchema.Builder s = DatasetSchema.newBuilder().setDataset(r.dataset())

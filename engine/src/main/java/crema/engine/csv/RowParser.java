@@ -8,9 +8,11 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.RandomAccess;
 import java.util.function.Supplier;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
@@ -70,11 +72,17 @@ public final class RowParser {
       throw new RowRejectedException("too_long", "line is longer than the limit of " + maxLineBytes + " bytes");
     }
     String text;
-    try {
-      text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(line)).toString();
-    } catch (CharacterCodingException e) {
-      throw new RowRejectedException("invalid_utf8", "invalid UTF-8");
+    if (ascii(line)) {
+      // ASCII is valid UTF-8 and decodes to itself: no decoder needed (a new one per line cost
+      // more than the rest of the parse of a typical numeric row).
+      text = new String(line, StandardCharsets.US_ASCII);
+    } else {
+      try {
+        text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(line)).toString();
+      } catch (CharacterCodingException e) {
+        throw new RowRejectedException("invalid_utf8", "invalid UTF-8");
+      }
     }
     if (text.endsWith("\r")) {
       text = text.substring(0, text.length() - 1);
@@ -84,7 +92,7 @@ public final class RowParser {
     }
     if (text.indexOf('"') < 0) {
       // Without quotes, RFC 4180 fields are exactly the text between commas.
-      return Arrays.asList(text.split(",", -1));
+      return split(text);
     }
     try (CSVParser p = CSVParser.parse(new StringReader(text), FORMAT)) {
       List<CSVRecord> records = p.getRecords();
@@ -96,6 +104,73 @@ public final class RowParser {
       return out;
     } catch (IOException | IllegalStateException | UncheckedIOException e) {
       throw new RowRejectedException("malformed", "malformed CSV: " + e.getMessage());
+    }
+  }
+
+  private static boolean ascii(byte[] line) {
+    for (byte b : line) {
+      if (b < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The text between commas, as {@code text.split(",", -1)} gives it; see {@link Fields}. */
+  private static List<String> split(String text) {
+    int n = 1;
+    for (int i = text.indexOf(','); i >= 0; i = text.indexOf(',', i + 1)) {
+      n++;
+    }
+    int[] starts = new int[n + 1];
+    for (int k = 1; k < n; k++) {
+      starts[k] = text.indexOf(',', starts[k - 1]) + 1;
+    }
+    starts[n] = text.length() + 1;
+    return new Fields(text, starts);
+  }
+
+  /**
+   * An unquoted line's fields as offsets into its text: a field becomes a String only when asked
+   * for, and a feature that is a run of digits is read from the text in place. (A substring per
+   * field was the largest cost of parsing a numeric row.)
+   */
+  private static final class Fields extends AbstractList<String> implements RandomAccess {
+    private final String text;
+    /** Field k is text[starts[k], starts[k + 1] - 1). */
+    private final int[] starts;
+
+    Fields(String text, int[] starts) {
+      this.text = text;
+      this.starts = starts;
+    }
+
+    @Override
+    public String get(int k) {
+      return text.substring(starts[k], starts[k + 1] - 1);
+    }
+
+    @Override
+    public int size() {
+      return starts.length - 1;
+    }
+
+    /** Field k as a feature: exactly {@code feature(get(k), column, log1p)}. */
+    float feature(int k, String column, boolean log1p) throws RowRejectedException {
+      int from = starts[k];
+      int to = starts[k + 1] - 1;
+      if (to > from && to - from <= 9) {
+        int n = 0;
+        for (int i = from; i < to && n >= 0; i++) {
+          char ch = text.charAt(i);
+          n = ch >= '0' && ch <= '9' ? n * 10 + (ch - '0') : -1;
+        }
+        if (n >= 0) {
+          // A count: exactly the double parseDouble gives, and no check can fail on it.
+          return log1p ? (n == 0 ? 0f : (float) Math.log(n + 1.0)) : (float) n;
+        }
+      }
+      return RowParser.feature(get(k), column, log1p);
     }
   }
 
@@ -118,7 +193,8 @@ public final class RowParser {
     }
     for (int i = 0; i < schema.featureCount(); i++) {
       int c = schema.featureColumn(i);
-      d.addFloatData(feature(f.get(c), schema.header().get(c), log1p));
+      d.addFloatData(f instanceof Fields fields ? fields.feature(c, schema.header().get(c), log1p)
+          : feature(f.get(c), schema.header().get(c), log1p));
     }
     String id = schema.idColumn() >= 0 ? f.get(schema.idColumn()).strip() : Long.toString(lineNumber);
     return new CsvRow(lineNumber, id, label, d.build());
@@ -128,6 +204,18 @@ public final class RowParser {
   public static float feature(String raw, String column, boolean log1p) throws RowRejectedException {
     String s = raw.strip();
     double v;
+    int digits = s.length();
+    if (digits > 0 && digits <= 9) {
+      // Counts (most CSV features) are short runs of digits: exactly the double parseDouble gives.
+      int n = 0;
+      for (int i = 0; i < digits && n >= 0; i++) {
+        char ch = s.charAt(i);
+        n = ch >= '0' && ch <= '9' ? n * 10 + (ch - '0') : -1;
+      }
+      if (n >= 0) {
+        return feature(n, s, column, log1p);
+      }
+    }
     try {
       v = Double.parseDouble(s);
     } catch (NumberFormatException e) {
@@ -149,7 +237,8 @@ public final class RowParser {
       if (v <= -1) {
         throw new RowRejectedException("log1p_undefined", "column '" + column + "': log1p of " + s + " is undefined");
       }
-      return (float) Math.log(v + 1.0);
+      // ln(1 + 0) is 0 exactly; zeros are most of a sparse row.
+      return v == 0 ? 0f : (float) Math.log(v + 1.0);
     }
     float f = (float) v;
     if (!Float.isFinite(f)) {

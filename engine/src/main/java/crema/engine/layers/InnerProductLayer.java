@@ -68,13 +68,31 @@ final class InnerProductLayer extends Layer {
           + " gives " + newK);
     }
     m = b.count(0, axis);
-    int[] topShape = Arrays.copyOf(b.shape(), axis + 1);
-    topShape[axis] = n;
-    top.get(0).reshape(topShape);
+    if (!shapedFor(b, top.get(0), axis)) {
+      int[] topShape = Arrays.copyOf(b.shape(), axis + 1);
+      topShape[axis] = n;
+      top.get(0).reshape(topShape);
+    }
     if (p.getBiasTerm() && biasMultiplier.length < m) {
       biasMultiplier = new float[m];
       Arrays.fill(biasMultiplier, 1f);
     }
+  }
+
+  /**
+   * Whether the top already is the bottom's leading axes then n: reshape runs on every forward,
+   * and building the shape arrays to find nothing changed was all the garbage a predict made.
+   */
+  private boolean shapedFor(Blob b, Blob t, int axis) {
+    if (t.numAxes() != axis + 1 || t.shape(axis) != n) {
+      return false;
+    }
+    for (int i = 0; i < axis; i++) {
+      if (t.shape(i) != b.shape(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override
