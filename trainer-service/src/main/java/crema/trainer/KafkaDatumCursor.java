@@ -8,6 +8,7 @@ import crema.engine.data.DatumCursor;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -26,6 +27,11 @@ import org.apache.kafka.common.TopicPartition;
  *
  * <p>Datum topics have one partition (the pipeline creates them so), which makes the position
  * simply the next offset to read: the trainer stores it in its checkpoints and seeks back to it.
+ *
+ * <p>For the Data layer's cache a record's key is its offset less the first offset this cursor
+ * found ({@link #recordKey()}): the same on every pass, however far retention has moved the log's
+ * start. {@link #skip()} passes a record the layer kept without fetching it; the consumer is moved
+ * to the read position only when a record must be fetched again.
  */
 final class KafkaDatumCursor implements DatumCursor {
   private static final Duration POLL = Duration.ofMillis(100);
@@ -35,7 +41,11 @@ final class KafkaDatumCursor implements DatumCursor {
   private final KafkaConsumer<String, byte[]> consumer;
   private final Deque<ConsumerRecord<String, byte[]>> buffer = new ArrayDeque<>();
   private final long waitMs;
+  /** The log's start when this cursor opened: record keys count from it. */
+  private final long firstOffset;
   private long next;
+  /** Records skipped since the lag gauge was last set. */
+  private int skipped;
   /** The log end as last asked; asked again only when the cursor reaches it (an RPC per pass, not per poll). */
   private long knownEnd = -1;
 
@@ -69,6 +79,7 @@ final class KafkaDatumCursor implements DatumCursor {
     partition = new TopicPartition(topic, 0);
     consumer.assign(List.of(partition));
     next = beginning();
+    firstOffset = next;
     consumer.seek(partition, next);
   }
 
@@ -104,29 +115,54 @@ final class KafkaDatumCursor implements DatumCursor {
     }
   }
 
+  /**
+   * At the end of the log (as last asked), asks for the end again and, when nothing was appended,
+   * wraps {@link #next} to the beginning; waits while the topic is empty. Drops fetched records
+   * the cursor has skipped past.
+   */
+  private void wrapAtEnd() {
+    long deadline = System.currentTimeMillis() + waitMs;
+    while (next >= knownEnd) {
+      knownEnd = end();
+      if (next < knownEnd) {
+        break;
+      }
+      long start = beginning();
+      if (start >= knownEnd) {
+        if (System.currentTimeMillis() > deadline) {
+          throw new DataException("topic '" + topic + "' holds no records");
+        }
+        sleep();
+        continue;
+      }
+      next = start;
+      buffer.clear();
+    }
+    while (!buffer.isEmpty() && buffer.peekFirst().offset() < next) {
+      buffer.removeFirst();
+    }
+  }
+
   /** The record at {@link #next}, fetching (and wrapping to the beginning) as needed. */
   private ConsumerRecord<String, byte[]> head() {
-    long deadline = System.currentTimeMillis() + waitMs;
-    while (buffer.isEmpty()) {
-      if (next >= knownEnd) {
-        knownEnd = end();
+    while (true) {
+      wrapAtEnd();
+      if (!buffer.isEmpty()) {
+        return buffer.peekFirst();
       }
-      if (next >= knownEnd) {
-        long start = beginning();
-        if (start >= knownEnd) {
-          if (System.currentTimeMillis() > deadline) {
-            throw new DataException("topic '" + topic + "' holds no records");
-          }
-          sleep();
-          continue;
-        }
-        next = start;
+      // Skipped records leave the consumer behind the read position; a wrap leaves it ahead.
+      if (consumer.position(partition) != next) {
         consumer.seek(partition, next);
       }
       for (ConsumerRecord<String, byte[]> r : consumer.poll(POLL).records(partition)) {
         if (r.offset() >= next) {
           buffer.add(r);
         }
+      }
+      long fetched = consumer.position(partition);
+      if (buffer.isEmpty() && fetched > next) {
+        // Offsets without a record (transaction markers): the next record is at or after these.
+        next = fetched;
       }
       long behind = consumer.currentLag(partition).orElse(-1);
       if (behind >= 0) {
@@ -136,7 +172,6 @@ final class KafkaDatumCursor implements DatumCursor {
         throw new DataException("interrupted while reading " + topic);
       }
     }
-    return buffer.peekFirst();
   }
 
   private Datum parse(ConsumerRecord<String, byte[]> r) {
@@ -158,6 +193,40 @@ final class KafkaDatumCursor implements DatumCursor {
     buffer.removeFirst();
     next = r.offset() + 1;
     return parse(r);
+  }
+
+  /** The fetched record's bytes, as Kafka returned them. */
+  @Override
+  public ByteBuffer peekBytes() {
+    return ByteBuffer.wrap(head().value());
+  }
+
+  /**
+   * The record's offset less the first offset found; the offset of the record fetched at the
+   * cursor when there is one (offsets may have gaps), else the read position. -1 for a position
+   * before the first offset (a seek there; never kept).
+   */
+  @Override
+  public long recordKey() {
+    wrapAtEnd();
+    long offset = buffer.isEmpty() ? next : buffer.peekFirst().offset();
+    return offset >= firstOffset ? offset - firstOffset : -1;
+  }
+
+  /** Past the record {@link #recordKey()} named, fetched or not. */
+  @Override
+  public void skip() {
+    wrapAtEnd();
+    if (!buffer.isEmpty()) {
+      next = buffer.removeFirst().offset() + 1;
+    } else {
+      next++;
+    }
+    if (++skipped >= 4096) {
+      // The gauge follows reads from memory too: the records left in this pass.
+      skipped = 0;
+      LAG.put(topic, (double) Math.max(0, knownEnd - next));
+    }
   }
 
   /** The next offset to read. */
