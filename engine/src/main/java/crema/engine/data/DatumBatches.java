@@ -4,8 +4,7 @@ import caffe.Caffe.Datum;
 import crema.engine.DataException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.ArrayDeque;
 
 /**
  * The reading side of a Data layer (Caffe's BasePrefetchingDataLayer with its DataReader): batches
@@ -47,6 +46,8 @@ public final class DatumBatches implements AutoCloseable {
     long seq;
     long end;
     RuntimeException error;
+    /** Every record is a kept one and the transform is a plain affine map: the taker transforms. */
+    boolean deferred;
 
     Batch(int batchSize, int item) {
       data = new float[batchSize * item];
@@ -78,7 +79,11 @@ public final class DatumBatches implements AutoCloseable {
   private boolean failed;
 
   private final Batch[] pool;
-  private final BlockingQueue<Batch> free;
+  /** Batches to fill; guarded by itself. */
+  private final ArrayDeque<Batch> free;
+  /** How many free batches wake a waiting preparer: one wake-up per several batches. */
+  private final int wakeAt;
+  private boolean preparerWaiting;
   /** Prepared batches by sequence number (mod the pool size); guarded by itself. */
   private final Batch[] ready;
   private long wantSeq;
@@ -115,9 +120,13 @@ public final class DatumBatches implements AutoCloseable {
     item = itemShape[0] * itemShape[1] * itemShape[2];
     this.cacheBudget = cacheBudget;
     this.threads = Math.max(1, threads);
-    int size = Math.max(1, prefetch) + threads;
+    // Small batches get a deeper pool (up to 4 MiB of them), so that the threads preparing them
+    // are woken once per several batches, not once per batch on the compute thread's time.
+    long batchBytes = 4L * batchSize * item;
+    int size = (int) Math.max(Math.max(1, prefetch) + this.threads, Math.min(32, (4L << 20) / Math.max(1, batchBytes)));
     pool = new Batch[size];
-    free = new ArrayBlockingQueue<>(size);
+    free = new ArrayDeque<>(size);
+    wakeAt = Math.max(1, size / 2);
     ready = new Batch[size];
     for (int i = 0; i < size; i++) {
       pool[i] = new Batch(batchSize, item);
@@ -178,12 +187,36 @@ public final class DatumBatches implements AutoCloseable {
       failure = b.error;
       throw failure;
     }
-    System.arraycopy(b.data, 0, data, 0, b.data.length);
+    if (b.deferred) {
+      // Straight from the kept records into the caller's array: the kept records are read-only
+      // and shared, while a batch another core has just written would be copied line by line
+      // from that core (measured: the copy then cost more than this transform).
+      transform(b, data);
+    } else {
+      System.arraycopy(b.data, 0, data, 0, b.data.length);
+    }
     if (label != null) {
       System.arraycopy(b.label, 0, label, 0, batchSize);
     }
     consumed = b.end;
-    free.add(b);
+    synchronized (free) {
+      free.add(b);
+      if (preparerWaiting && free.size() >= wakeAt) {
+        preparerWaiting = false;
+        free.notifyAll();
+      }
+    }
+  }
+
+  /** A batch to fill, waiting until several are free. */
+  private Batch takeFree() throws InterruptedException {
+    synchronized (free) {
+      while (free.isEmpty()) {
+        preparerWaiting = true;
+        free.wait();
+      }
+      return free.poll();
+    }
   }
 
   /** Moves the cursor so the next batch starts at {@code position}; batches read ahead are dropped. */
@@ -205,10 +238,13 @@ public final class DatumBatches implements AutoCloseable {
     failure = null;
     nextSeq = 0;
     wantSeq = 0;
-    free.clear();
     java.util.Arrays.fill(ready, null);
-    for (Batch b : pool) {
-      free.add(b);
+    synchronized (free) {
+      free.clear();
+      preparerWaiting = false;
+      for (Batch b : pool) {
+        free.add(b);
+      }
     }
     workers = new Thread[threads];
     for (int i = 0; i < threads; i++) {
@@ -243,7 +279,7 @@ public final class DatumBatches implements AutoCloseable {
   private void work() {
     try {
       while (!stopping) {
-        Batch b = free.take();
+        Batch b = takeFree();
         synchronized (readLock) {
           if (stopping || failed) {
             return;
@@ -257,9 +293,9 @@ public final class DatumBatches implements AutoCloseable {
             failed = true;
           }
         }
-        if (b.error == null) {
+        if (b.error == null && !b.deferred) {
           try {
-            transform(b);
+            transform(b, b.data);
           } catch (RuntimeException e) {
             b.error = e;
           }
@@ -279,6 +315,7 @@ public final class DatumBatches implements AutoCloseable {
 
   /** The sequential part, under the read lock: which values each record has, and its draws. */
   private void read(Batch b) {
+    boolean allKept = true;
     for (int i = 0; i < batchSize; i++) {
       long key = cursor.recordKey();
       if (cache != null && cache.has(key)) {
@@ -302,6 +339,7 @@ public final class DatumBatches implements AutoCloseable {
           b.srcOffset[i] = cache.offset(key);
         } else {
           stage(b, i);
+          allKept = false;
         }
         b.label[i] = raw.label;
       }
@@ -309,6 +347,7 @@ public final class DatumBatches implements AutoCloseable {
       transformer.draw(height, width, b.draws, i);
     }
     b.end = cursor.position();
+    b.deferred = allKept && !(b.src[0] instanceof byte[]) && transformer.plain();
   }
 
   /** Copies the record {@link #raw} holds into the batch's own staging area, as record {@code i}. */
@@ -329,13 +368,13 @@ public final class DatumBatches implements AutoCloseable {
     b.srcOffset[i] = i * dim;
   }
 
-  /** The parallel part: every record's values, transformed into the batch. */
-  private void transform(Batch b) {
+  /** The parallel part: every record's values, transformed into {@code out}. */
+  private void transform(Batch b, float[] out) {
     for (int i = 0; i < batchSize; i++) {
       Object src = b.src[i];
       float[] floats = src instanceof float[] f ? f : null;
       byte[] bytes = src instanceof byte[] x ? x : null;
-      transformer.transform(floats, bytes, b.srcOffset[i], channels, height, width, b.draws, i, b.data,
+      transformer.transform(floats, bytes, b.srcOffset[i], channels, height, width, b.draws, i, out,
           i * item);
       b.src[i] = null;
     }

@@ -222,6 +222,14 @@ public final class DatumTransformer {
   }
 
   /**
+   * Whether the transform of float_data is a per-channel affine map, as cheap as a copy: no crop,
+   * no mirror, no mean_file.
+   */
+  boolean plain() {
+    return p.getCropSize() == 0 && !p.getMirror() && meanFile == null;
+  }
+
+  /**
    * The random draws {@link #transform(Datum, float[], int)} makes for one record of an H×W item,
    * made now, in record order, into {@code draws[3·at…3·at+2]} (crop row offset, crop column
    * offset, mirror 0/1): a reader then transforms records on other threads, in any order, with the
