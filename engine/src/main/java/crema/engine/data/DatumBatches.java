@@ -70,6 +70,8 @@ public final class DatumBatches implements AutoCloseable {
   private final int[] itemShape;
   private final long cacheBudget;
   private final int threads;
+  /** Whether the transform copies float_data as it is (then item == dim). */
+  private final boolean identity;
 
   /** Guards the cursor, the cache, {@link #raw}, {@link #nextSeq} and {@link #failed}. */
   private final Object readLock = new Object();
@@ -118,6 +120,7 @@ public final class DatumBatches implements AutoCloseable {
     width = first.getWidth();
     dim = channels * height * width;
     item = itemShape[0] * itemShape[1] * itemShape[2];
+    this.identity = transformer.identity();
     this.cacheBudget = cacheBudget;
     this.threads = Math.max(1, threads);
     // Small batches get a deeper pool (up to 4 MiB of them), so that the threads preparing them
@@ -370,6 +373,21 @@ public final class DatumBatches implements AutoCloseable {
 
   /** The parallel part: every record's values, transformed into {@code out}. */
   private void transform(Batch b, float[] out) {
+    if (b.deferred && identity) {
+      // Kept records in key order lie side by side in the cache: one copy per run of them.
+      for (int i = 0; i < batchSize; ) {
+        int j = i + 1;
+        while (j < batchSize && b.src[j] == b.src[i] && b.srcOffset[j] == b.srcOffset[i] + (j - i) * dim) {
+          j++;
+        }
+        System.arraycopy((float[]) b.src[i], b.srcOffset[i], out, i * item, (j - i) * dim);
+        for (int k = i; k < j; k++) {
+          b.src[k] = null;
+        }
+        i = j;
+      }
+      return;
+    }
     for (int i = 0; i < batchSize; i++) {
       Object src = b.src[i];
       float[] floats = src instanceof float[] f ? f : null;

@@ -230,6 +230,14 @@ public final class DatumTransformer {
   }
 
   /**
+   * Whether the transform of float_data is the identity (plain, scale 1, no mean): (v − 0)·1 is v
+   * for every float, so records may be copied as they are.
+   */
+  boolean identity() {
+    return plain() && p.getScale() == 1f && p.getMeanValueCount() == 0;
+  }
+
+  /**
    * The random draws {@link #transform(Datum, float[], int)} makes for one record of an H×W item,
    * made now, in record order, into {@code draws[3·at…3·at+2]} (crop row offset, crop column
    * offset, mirror 0/1): a reader then transforms records on other threads, in any order, with the

@@ -52,21 +52,23 @@ class DatumBatchesTest {
   }
 
   /**
-   * With crop and mirror the threads transform; without (float_data), kept records are
-   * transformed by the taker: both ways are checked.
+   * Mode 2, crop and mirror: the threads transform. Mode 1, scale and mean: kept float_data records
+   * are transformed by the taker. Mode 0, none: the taker copies runs of kept records.
    */
-  private static TransformationParameter transform(boolean cropAndMirror) {
-    TransformationParameter.Builder p = TransformationParameter.newBuilder().setScale(0.5f)
-        .addMeanValue(0.25f).addMeanValue(1f);
-    return cropAndMirror ? p.setCropSize(2).setMirror(true).build() : p.build();
+  private static TransformationParameter transform(int mode) {
+    TransformationParameter.Builder p = TransformationParameter.newBuilder();
+    if (mode >= 1) {
+      p.setScale(0.5f).addMeanValue(0.25f).addMeanValue(1f);
+    }
+    return mode == 2 ? p.setCropSize(2).setMirror(true).build() : p.build();
   }
 
   /** What the Data layer read before: Datum objects, one after another, transformed in order. */
-  private static List<float[]> expected(Path db, long from, int batches, boolean cropAndMirror) {
+  private static List<float[]> expected(Path db, long from, int batches, int mode) {
     List<float[]> out = new ArrayList<>();
     try (LmdbCursor c = LmdbCursor.open(db.toString())) {
       c.seek(from);
-      DatumTransformer t = new DatumTransformer(transform(cropAndMirror), Phase.TRAIN, new Rng(3));
+      DatumTransformer t = new DatumTransformer(transform(mode), Phase.TRAIN, new Rng(3));
       Datum first = c.peek();
       t.check(first, () -> "first");
       int[] shape = t.itemShape(first);
@@ -101,9 +103,9 @@ class DatumBatchesTest {
     return out;
   }
 
-  private static DatumBatches open(Path db, long cacheBytes, int threads, boolean cropAndMirror) {
+  private static DatumBatches open(Path db, long cacheBytes, int threads, int mode) {
     return new DatumBatches(LmdbCursor.open(db.toString()),
-        new DatumTransformer(transform(cropAndMirror), Phase.TRAIN, new Rng(3)), BATCH, 2, "data", cacheBytes,
+        new DatumTransformer(transform(mode), Phase.TRAIN, new Rng(3)), BATCH, 2, "data", cacheBytes,
         threads);
   }
 
@@ -114,16 +116,16 @@ class DatumBatchesTest {
       int n = 4 * RECORDS / BATCH + 1;
       // Everything kept, nothing kept, the first 10 records kept.
       long perRecord = 24L * (bytes ? 1 : 4) + 5;
-      for (boolean cropAndMirror : new boolean[] {false, true}) {
-        List<float[]> expected = expected(db, 0, n, cropAndMirror);
+      for (int mode = 0; mode < 3; mode++) {
+        List<float[]> expected = expected(db, 0, n, mode);
         for (long cache : new long[] {1 << 20, 0, 10 * perRecord}) {
           for (int threads : new int[] {1, 3}) {
             List<Long> positions = new ArrayList<>();
-            try (DatumBatches batches = open(db, cache, threads, cropAndMirror)) {
+            try (DatumBatches batches = open(db, cache, threads, mode)) {
               List<float[]> actual = read(batches, n, positions);
               for (int b = 0; b < n; b++) {
-                assertArrayEquals(expected.get(b), actual.get(b), "bytes=" + bytes + " crop and mirror="
-                    + cropAndMirror + " cache=" + cache + " threads=" + threads + " batch " + b);
+                assertArrayEquals(expected.get(b), actual.get(b), "bytes=" + bytes + " transform mode "
+                    + mode + " cache=" + cache + " threads=" + threads + " batch " + b);
                 assertEquals((long) (b + 1) * BATCH, positions.get(b));
               }
               assertEquals(Math.min(RECORDS, cache / perRecord), batches.cacheSize()[0], "records kept");
@@ -137,7 +139,7 @@ class DatumBatchesTest {
   @Test
   void seekingStartsTheNextBatchAtThePositionWhateverWasReadAhead() {
     Path db = lmdb(false);
-    try (DatumBatches batches = open(db, 1 << 20, 2, true)) {
+    try (DatumBatches batches = open(db, 1 << 20, 2, 2)) {
       read(batches, 3, new ArrayList<>());
       long position = 5 * RECORDS + 11;
       batches.seek(position);
@@ -146,7 +148,7 @@ class DatumBatchesTest {
       List<float[]> actual = read(batches, 6, positions);
       // The draws continue from the transformer's generator, so compare values without crop and
       // mirror: the same records in the same order, from the position on.
-      List<float[]> fromThere = expected(db, position, 6, true);
+      List<float[]> fromThere = expected(db, position, 6, 2);
       for (int b = 0; b < 6; b++) {
         float[] e = fromThere.get(b);
         float[] a = actual.get(b);
