@@ -5,6 +5,7 @@ import crema.engine.DataException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The reading side of a Data layer (Caffe's BasePrefetchingDataLayer with its DataReader): batches
@@ -14,9 +15,10 @@ import java.util.ArrayDeque;
  *   <li>Records are decoded from their bytes straight into arrays ({@code RawDatum}), without
  *       building protobuf objects; a record only protobuf can read is parsed by it.
  *   <li>When the cursor names its records ({@link DatumCursor#recordKey()}), the decoded records
- *       are kept, up to {@value #CACHE_MB_PROPERTY} MiB per source (default a quarter of the heap,
- *       at most 1 GiB; Otto's 61,878 × 93 floats take 23 MB): later passes copy them from memory
- *       and only move the cursor ({@link DatumCursor#skip()}).
+ *       are kept, within {@value #CACHE_MB_PROPERTY} MiB for all Data layers of the process
+ *       (default a quarter of the heap, at most 1 GiB; Otto's 61,878 × 93 floats take 23 MB):
+ *       later passes copy them from memory and only move the cursor ({@link DatumCursor#skip()}).
+ *       A layer gives its share back when it closes.
  *   <li>{@value #THREADS_PROPERTY} threads (default half the cores, 1 to 4) prepare batches in
  *       parallel: each reads its batch's records from the cursor in turn, in order (reading,
  *       decoding and the random crop and mirror draws stay sequential, so a seed reproduces them),
@@ -27,7 +29,7 @@ import java.util.ArrayDeque;
  * last batch handed out, whatever has been read ahead.
  */
 public final class DatumBatches implements AutoCloseable {
-  /** System property: MiB of decoded records kept per source; 0 keeps none. */
+  /** System property: MiB of decoded records kept, for all Data layers of the process; 0 keeps none. */
   public static final String CACHE_MB_PROPERTY = "crema.data.cacheMb";
   /** System property: threads preparing batches per Data layer. */
   public static final String THREADS_PROPERTY = "crema.data.threads";
@@ -68,7 +70,7 @@ public final class DatumBatches implements AutoCloseable {
   private final int dim;
   private final int item;
   private final int[] itemShape;
-  private final long cacheBudget;
+  private final AtomicLong cacheBudget;
   private final int threads;
   /** Whether the transform copies float_data as it is (then item == dim). */
   private final boolean identity;
@@ -101,13 +103,13 @@ public final class DatumBatches implements AutoCloseable {
    */
   public DatumBatches(DatumCursor cursor, DatumTransformer transformer, int batchSize, int prefetch,
       String name) {
-    this(cursor, transformer, batchSize, prefetch, name, cacheBudget(), Integer.getInteger(THREADS_PROPERTY,
+    this(cursor, transformer, batchSize, prefetch, name, ProcessBudget.BYTES, Integer.getInteger(THREADS_PROPERTY,
         Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors() / 2))));
   }
 
-  /** With a cache budget in bytes and a thread count of the caller's. */
+  /** With a cache budget (bytes left, shared with other readers) and a thread count of the caller's. */
   DatumBatches(DatumCursor cursor, DatumTransformer transformer, int batchSize, int prefetch, String name,
-      long cacheBudget, int threads) {
+      AtomicLong cacheBudget, int threads) {
     this.cursor = cursor;
     this.transformer = transformer;
     this.name = name;
@@ -138,9 +140,10 @@ public final class DatumBatches implements AutoCloseable {
     start();
   }
 
-  private static long cacheBudget() {
-    long dflt = Math.min(1L << 30, Runtime.getRuntime().maxMemory() / 4) >> 20;
-    return Math.max(0, Long.getLong(CACHE_MB_PROPERTY, dflt)) << 20;
+  /** The process's budget for kept records, read from the property when first needed. */
+  private static final class ProcessBudget {
+    static final AtomicLong BYTES = new AtomicLong(Math.max(0, Long.getLong(CACHE_MB_PROPERTY,
+        Math.min(1L << 30, Runtime.getRuntime().maxMemory() / 4) >> 20)) << 20);
   }
 
   /** The shape of one item: (C, H, W) after cropping. */
@@ -334,7 +337,7 @@ public final class DatumBatches implements AutoCloseable {
         }
         transformer.check(raw, () -> where(position, cursor.key()));
         key = cursor.recordKey();
-        if (cache == null && key >= 0 && cacheBudget > 0) {
+        if (cache == null && key >= 0) {
           cache = new DatumCache(dim, raw.bytes(), cacheBudget);
         }
         if (cache != null && cache.put(key, raw)) {
@@ -408,6 +411,10 @@ public final class DatumBatches implements AutoCloseable {
   public void close() {
     stop();
     synchronized (readLock) {
+      if (cache != null) {
+        cache.release();
+        cache = null;
+      }
       cursor.close();
     }
   }

@@ -105,8 +105,8 @@ class DatumBatchesTest {
 
   private static DatumBatches open(Path db, long cacheBytes, int threads, int mode) {
     return new DatumBatches(LmdbCursor.open(db.toString()),
-        new DatumTransformer(transform(mode), Phase.TRAIN, new Rng(3)), BATCH, 2, "data", cacheBytes,
-        threads);
+        new DatumTransformer(transform(mode), Phase.TRAIN, new Rng(3)), BATCH, 2, "data",
+        new java.util.concurrent.atomic.AtomicLong(cacheBytes), threads);
   }
 
   @Test
@@ -134,6 +134,30 @@ class DatumBatchesTest {
         }
       }
     }
+  }
+
+  @Test
+  void theBudgetIsSharedByTheReadersOfAProcessAndGivenBackOnClose() {
+    Path db = lmdb(false);
+    long perRecord = 24L * 4 + 5;
+    // A chunk (4,096 records' room) for the first reader, room for 10 more records.
+    java.util.concurrent.atomic.AtomicLong budget = new java.util.concurrent.atomic.AtomicLong((4096 + 10) * perRecord);
+    int n = RECORDS / BATCH + 1;
+    DatumBatches a = new DatumBatches(LmdbCursor.open(db.toString()),
+        new DatumTransformer(transform(0), Phase.TRAIN, new Rng(3)), BATCH, 2, "a", budget, 1);
+    read(a, n, new ArrayList<>());
+    assertEquals(RECORDS, a.cacheSize()[0]);
+    try (DatumBatches b = new DatumBatches(LmdbCursor.open(db.toString()),
+        new DatumTransformer(transform(0), Phase.TRAIN, new Rng(3)), BATCH, 2, "b", budget, 1)) {
+      List<float[]> actual = read(b, n, new ArrayList<>());
+      assertEquals(10, b.cacheSize()[0], "what the first reader left");
+      List<float[]> expected = expected(db, 0, n, 0);
+      for (int i = 0; i < n; i++) {
+        assertArrayEquals(expected.get(i), actual.get(i), "batch " + i);
+      }
+    }
+    a.close();
+    assertEquals((4096 + 10) * perRecord, budget.get(), "all given back");
   }
 
   @Test
