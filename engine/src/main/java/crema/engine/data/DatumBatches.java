@@ -194,9 +194,9 @@ public final class DatumBatches implements AutoCloseable {
       throw failure;
     }
     if (b.deferred) {
-      // Straight from the kept records into the caller's array: the kept records are read-only
-      // and shared, while a batch another core has just written would be copied line by line
-      // from that core (measured: the copy then cost more than this transform).
+      // Straight from the kept records into the caller's array: they are read-only and shared,
+      // while a batch another core has just written would have to come over from that core's
+      // cache line by line, and the transform here costs no more than that copy.
       transform(b, data);
     } else {
       System.arraycopy(b.data, 0, data, 0, b.data.length);
