@@ -19,7 +19,7 @@ if [ ! -f "$out/train_lmdb/data.mdb" ]; then
   java "${opts[@]}" -jar "$jar" convert "$out/train.csv" "$out/train_lmdb" --label-column target --id-column id \
     --log1p --test-fraction 0.02 --test-output "$out/test_lmdb" --seed 0 2> "$out/convert.log"
 fi
-mvn -q -B -pl trainer-service -am test-compile dependency:build-classpath \
+mvn -q -B -Dstyle.color=never -pl trainer-service -am test-compile dependency:build-classpath \
   -Dmdep.outputFile="$PWD/benchmarks/target/classpath-\${project.artifactId}.txt" > /dev/null
 cp="$(cat benchmarks/target/classpath-crema-trainer-service.txt):trainer-service/target/classes:trainer-service/target/test-classes"
 java "${opts[@]}" -cp "$cp" crema.trainer.KafkaDataBench "$out/train_lmdb" "${ITERS:-100000}" "${ROUNDS:-2}" \
