@@ -27,6 +27,10 @@ zip -q -d "$out/crema.jar" 'org/lmdbjava/native/*windows*' 'org/lmdbjava/native/
 # so the Kafka client and its compression codecs (zstd's natives for every platform) stay behind.
 zip -q -d "$out/crema.jar" 'org/apache/kafka/*' 'com/github/luben/*' 'org/xerial/*' 'aix/*' 'win/*' 'freebsd/*' \
   'darwin/*' 'linux/*/libzstd*' >/dev/null 2>&1 || true
+# The OpenBLAS the CLI carries (org.bytedeco:openblas, 12 MB compressed) would take the bundle to
+# 57 MiB: it stays behind too, and the check's CPU figures use the machine's libblas.so.3 when it has
+# one, netlib's Java BLAS when not (the log's "CPU math" line says which).
+zip -q -d "$out/crema.jar" 'org/bytedeco/openblas/linux-x86_64/*' >/dev/null 2>&1 || true
 cp -r "$repo/fixtures/otto-mini" "$out/fixtures/"
 cp "$repo/benchmarks/gpu-check.sh" "$repo/benchmarks/gpu-check/torch_bench.py" "$out/"
 tar -C "$repo/benchmarks/target" -czf "$out.tar.gz" gpu-check

@@ -8,6 +8,7 @@ import crema.engine.data.DatumCursor;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -22,10 +23,16 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * A Data layer's source on a topic of Datum records ({@code backend: KAFKA}, {@code source:} the
  * topic), read in offset order and cycled like Caffe's LMDB cursor: at the end of the log it starts
- * again from the beginning, so rows appended meanwhile join the next pass.
+ * again from the beginning, so rows appended meanwhile join the next pass (within 200 ms: see
+ * {@link #wrapAtEnd}).
  *
  * <p>Datum topics have one partition (the pipeline creates them so), which makes the position
  * simply the next offset to read: the trainer stores it in its checkpoints and seeks back to it.
+ *
+ * <p>For the Data layer's cache a record's key is its offset less the first offset this cursor
+ * found ({@link #recordKey()}): the same on every pass, however far retention has moved the log's
+ * start. {@link #skip()} passes a record the layer kept without fetching it; the consumer is moved
+ * to the read position only when a record must be fetched again.
  */
 final class KafkaDatumCursor implements DatumCursor {
   private static final Duration POLL = Duration.ofMillis(100);
@@ -35,9 +42,18 @@ final class KafkaDatumCursor implements DatumCursor {
   private final KafkaConsumer<String, byte[]> consumer;
   private final Deque<ConsumerRecord<String, byte[]>> buffer = new ArrayDeque<>();
   private final long waitMs;
+  /** The log's start when this cursor opened: record keys count from it. */
+  private final long firstOffset;
   private long next;
+  /** Records skipped since the lag gauge was last set. */
+  private int skipped;
   /** The log end as last asked; asked again only when the cursor reaches it (an RPC per pass, not per poll). */
   private long knownEnd = -1;
+  /** The log start as last asked, where a pass wraps to. */
+  private long knownStart;
+  /** When the bounds were last asked (System.nanoTime). */
+  private long boundsAskedAt;
+  static final long BOUNDS_TTL_NS = 200_000_000L;
 
   /**
    * Per topic, the records between its newest cursor and the topic's end as of the newest fetch.
@@ -69,6 +85,8 @@ final class KafkaDatumCursor implements DatumCursor {
     partition = new TopicPartition(topic, 0);
     consumer.assign(List.of(partition));
     next = beginning();
+    knownStart = next;
+    firstOffset = next;
     consumer.seek(partition, next);
   }
 
@@ -104,29 +122,66 @@ final class KafkaDatumCursor implements DatumCursor {
     }
   }
 
-  /** The record at {@link #next}, fetching (and wrapping to the beginning) as needed. */
-  private ConsumerRecord<String, byte[]> head() {
-    long deadline = System.currentTimeMillis() + waitMs;
-    while (buffer.isEmpty()) {
-      if (next >= knownEnd) {
-        knownEnd = end();
-      }
-      if (next >= knownEnd) {
-        long start = beginning();
-        if (start >= knownEnd) {
+  /**
+   * At the end of the log (as last asked), asks for the end again and, when nothing was appended,
+   * wraps {@link #next} to the beginning; waits while the topic is empty. Drops fetched records
+   * the cursor has skipped past.
+   *
+   * <p>The log's bounds asked less than {@link #BOUNDS_TTL_NS} ago are used as they are: a pass
+   * served from the Data layer's cache takes milliseconds, and two requests to the broker at every
+   * pass end cost the layer a fifth of its speed (measured). Records appended therefore join a pass
+   * that starts at most that long after the bounds were last asked, not always the very next one.
+   */
+  private void wrapAtEnd() {
+    if (next >= knownEnd) {
+      long deadline = System.currentTimeMillis() + waitMs;
+      boolean ask = knownEnd < 0 || System.nanoTime() - boundsAskedAt >= BOUNDS_TTL_NS;
+      while (next >= knownEnd) {
+        if (ask) {
+          knownEnd = end();
+          boundsAskedAt = System.nanoTime();
+          if (next < knownEnd) {
+            break;
+          }
+          knownStart = beginning();
+        }
+        ask = true;
+        if (knownStart >= knownEnd) {
           if (System.currentTimeMillis() > deadline) {
             throw new DataException("topic '" + topic + "' holds no records");
           }
           sleep();
           continue;
         }
-        next = start;
+        next = knownStart;
+        buffer.clear();
+      }
+    }
+    while (!buffer.isEmpty() && buffer.peekFirst().offset() < next) {
+      buffer.removeFirst();
+    }
+  }
+
+  /** The record at {@link #next}, fetching (and wrapping to the beginning) as needed. */
+  private ConsumerRecord<String, byte[]> head() {
+    while (true) {
+      wrapAtEnd();
+      if (!buffer.isEmpty()) {
+        return buffer.peekFirst();
+      }
+      // Skipped records leave the consumer behind the read position; a wrap leaves it ahead.
+      if (consumer.position(partition) != next) {
         consumer.seek(partition, next);
       }
       for (ConsumerRecord<String, byte[]> r : consumer.poll(POLL).records(partition)) {
         if (r.offset() >= next) {
           buffer.add(r);
         }
+      }
+      long fetched = consumer.position(partition);
+      if (buffer.isEmpty() && fetched > next) {
+        // Offsets without a record (transaction markers): the next record is at or after these.
+        next = fetched;
       }
       long behind = consumer.currentLag(partition).orElse(-1);
       if (behind >= 0) {
@@ -136,7 +191,6 @@ final class KafkaDatumCursor implements DatumCursor {
         throw new DataException("interrupted while reading " + topic);
       }
     }
-    return buffer.peekFirst();
   }
 
   private Datum parse(ConsumerRecord<String, byte[]> r) {
@@ -158,6 +212,40 @@ final class KafkaDatumCursor implements DatumCursor {
     buffer.removeFirst();
     next = r.offset() + 1;
     return parse(r);
+  }
+
+  /** The fetched record's bytes, as Kafka returned them. */
+  @Override
+  public ByteBuffer peekBytes() {
+    return ByteBuffer.wrap(head().value());
+  }
+
+  /**
+   * The record's offset less the first offset found; the offset of the record fetched at the
+   * cursor when there is one (offsets may have gaps), else the read position. -1 for a position
+   * before the first offset (a seek there; never kept).
+   */
+  @Override
+  public long recordKey() {
+    wrapAtEnd();
+    long offset = buffer.isEmpty() ? next : buffer.peekFirst().offset();
+    return offset >= firstOffset ? offset - firstOffset : -1;
+  }
+
+  /** Past the record {@link #recordKey()} named, fetched or not. */
+  @Override
+  public void skip() {
+    wrapAtEnd();
+    if (!buffer.isEmpty()) {
+      next = buffer.removeFirst().offset() + 1;
+    } else {
+      next++;
+    }
+    if (++skipped >= 4096) {
+      // The gauge follows reads from memory too: the records left in this pass.
+      skipped = 0;
+      LAG.put(topic, (double) Math.max(0, knownEnd - next));
+    }
   }
 
   /** The next offset to read. */

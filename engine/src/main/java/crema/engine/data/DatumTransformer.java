@@ -99,9 +99,17 @@ public final class DatumTransformer {
 
   /** Validates {@code d} against the first record seen; {@code whereSupplier} names it in messages. */
   public void check(Datum d, Supplier<String> whereSupplier) {
-    int c = d.getChannels();
-    int h = d.getHeight();
-    int w = d.getWidth();
+    check(d.getChannels(), d.getHeight(), d.getWidth(), d.getEncoded(), d.getData().size(),
+        d.getFloatDataCount(), whereSupplier);
+  }
+
+  /** {@link #check(Datum, Supplier)} for a record decoded without protobuf. */
+  void check(RawDatum d, Supplier<String> whereSupplier) {
+    check(d.channels, d.height, d.width, d.encoded, d.dataLength, d.floatCount, whereSupplier);
+  }
+
+  private void check(int c, int h, int w, boolean encoded, int dataSize, int floatCount,
+      Supplier<String> whereSupplier) {
     // In long, and every axis at least 1: a record claiming 65536×65536×1 must not wrap to 0
     // values, nor one claiming 2^30×0×0 pass as empty and then be walked axis by axis (both
     // found by fuzzing).
@@ -111,26 +119,26 @@ public final class DatumTransformer {
           + " is not a shape (every axis must be at least 1, and there must be under 2^31 values)");
     }
     int dim = (int) size;
-    if (d.getEncoded()) {
+    if (encoded) {
       throw new DataException(whereSupplier.get() + ": encoded (JPEG/PNG) Datum records are not supported; store"
           + " decoded C×H×W values");
     }
-    boolean bytes = !d.getData().isEmpty();
-    if (bytes && d.getData().size() != dim) {
-      String hint = d.getData().size() == 4 * dim ? " (4 bytes per value: float32 features)"
-          : d.getData().size() == 8 * dim ? " (8 bytes per value: float64 or int64 features)" : "";
-      throw new DataException(whereSupplier.get() + ": Datum `data` holds " + d.getData().size() + " bytes but "
+    boolean bytes = dataSize > 0;
+    if (bytes && dataSize != dim) {
+      String hint = dataSize == 4 * dim ? " (4 bytes per value: float32 features)"
+          : dataSize == 8 * dim ? " (8 bytes per value: float64 or int64 features)" : "";
+      throw new DataException(whereSupplier.get() + ": Datum `data` holds " + dataSize + " bytes but "
           + "channels×height×width = " + dim + hint + ". Caffe reads `data` as one uint8 pixel per "
           + "byte, so features written with tostring() become garbage. Write float features to "
           + "`float_data` and leave `data` empty (pycaffe's array_to_datum does this).");
     }
-    if (!bytes && d.getFloatDataCount() != dim) {
-      throw new DataException(whereSupplier.get() + ": Datum has " + d.getFloatDataCount() + " float_data values"
+    if (!bytes && floatCount != dim) {
+      throw new DataException(whereSupplier.get() + ": Datum has " + floatCount + " float_data values"
           + " but channels×height×width = " + c + "×" + h + "×" + w + " = " + dim);
     }
-    if (bytes && d.getFloatDataCount() > 0) {
-      throw new DataException(whereSupplier.get() + ": Datum sets both `data` (" + d.getData().size()
-          + " bytes) and `float_data` (" + d.getFloatDataCount() + " values); Caffe would silently"
+    if (bytes && floatCount > 0) {
+      throw new DataException(whereSupplier.get() + ": Datum sets both `data` (" + dataSize
+          + " bytes) and `float_data` (" + floatCount + " values); Caffe would silently"
           + " read only the uint8 bytes. Keep one.");
     }
     int[] shape = {c, h, w};
@@ -206,6 +214,87 @@ public final class DatumTransformer {
           int src = (ch * h + hOff + y) * w + wOff + x;
           int dst = (ch * oh + y) * ow + (mirror ? ow - 1 - x : x);
           float v = bytes ? (data.byteAt(src) & 0xff) : d.getFloatData(src);
+          float mean = meanFile != null ? meanFile[src] : meanValue;
+          out[offset + dst] = (v - mean) * scale;
+        }
+      }
+    }
+  }
+
+  /**
+   * Whether the transform of float_data is a per-channel affine map, as cheap as a copy: no crop,
+   * no mirror, no mean_file.
+   */
+  boolean plain() {
+    return p.getCropSize() == 0 && !p.getMirror() && meanFile == null;
+  }
+
+  /**
+   * Whether the transform of float_data is the identity (plain, scale 1, no mean): (v − 0)·1 is v
+   * for every float, so records may be copied as they are.
+   */
+  boolean identity() {
+    return plain() && p.getScale() == 1f && p.getMeanValueCount() == 0;
+  }
+
+  /**
+   * The random draws {@link #transform(Datum, float[], int)} makes for one record of an H×W item,
+   * made now, in record order, into {@code draws[3·at…3·at+2]} (crop row offset, crop column
+   * offset, mirror 0/1): a reader then transforms records on other threads, in any order, with the
+   * draws a sequential read would have made.
+   */
+  void draw(int h, int w, int[] draws, int at) {
+    int crop = p.getCropSize();
+    int hOff = 0;
+    int wOff = 0;
+    if (crop > 0) {
+      if (phase == Phase.TRAIN) {
+        hOff = random.nextInt(h - crop + 1);
+        wOff = random.nextInt(w - crop + 1);
+      } else {
+        hOff = (h - crop) / 2;
+        wOff = (w - crop) / 2;
+      }
+    }
+    boolean mirror = p.getMirror() && phase == Phase.TRAIN && random.nextBoolean();
+    draws[3 * at] = hOff;
+    draws[3 * at + 1] = wOff;
+    draws[3 * at + 2] = mirror ? 1 : 0;
+  }
+
+  /**
+   * {@link #transform(Datum, float[], int)} for a C×H×W record held in {@code floats} or (uint8)
+   * {@code bytes} from {@code from}, with the draws {@link #draw} made for it.
+   */
+  void transform(float[] floats, byte[] bytes, int from, int c, int h, int w, int[] draws, int at,
+      float[] out, int offset) {
+    int crop = p.getCropSize();
+    int oh = crop > 0 ? crop : h;
+    int ow = crop > 0 ? crop : w;
+    int hOff = draws[3 * at];
+    int wOff = draws[3 * at + 1];
+    boolean mirror = draws[3 * at + 2] != 0;
+    float scale = p.getScale();
+    int means = p.getMeanValueCount();
+    if (crop == 0 && !mirror && bytes == null && meanFile == null) {
+      // The common case for feature vectors: float_data in order, one mean per channel.
+      int plane = h * w;
+      for (int ch = 0; ch < c; ch++) {
+        float mean = means == 0 ? 0f : p.getMeanValue(means == 1 ? 0 : ch);
+        int base = ch * plane;
+        for (int i = base; i < base + plane; i++) {
+          out[offset + i] = (floats[from + i] - mean) * scale;
+        }
+      }
+      return;
+    }
+    for (int ch = 0; ch < c; ch++) {
+      float meanValue = means == 0 ? 0f : p.getMeanValue(means == 1 ? 0 : ch);
+      for (int y = 0; y < oh; y++) {
+        for (int x = 0; x < ow; x++) {
+          int src = (ch * h + hOff + y) * w + wOff + x;
+          int dst = (ch * oh + y) * ow + (mirror ? ow - 1 - x : x);
+          float v = bytes != null ? (bytes[from + src] & 0xff) : floats[from + src];
           float mean = meanFile != null ? meanFile[src] : meanValue;
           out[offset + dst] = (v - mean) * scale;
         }

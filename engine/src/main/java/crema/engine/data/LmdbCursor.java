@@ -22,6 +22,10 @@ import org.lmdbjava.Txn;
  * is why Caffe pads keys with zeros), wrapping to the first record after the last. The database
  * is opened read-only; a directory that cannot hold a lock file is opened without one, as Caffe
  * does with ALLOW_LMDB_NOLOCK.
+ *
+ * <p>The position is kept apart from where the LMDB cursor stands, which follows only when a record
+ * is read: {@link #skip()} (a reader that kept the record decoded) and {@link #seek} cost nothing
+ * until then.
  */
 public final class LmdbCursor implements DatumCursor {
   private static final System.Logger LOG = System.getLogger(LmdbCursor.class.getName());
@@ -32,6 +36,8 @@ public final class LmdbCursor implements DatumCursor {
   private final Cursor<ByteBuffer> cursor;
   private final long entries;
   private long position;
+  /** The index (0 … entries−1, in key order) of the record the LMDB cursor stands on. */
+  private long at;
 
   private LmdbCursor(String source, Env<ByteBuffer> env) {
     this.source = source;
@@ -76,9 +82,43 @@ public final class LmdbCursor implements DatumCursor {
     return entries;
   }
 
+  /** Moves the LMDB cursor onto the record at {@link #position}. */
+  private void follow() {
+    long want = position % entries;
+    if (want == at) {
+      return;
+    }
+    if (want < at) {
+      LOG.log(Level.DEBUG, "Restarting data prefetching from start.");
+      cursor.first();
+      at = 0;
+    }
+    for (; at < want; at++) {
+      cursor.next();
+    }
+  }
+
   @Override
   public synchronized Datum peek() {
+    follow();
     return parse(cursor.val());
+  }
+
+  /** The value in LMDB's memory map, read-only; valid while this cursor is open. */
+  @Override
+  public synchronized ByteBuffer peekBytes() {
+    follow();
+    return cursor.val().asReadOnlyBuffer();
+  }
+
+  @Override
+  public synchronized void skip() {
+    position++;
+  }
+
+  @Override
+  public synchronized long recordKey() {
+    return position % entries;
   }
 
   private Datum parse(ByteBuffer value) {
@@ -92,12 +132,9 @@ public final class LmdbCursor implements DatumCursor {
 
   @Override
   public synchronized Datum next() {
+    follow();
     Datum d = parse(cursor.val());
     position++;
-    if (!cursor.next()) {
-      LOG.log(Level.DEBUG, "Restarting data prefetching from start.");
-      cursor.first();
-    }
     return d;
   }
 
@@ -111,15 +148,12 @@ public final class LmdbCursor implements DatumCursor {
     if (target < 0) {
       throw new IllegalArgumentException("negative cursor position " + target);
     }
-    cursor.first();
-    for (long i = 0, skip = target % entries; i < skip; i++) {
-      cursor.next();
-    }
     position = target;
   }
 
   @Override
   public synchronized String key() {
+    follow();
     ByteBuffer k = cursor.key().duplicate();
     byte[] b = new byte[k.remaining()];
     k.get(b);

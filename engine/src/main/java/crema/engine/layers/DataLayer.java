@@ -1,43 +1,30 @@
 package crema.engine.layers;
 
 import caffe.Caffe.DataParameter;
-import caffe.Caffe.Datum;
 import caffe.Caffe.LayerParameter;
 import crema.engine.Blob;
-import crema.engine.DataException;
 import crema.engine.Layer;
 import crema.engine.LayerType;
 import crema.engine.Resumable;
-import crema.engine.data.DatumCursor;
+import crema.engine.data.DatumBatches;
 import crema.engine.data.DatumSources;
 import crema.engine.data.DatumTransformer;
 import java.lang.System.Logger.Level;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 
 /**
  * Reads batches of Datum records from a DB (LMDB, or a backend registered by the caller) in key
- * order, wrapping around, transformed by transform_param. A background thread prepares up to
- * {@code data_param.prefetch} batches ahead; the read position recorded for resuming counts only
- * the batches forward has consumed.
+ * order, wrapping around, transformed by transform_param. Background threads prepare up to
+ * {@code data_param.prefetch} batches ahead, decoding records without protobuf objects and keeping
+ * them decoded when the source fits the memory budget ({@link DatumBatches}); the read position
+ * recorded for resuming counts only the batches forward has consumed.
  */
 @LayerType("Data")
 final class DataLayer extends Layer implements Resumable {
   private static final System.Logger LOG = System.getLogger(DataLayer.class.getName());
 
-  private record Batch(float[] data, float[] label, long endPosition, RuntimeException error) {}
-
   private final DataParameter p;
-  private DatumCursor cursor;
-  private DatumTransformer transformer;
-  private int batchSize;
-  private int[] itemShape;
-  private int itemSize;
-  private BlockingQueue<Batch> full;
-  private Thread prefetcher;
-  private volatile boolean stopping;
-  private long consumed;
+  private DatumBatches batches;
 
   DataLayer(LayerParameter param) {
     super(param);
@@ -61,74 +48,25 @@ final class DataLayer extends Layer implements Resumable {
 
   @Override
   protected void layerSetUp(List<Blob> bottom, List<Blob> top) {
-    batchSize = p.getBatchSize();
+    int batchSize = p.getBatchSize();
     if (batchSize <= 0) {
       throw new IllegalArgumentException("data_param.batch_size must be positive");
     }
-    cursor = DatumSources.open(p);
-    transformer = new DatumTransformer(param().getTransformParam(), phase(), rng());
-    Datum first = cursor.peek();
-    transformer.check(first, this::where);
-    itemShape = transformer.itemShape(first);
-    itemSize = itemShape[0] * itemShape[1] * itemShape[2];
+    var cursor = DatumSources.open(p);
+    try {
+      batches = new DatumBatches(cursor, new DatumTransformer(param().getTransformParam(), phase(), rng()),
+          batchSize, p.getPrefetch(), name());
+    } catch (RuntimeException e) {
+      cursor.close();
+      throw e;
+    }
+    int[] itemShape = batches.itemShape();
     top.get(0).reshape(batchSize, itemShape[0], itemShape[1], itemShape[2]);
     if (top.size() > 1) {
       top.get(1).reshape(batchSize);
     }
     LOG.log(Level.INFO, "output data size: " + batchSize + "," + itemShape[0] + "," + itemShape[1]
         + "," + itemShape[2]);
-    consumed = cursor.position();
-    startPrefetch();
-  }
-
-  private String where() {
-    return where(cursor.position(), cursor.key());
-  }
-
-  private String where(long position, String key) {
-    return "data layer '" + name() + "', source '" + cursor.source() + "', record " + position
-        + (key.isEmpty() ? "" : " (key '" + key + "')");
-  }
-
-  private void startPrefetch() {
-    full = new ArrayBlockingQueue<>(Math.max(1, p.getPrefetch()));
-    stopping = false;
-    prefetcher = new Thread(this::prefetchLoop, "prefetch-" + name());
-    prefetcher.setDaemon(true);
-    prefetcher.start();
-  }
-
-  private void prefetchLoop() {
-    try {
-      while (!stopping) {
-        Batch b;
-        try {
-          b = loadBatch();
-        } catch (RuntimeException e) {
-          b = new Batch(null, null, -1, e);
-        }
-        full.put(b);
-        if (b.error() != null) {
-          return;
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private Batch loadBatch() {
-    float[] data = new float[batchSize * itemSize];
-    float[] label = new float[batchSize];
-    for (int i = 0; i < batchSize; i++) {
-      long position = cursor.position();
-      String key = cursor.key();
-      Datum d = cursor.next();
-      transformer.check(d, () -> where(position, key));
-      transformer.transform(d, data, i * itemSize);
-      label[i] = d.getLabel();
-    }
-    return new Batch(data, label, cursor.position(), null);
   }
 
   @Override
@@ -138,24 +76,7 @@ final class DataLayer extends Layer implements Resumable {
 
   @Override
   protected void forwardCpu(List<Blob> bottom, List<Blob> top) {
-    Batch b = full.poll();
-    if (b == null) {
-      LOG.log(Level.DEBUG, "Data layer prefetch queue empty");
-      try {
-        b = full.take();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new DataException("interrupted while waiting for data from " + cursor.source());
-      }
-    }
-    if (b.error() != null) {
-      throw b.error();
-    }
-    System.arraycopy(b.data(), 0, top.get(0).data(), 0, b.data().length);
-    if (top.size() > 1) {
-      System.arraycopy(b.label(), 0, top.get(1).data(), 0, batchSize);
-    }
-    consumed = b.endPosition();
+    batches.next(top.get(0).data(), top.size() > 1 ? top.get(1).data() : null);
   }
 
   @Override
@@ -163,15 +84,12 @@ final class DataLayer extends Layer implements Resumable {
 
   @Override
   public long readPosition() {
-    return consumed;
+    return batches.position();
   }
 
   @Override
   public synchronized void seekReadPosition(long position) {
-    stopPrefetch();
-    cursor.seek(position);
-    consumed = position;
-    startPrefetch();
+    batches.seek(position);
   }
 
   @Override
@@ -179,25 +97,11 @@ final class DataLayer extends Layer implements Resumable {
     return p.getSource();
   }
 
-  private void stopPrefetch() {
-    stopping = true;
-    if (prefetcher != null) {
-      prefetcher.interrupt();
-      try {
-        prefetcher.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    full.clear();
-  }
-
   @Override
   public void close() {
-    if (cursor != null) {
-      stopPrefetch();
-      cursor.close();
-      cursor = null;
+    if (batches != null) {
+      batches.close();
+      batches = null;
     }
   }
 }

@@ -4,8 +4,10 @@ import dev.ludovic.netlib.blas.BLAS;
 import java.lang.System.Logger.Level;
 
 /**
- * The CPU math through netlib's BLAS interface: native OpenBLAS (libblas.so.3) when it loads, else
- * netlib's Java implementation. netlib falls back silently, so the choice is logged once.
+ * The CPU math through netlib's BLAS interface, over the OpenBLAS bundled in the jar (see
+ * {@link NativeBlas}: a system BLAS only when asked for, netlib's Java BLAS when nothing native
+ * loads). netlib falls back silently, so the choice (library, file, kernel, threads) is the first
+ * line this class logs.
  *
  * <p>BLAS is column-major; a row-major product C = A·B is computed as Cᵀ = Bᵀ·Aᵀ by swapping the
  * operands, exactly as Caffe's caffe_cpu_gemm does over cblas.
@@ -15,20 +17,18 @@ final class CpuBackend implements Backend {
   static final CpuBackend INSTANCE = new CpuBackend();
 
   private final BLAS blas;
+  private final String description;
 
   private CpuBackend() {
-    blas = BLAS.getInstance();
-    LOG.log(Level.INFO, "CPU math: " + describe());
+    NativeBlas loaded = NativeBlas.load();
+    blas = loaded.blas;
+    description = loaded.describe();
+    LOG.log(Level.INFO, "CPU math: " + description);
   }
 
   @Override
   public String describe() {
-    String name = blas.getClass().getName();
-    if (name.contains("JNIBLAS")) {
-      return "native BLAS (" + name + ", libblas.so.3)";
-    }
-    return "Java BLAS (" + name + "): native libblas.so.3 did not load; install libopenblas0-pthread"
-        + " for full speed";
+    return description;
   }
 
   @Override
