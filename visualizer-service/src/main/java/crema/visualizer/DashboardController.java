@@ -126,15 +126,19 @@ public class DashboardController {
   }
 
   /** A checkpoint's filter bank (layer index in its caffemodel, blob index) as Caffe's vis_square, a PNG. */
-  @Get(value = "/runs/{run}/checkpoints/{iteration}/filters/{layer}/{param}.png", produces = PNG)
+  @Get(value = "/runs/{run}/checkpoints/{iteration}/filters/{layer}/{param}.png")
   public HttpResponse<?> filters(@PathVariable String run, @PathVariable int iteration, @PathVariable int layer,
       @PathVariable int param) {
     var ref = view.checkpoint(run, iteration);
     if (ref.isEmpty()) {
       return notFound("run '" + run + "' has no checkpoint at iteration " + iteration);
     }
-    byte[] png = weights.filtersPng(run, ref.get(), layer, param);
-    return png == null ? notFound("layer " + layer + " of the checkpoint has no 4-D blob " + param) : png(png);
+    try {
+      byte[] png = weights.filtersPng(run, ref.get(), layer, param);
+      return png == null ? notFound("layer " + layer + " of the checkpoint has no 4-D blob " + param) : png(png);
+    } catch (RuntimeException e) {
+      return unprocessable(e);
+    }
   }
 
   /**
@@ -148,12 +152,12 @@ public class DashboardController {
       return computed(run, iteration, label, k).<HttpResponse<?>>map(c -> HttpResponse.ok(c.features()))
           .orElseGet(() -> notFound("run '" + run + "' has no checkpoint at iteration " + iteration));
     } catch (RuntimeException e) {
-      return HttpResponse.unprocessableEntity().body(new Problem(e.getMessage()));
+      return unprocessable(e);
     }
   }
 
   /** The sample the feature maps are of, as a PNG (404 when it is no image). */
-  @Get(value = "/runs/{run}/checkpoints/{iteration}/features/sample.png", produces = PNG)
+  @Get(value = "/runs/{run}/checkpoints/{iteration}/features/sample.png")
   public HttpResponse<?> featureSample(@PathVariable String run, @PathVariable int iteration,
       @Nullable @QueryValue Integer label, @Nullable @QueryValue Integer k) {
     try {
@@ -163,12 +167,12 @@ public class DashboardController {
       }
       return c.get().sample() == null ? notFound("the sample is no image") : png(c.get().sample());
     } catch (RuntimeException e) {
-      return HttpResponse.unprocessableEntity().body(new Problem(e.getMessage()));
+      return unprocessable(e);
     }
   }
 
   /** Conv layer {@code i}'s (of the features' list) output channels as a vis_square PNG. */
-  @Get(value = "/runs/{run}/checkpoints/{iteration}/features/{i}.png", produces = PNG)
+  @Get(value = "/runs/{run}/checkpoints/{iteration}/features/{i}.png")
   public HttpResponse<?> featureMap(@PathVariable String run, @PathVariable int iteration, @PathVariable int i,
       @Nullable @QueryValue Integer label, @Nullable @QueryValue Integer k) {
     try {
@@ -180,7 +184,7 @@ public class DashboardController {
       return i < 0 || i >= pngs.size() ? notFound("no feature map " + i + " (" + pngs.size() + " conv layers)")
           : png(pngs.get(i));
     } catch (RuntimeException e) {
-      return HttpResponse.unprocessableEntity().body(new Problem(e.getMessage()));
+      return unprocessable(e);
     }
   }
 
@@ -203,13 +207,17 @@ public class DashboardController {
   }
 
   /** Sample {@code k} of class {@code label}, a PNG of the image's own size. */
-  @Get(value = "/datasets/{dataset}/samples/{label}/{k}.png", produces = PNG)
+  @Get(value = "/datasets/{dataset}/samples/{label}/{k}.png")
   public HttpResponse<?> sample(@PathVariable String dataset, @PathVariable int label, @PathVariable int k) {
     if (!dataset.matches("[A-Za-z0-9_-]{1,100}")) {
       return notFound("no dataset '" + dataset + "'");
     }
-    return samples.png(dataset, view.datasetLabels(dataset), label, k).<HttpResponse<?>>map(this::png)
-        .orElseGet(() -> notFound("dataset '" + dataset + "' has no sample " + k + " of class " + label));
+    try {
+      return samples.png(dataset, view.datasetLabels(dataset), label, k).<HttpResponse<?>>map(this::png)
+          .orElseGet(() -> notFound("dataset '" + dataset + "' has no sample " + k + " of class " + label));
+    } catch (RuntimeException e) {
+      return unprocessable(e);
+    }
   }
 
   private HttpResponse<?> png(byte[] bytes) {
@@ -254,7 +262,11 @@ public class DashboardController {
   }
 
   private static HttpResponse<?> notFound(String why) {
-    return HttpResponse.notFound(new Problem(why));
+    return HttpResponse.notFound(new Problem(why)).contentType(MediaType.APPLICATION_JSON_TYPE);
+  }
+
+  private static HttpResponse<?> unprocessable(RuntimeException e) {
+    return HttpResponse.unprocessableEntity().body(new Problem(e.getMessage())).contentType(MediaType.APPLICATION_JSON_TYPE);
   }
 
   private String write(Object value) {
