@@ -520,7 +520,7 @@ function renderDatasets() {
     box.append(el('h3', d.dataset));
     box.append(el('p', 'rejected rows: ' + d.rejected + '; dead letters seen: ' + d.deadLetters, { class: 'rejected' }));
     const balance = el('div', null, { class: 'histogram' });
-    box.append(balance);
+    box.append(balance, samplesOf(d));
     const feats = el('table', null, { class: 'grid features' });
     const head = el('tr');
     for (const h of ['feature', 'min', 'max', 'mean', 'std']) head.append(el('th', h));
@@ -543,7 +543,6 @@ function renderDatasets() {
       }
       box.append(el('h4', 'latest rejections'), dl);
     }
-    box.append(samplesOf(d));
     host.append(box);
     const splits = Object.keys(d.countsBySplit);
     chart(balance).setOption({

@@ -550,6 +550,7 @@ class DashboardBrowserTest {
         "a label named like a tag made no element");
     assertTrue(((Number) browser.js("return document.querySelector('[data-dataset=shapes8] img.sample')"
         + ".getBoundingClientRect().width")).doubleValue() >= 48, "small pictures drawn larger");
+    browser.js("document.querySelector('[data-dataset=shapes8]').scrollIntoView()");
     browser.screenshot("datasets-samples");
 
     browser.await("the conv net's checkpoint at iteration 20", Duration.ofSeconds(180), d -> {
@@ -562,17 +563,19 @@ class DashboardBrowserTest {
       }
     });
     browser.driver.get(visualizer.url() + "/#/run/" + shapesRun + "/weights");
-    // conv1's 20 filters of 5×5, LeNet's conv1: a 5 × 5 grid, one white pixel between tiles.
+    // conv1's 20 filters of 5×5, LeNet's conv1: 4 rows of 5, one white pixel between tiles.
     browser.await("conv1's filters as a loaded vis_square picture", Duration.ofSeconds(60),
-        d -> loaded("img.vis-square[data-layer=conv1][data-role=weights]", 1, 29, 29));
-    // The first test Datum through the net: conv1's 20 outputs of 4×4 in a 5 × 5 grid; the sample itself.
+        d -> loaded("img.vis-square[data-layer=conv1][data-role=weights]", 1, 5 * 6 - 1, 4 * 6 - 1));
+    // The first test Datum through the net: conv1's 20 outputs of 4×4 in 4 rows of 5; the sample itself.
     browser.await("conv1's feature maps and the sample, loaded", Duration.ofSeconds(60),
-        d -> loaded("img.feature-map[data-layer=conv1]", 1, 24, 24) && loaded("img.feature-sample", 1, 8, 8));
+        d -> loaded("img.feature-map[data-layer=conv1]", 1, 24, 19) && loaded("img.feature-sample", 1, 8, 8));
     assertTrue(texts(".features-maps h5").contains("conv1 (Convolution) output [1 × 20 × 4 × 4]"),
         texts(".features-maps h5").toString());
     assertTrue(texts(".sample-caption").get(0).startsWith("sample: cross (crema.datums.shapes8.test @ 0:0)"),
         texts(".sample-caption").toString());
-    browser.screenshot("weights-conv-filters-and-feature-maps");
+    browser.screenshot("weights-conv-filters");
+    browser.js("document.querySelector('.features-maps').scrollIntoView()");
+    browser.screenshot("weights-feature-maps");
 
     // Another sample, chosen by class: the maps are computed for it.
     browser.await("the samples to choose from", Duration.ofSeconds(30),
@@ -580,7 +583,7 @@ class DashboardBrowserTest {
     new Select(browser.driver.findElement(By.id("feature-sample"))).selectByValue("1/2");
     browser.await("the chosen sample's feature maps", Duration.ofSeconds(60),
         d -> texts(".sample-caption").stream().anyMatch(t -> t.startsWith("sample: " + XSS_LABEL + " (crema.datums.shapes8.train"))
-            && loaded("img.feature-map[data-layer=conv1]", 1, 24, 24));
+            && loaded("img.feature-map[data-layer=conv1]", 1, 24, 19));
     browser.screenshot("weights-feature-maps-chosen");
     assertFalse(browser.alertShown());
   }
