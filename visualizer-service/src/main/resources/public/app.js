@@ -391,9 +391,12 @@ function weightsColumn(w, col) {
       }
     });
   });
-  const features = el('div', null, { class: 'features-maps', 'data-column': String(col) });
-  div.append(features);
-  loadFeatures(features, base);
+  // A net with filter banks (a conv net) gets one sample's feature maps too.
+  if (w.layers.some((l) => l.params.some((p) => p.filters))) {
+    const features = el('div', null, { class: 'features-maps', 'data-column': String(col) });
+    div.append(features);
+    loadFeatures(features, base);
+  }
   return div;
 }
 

@@ -80,7 +80,7 @@ public class DatasetSamples {
 
   /** Sample {@code k} of class {@code label}, as its Datum; empty when there is none. */
   synchronized Optional<Datum> datum(String dataset, List<String> labels, int label, int k) {
-    List<Ref> refs = index(dataset, labels).refs().getOrDefault(label, List.of());
+    List<Ref> refs = known(dataset, labels).refs().getOrDefault(label, List.of());
     if (k < 0 || k >= refs.size()) {
       return Optional.empty();
     }
@@ -89,7 +89,7 @@ public class DatasetSamples {
 
   /** Where sample {@code k} of class {@code label} lies; empty when there is none. */
   synchronized Optional<Ref> ref(String dataset, List<String> labels, int label, int k) {
-    List<Ref> refs = index(dataset, labels).refs().getOrDefault(label, List.of());
+    List<Ref> refs = known(dataset, labels).refs().getOrDefault(label, List.of());
     return k < 0 || k >= refs.size() ? Optional.empty() : Optional.of(refs.get(k));
   }
 
@@ -152,6 +152,15 @@ public class DatasetSamples {
 
   private static int rank(String topic) {
     return topic.endsWith(".train") ? 0 : topic.endsWith(".test") ? 1 : 2;
+  }
+
+  /**
+   * The places as the last listing found them (a picture asked for is one the page was listed),
+   * else found now: a page of pictures does not look at the topics once per picture.
+   */
+  private Index known(String dataset, List<String> labels) {
+    Index have = cache.get(dataset);
+    return have != null && have.samples().images() ? have : index(dataset, labels);
   }
 
   private Index index(String dataset, List<String> labels) {
