@@ -366,6 +366,7 @@ async function renderWeights() {
 
 function weightsColumn(w, col) {
   const div = el('div', null, { 'data-iteration': String(w.iteration) });
+  const base = '/api/runs/' + encodeURIComponent(state.runId) + '/checkpoints/' + w.iteration;
   div.append(el('h3', 'iteration ' + w.iteration));
   w.layers.forEach((l) => {
     l.params.forEach((p) => {
@@ -373,7 +374,15 @@ function weightsColumn(w, col) {
       div.append(el('h4', title));
       const attrs = (kind) => ({ class: kind === 'histogram' ? 'histogram' : 'heatmap', 'data-chart': kind,
         'data-layer': l.name, 'data-role': p.role, 'data-column': String(col) });
-      for (const kind of ['heatmap', 'tiles', 'histogram']) {
+      if (p.filters) {
+        // A 4-D filter bank: Caffe's vis_square as the server draws it (colour for 3 input channels).
+        const img = el('img', null, { class: 'vis-square', alt: 'filters of ' + l.name, title: 'filters (vis_square)',
+          'data-layer': l.name, 'data-role': p.role, 'data-column': String(col) });
+        zoomOnLoad(img, 240);
+        img.src = base + '/filters/' + l.index + '/' + p.index + '.png';
+        div.append(img);
+      }
+      for (const kind of ['heatmap', 'histogram']) {
         if (!p[kind]) continue;
         const c = el('div', null, attrs(kind));
         c.weights = p[kind];
@@ -382,7 +391,75 @@ function weightsColumn(w, col) {
       }
     });
   });
+  // A net with filter banks (a conv net) gets one sample's feature maps too.
+  if (w.layers.some((l) => l.params.some((p) => p.filters))) {
+    const features = el('div', null, { class: 'features-maps', 'data-column': String(col) });
+    div.append(features);
+    loadFeatures(features, base);
+  }
   return div;
+}
+
+// Small pictures (an 8×8 digit, 5×5 filters) are drawn larger, pixel for pixel: a whole number of
+// screen pixels per image pixel, about `target` pixels on the longer side.
+function zoomOnLoad(img, target) {
+  img.addEventListener('load', () => {
+    const side = Math.max(img.naturalWidth, img.naturalHeight);
+    const k = Math.max(1, Math.floor(target / side));
+    img.style.width = (img.naturalWidth * k) + 'px';
+  });
+}
+
+function sampleQuery() {
+  const v = $('feature-sample').value;
+  if (!v) return '';
+  const [label, k] = v.split('/');
+  return '?label=' + encodeURIComponent(label) + '&k=' + encodeURIComponent(k);
+}
+
+// One sample through the checkpoint's net: the sample and each conv layer's output channels.
+async function loadFeatures(host, base) {
+  const q = sampleQuery();
+  host.append(el('h4', 'feature maps'));
+  try {
+    const f = await getJson(base + '/features' + q);
+    host.append(el('p', 'sample: ' + (f.labelName || f.label) + ' (' + f.topic + ' @ ' + f.partition + ':' + f.offset
+      + '), input [' + f.input.join(' × ') + ']', { class: 'muted sample-caption' }));
+    if (f.image) {
+      const img = el('img', null, { class: 'feature-sample', alt: 'the sample', title: 'the sample' });
+      zoomOnLoad(img, 112);
+      img.src = base + '/features/sample.png' + q;
+      host.append(img);
+    }
+    if (!f.layers.length) host.append(el('p', 'the net has no convolution layer', { class: 'muted' }));
+    for (const m of f.layers) {
+      host.append(el('h5', m.layer + ' (' + m.type + ') output [' + m.shape.join(' × ') + ']'));
+      const img = el('img', null, { class: 'feature-map', alt: 'feature maps of ' + m.layer, 'data-layer': m.layer });
+      zoomOnLoad(img, 320);
+      img.src = base + '/features/' + m.index + '.png' + q;
+      host.append(img);
+    }
+    if (f.dataset) fillSampleChoice(f.dataset);
+  } catch (e) {
+    host.append(el('p', 'no feature maps: ' + e.message, { class: 'muted feature-error' }));
+  }
+}
+
+async function fillSampleChoice(dataset) {
+  const sel = $('feature-sample');
+  if (sel.dataset.dataset === dataset) return;
+  sel.dataset.dataset = dataset;
+  try {
+    const s = await getJson('/api/datasets/' + encodeURIComponent(dataset) + '/samples');
+    const keep = sel.value;
+    sel.replaceChildren(el('option', 'first test sample', { value: '' }));
+    for (const c of s.classes) {
+      for (let k = 0; k < c.count; k++) sel.append(el('option', c.name + ' #' + (k + 1), { value: c.label + '/' + k }));
+    }
+    sel.value = keep;
+  } catch (e) {
+    // The first test sample stays the only choice.
+  }
 }
 
 // Signed values (weights) get a diverging map centred on 0, so that sign and size both read at a
@@ -446,7 +523,7 @@ function renderDatasets() {
     box.append(el('h3', d.dataset));
     box.append(el('p', 'rejected rows: ' + d.rejected + '; dead letters seen: ' + d.deadLetters, { class: 'rejected' }));
     const balance = el('div', null, { class: 'histogram' });
-    box.append(balance);
+    box.append(balance, samplesOf(d));
     const feats = el('table', null, { class: 'grid features' });
     const head = el('tr');
     for (const h of ['feature', 'min', 'max', 'mean', 'std']) head.append(el('th', h));
@@ -481,6 +558,44 @@ function renderDatasets() {
       grid: { top: 30, left: 50, right: 10, bottom: 30 },
       series: splits.map((s) => ({ name: s, type: 'bar', data: d.countsBySplit[s] })),
     });
+  }
+}
+
+// Sample images per class, kept across pushes (the page redraws the datasets at each one): asked
+// for again only when the dataset's counts change. Only image datasets have any.
+const samplesShown = new Map();
+
+function samplesOf(d) {
+  const key = JSON.stringify([d.labels, d.countsBySplit]);
+  let s = samplesShown.get(d.dataset);
+  if (s && s.key === key) return s.box;
+  const box = s ? s.box : el('div', null, { class: 'samples', 'data-dataset': d.dataset });
+  samplesShown.set(d.dataset, { key, box });
+  if (/^[A-Za-z0-9_-]{1,100}$/.test(d.dataset)) loadSamples(d.dataset, box);
+  return box;
+}
+
+async function loadSamples(dataset, box) {
+  try {
+    const s = await getJson('/api/datasets/' + encodeURIComponent(dataset) + '/samples');
+    if (!s.images) { box.replaceChildren(); return; }
+    const rows = [el('h4', 'samples per class (' + s.channels + ' × ' + s.height + ' × ' + s.width
+      + (s.encoded ? ', encoded' : '') + ')')];
+    for (const c of s.classes) {
+      const row = el('div', null, { class: 'sample-row', 'data-label': String(c.label) });
+      row.append(el('span', c.name, { class: 'sample-label' }));
+      for (let k = 0; k < c.count; k++) {
+        const img = el('img', null, { class: 'sample', alt: c.name + ' #' + (k + 1), title: c.name + ' #' + (k + 1) });
+        zoomOnLoad(img, 56);
+        img.src = '/api/datasets/' + encodeURIComponent(dataset) + '/samples/' + c.label + '/' + k + '.png';
+        row.append(img);
+      }
+      if (!c.count) row.append(el('span', 'no sample found', { class: 'muted' }));
+      rows.push(row);
+    }
+    box.replaceChildren(...rows);
+  } catch (e) {
+    box.replaceChildren(el('p', 'samples: ' + e.message, { class: 'muted' }));
   }
 }
 
@@ -543,6 +658,7 @@ $('x-axis').addEventListener('change', () => { if (state.run) renderCurves(); })
 for (const r of document.querySelectorAll('input[name=net-which]')) r.addEventListener('change', loadNet);
 $('checkpoint-a').addEventListener('change', renderWeights);
 $('checkpoint-b').addEventListener('change', renderWeights);
+$('feature-sample').addEventListener('change', renderWeights);
 $('predict-form').addEventListener('submit', predict);
 connectOverview();
 route();

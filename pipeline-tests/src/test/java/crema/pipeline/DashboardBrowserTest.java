@@ -5,14 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import caffe.Caffe.Datum;
 import caffe.Caffe.LayerParameter;
 import caffe.Caffe.NetParameter;
+import com.google.protobuf.ByteString;
 import crema.bus.EmbeddedBroker;
+import crema.bus.KafkaClients;
 import crema.bus.Topics;
 import crema.engine.draw.WithoutGraphviz;
 import crema.engine.io.BinaryProto;
 import crema.engine.io.Prototxt;
 import crema.proto.Checkpoint;
+import crema.proto.ClassCounts;
+import crema.proto.DatasetSchema;
 import crema.proto.TrainEvent;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.MediaType;
@@ -27,6 +32,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -48,6 +54,7 @@ import org.openqa.selenium.support.ui.Select;
 class DashboardBrowserTest {
   static final String XSS_LAYER = "<script>alert(1)</script>";
   static final String XSS_FEATURE = "<img src=x onerror=alert(2)>";
+  static final String XSS_LABEL = "<b>ring</b>";
   static final String LABELS = "Class_1,Class_2,Class_3,Class_4,Class_5,Class_6,Class_7,Class_8,Class_9";
   static final int MAX_ITER = 60000;
 
@@ -465,5 +472,119 @@ class DashboardBrowserTest {
     browser.await("the same curve drawn after the restart", Duration.ofSeconds(30),
         d -> seriesData("chart-loss", "train/loss").size() == points);
     browser.screenshot("curves-after-restart");
+  }
+  /** Three classes of 8×8 grey pictures: a bar, a ring, a cross, each drawn a little differently per sample. */
+  static Datum shape(int label, int i) {
+    byte[] px = new byte[64];
+    for (int y = 0; y < 8; y++) {
+      for (int x = 0; x < 8; x++) {
+        boolean on = switch (label) {
+          case 0 -> x == 2 + i % 4;
+          case 1 -> (x == 1 || x == 6 || y == 1 || y == 6) && x >= 1 && x <= 6 && y >= 1 && y <= 6;
+          default -> x == y || x == 7 - y;
+        };
+        px[y * 8 + x] = (byte) (on ? 200 + 5 * i : 10 * i);
+      }
+    }
+    return Datum.newBuilder().setChannels(1).setHeight(8).setWidth(8).setData(ByteString.copyFrom(px))
+        .setLabel(label).build();
+  }
+
+  static final String SHAPES_NET = """
+      name: "TinyLeNet"
+      layer { name: "data" type: "Data" top: "data" top: "label" include { phase: TRAIN }
+        transform_param { scale: 0.00390625 }
+        data_param { source: "crema.datums.shapes8.train" batch_size: 6 backend: KAFKA } }
+      layer { name: "data" type: "Data" top: "data" top: "label" include { phase: TEST }
+        transform_param { scale: 0.00390625 }
+        data_param { source: "crema.datums.shapes8.test" batch_size: 3 backend: KAFKA } }
+      layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+        convolution_param { num_output: 20 kernel_size: 5 weight_filler { type: "xavier" } bias_filler { type: "constant" } } }
+      layer { name: "pool1" type: "Pooling" bottom: "conv1" top: "pool1" pooling_param { pool: MAX kernel_size: 2 stride: 2 } }
+      layer { name: "ip1" type: "InnerProduct" bottom: "pool1" top: "ip1"
+        inner_product_param { num_output: 3 weight_filler { type: "xavier" } bias_filler { type: "constant" } } }
+      layer { name: "accuracy" type: "Accuracy" bottom: "ip1" bottom: "label" top: "accuracy" include { phase: TEST } }
+      layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip1" bottom: "label" top: "loss" }
+      """;
+
+  /** Whether every <img> matching is loaded with a picture of that natural size. */
+  static boolean loaded(String selector, int count, int width, int height) {
+    @SuppressWarnings("unchecked")
+    List<List<Number>> sizes = (List<List<Number>>) browser.js("return Array.from(document.querySelectorAll(arguments[0]))"
+        + ".map(i => [i.complete ? 1 : 0, i.naturalWidth, i.naturalHeight])", selector);
+    return sizes.size() == count && sizes.stream().allMatch(z -> z.get(0).intValue() == 1
+        && z.get(1).intValue() == width && z.get(2).intValue() == height);
+  }
+
+  @Test
+  @Order(7)
+  @SuppressWarnings("unchecked")
+  void imageDatasetSamplesConvFiltersAndFeatureMapsArePictures() throws Exception {
+    List<String> labels = List.of("bar", XSS_LABEL, "cross");
+    try (var p = new KafkaClients(broker.bootstrapServers(), Map.of()).producer("shapes")) {
+      for (int i = 0; i < 10; i++) {
+        for (int l = 0; l < 3; l++) {
+          p.send(new ProducerRecord<>(Topics.datums("shapes8", "train"), "s" + i, shape(l, i).toByteArray()));
+        }
+      }
+      for (int l = 0; l < 3; l++) {
+        p.send(new ProducerRecord<>(Topics.datums("shapes8", "test"), "t" + l, shape(2 - l, 3).toByteArray()));
+      }
+      p.send(new ProducerRecord<>(Topics.DATASETS, "shapes8", DatasetSchema.newBuilder().setDataset("shapes8")
+          .addAllLabelNames(labels).putCountsBySplit("train", ClassCounts.newBuilder().addCount(10).addCount(10)
+              .addCount(10).build()).putCountsBySplit("test", ClassCounts.newBuilder().addCount(1).addCount(1)
+              .addCount(1).build()).setAccepted(33).build().toByteArray()));
+      p.flush();
+    }
+    Map<String, Object> job = PipelineSupport.post(trainer.url(), "/v1/jobs", Map.of("model", "shapes", "solver",
+        "base_lr: 0.01 momentum: 0.9 lr_policy: \"fixed\" display: 10 max_iter: 20 snapshot: 20 test_iter: 1"
+            + " test_interval: 20 random_seed: 1", "net", SHAPES_NET, "labels", labels), MediaType.APPLICATION_JSON_TYPE);
+    String shapesRun = (String) job.get("id");
+
+    // Samples per class on the datasets page: 8 of each class (the first on the train topic), 8×8 each.
+    browser.driver.get(visualizer.url() + "/#/datasets");
+    browser.await("8 loaded samples of each of the 3 classes", Duration.ofSeconds(60),
+        d -> loaded("[data-dataset=shapes8] img.sample", 24, 8, 8));
+    assertEquals(labels, texts("[data-dataset=shapes8] .sample-label"), "class names as text");
+    assertEquals(0L, browser.js("return document.querySelectorAll('[data-dataset=shapes8] .samples b').length"),
+        "a label named like a tag made no element");
+    assertTrue(((Number) browser.js("return document.querySelector('[data-dataset=shapes8] img.sample')"
+        + ".getBoundingClientRect().width")).doubleValue() >= 48, "small pictures drawn larger");
+    browser.js("document.querySelector('[data-dataset=shapes8]').scrollIntoView()");
+    browser.screenshot("datasets-samples");
+
+    browser.await("the conv net's checkpoint at iteration 20", Duration.ofSeconds(180), d -> {
+      try {
+        List<Map<String, Object>> cps = (List<Map<String, Object>>) get(visualizer.url() + "/api/runs/" + shapesRun)
+            .get("checkpoints");
+        return cps.stream().anyMatch(c -> ((Number) c.get("iteration")).intValue() == 20) ? cps : null;
+      } catch (io.micronaut.http.client.exceptions.HttpClientResponseException e) {
+        return null;
+      }
+    });
+    browser.driver.get(visualizer.url() + "/#/run/" + shapesRun + "/weights");
+    // conv1's 20 filters of 5×5, LeNet's conv1: 4 rows of 5, one white pixel between tiles.
+    browser.await("conv1's filters as a loaded vis_square picture", Duration.ofSeconds(60),
+        d -> loaded("img.vis-square[data-layer=conv1][data-role=weights]", 1, 5 * 6 - 1, 4 * 6 - 1));
+    // The first test Datum through the net: conv1's 20 outputs of 4×4 in 4 rows of 5; the sample itself.
+    browser.await("conv1's feature maps and the sample, loaded", Duration.ofSeconds(60),
+        d -> loaded("img.feature-map[data-layer=conv1]", 1, 24, 19) && loaded("img.feature-sample", 1, 8, 8));
+    assertTrue(texts(".features-maps h5").contains("conv1 (Convolution) output [1 × 20 × 4 × 4]"),
+        texts(".features-maps h5").toString());
+    assertTrue(texts(".sample-caption").get(0).startsWith("sample: cross (crema.datums.shapes8.test @ 0:0)"),
+        texts(".sample-caption").toString());
+    browser.screenshot("weights-conv-filters");
+    browser.js("document.querySelector('.features-maps').scrollIntoView()");
+    browser.screenshot("weights-feature-maps");
+
+    // Another sample, chosen by class: the maps are computed for it.
+    browser.await("the samples to choose from", Duration.ofSeconds(30),
+        d -> new Select(d.findElement(By.id("feature-sample"))).getOptions().size() == 1 + 24);
+    new Select(browser.driver.findElement(By.id("feature-sample"))).selectByValue("1/2");
+    browser.await("the chosen sample's feature maps", Duration.ofSeconds(60),
+        d -> texts(".sample-caption").stream().anyMatch(t -> t.startsWith("sample: " + XSS_LABEL + " (crema.datums.shapes8.train"))
+            && loaded("img.feature-map[data-layer=conv1]", 1, 24, 19));
+    browser.screenshot("weights-feature-maps-chosen");
+    assertFalse(browser.alertShown());
   }
 }

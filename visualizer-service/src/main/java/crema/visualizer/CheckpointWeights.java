@@ -7,6 +7,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.google.protobuf.InvalidProtocolBufferException;
 import crema.bus.KafkaClients;
 import crema.engine.Blob;
+import crema.engine.data.ImageDatums;
 import crema.engine.io.BinaryProto;
 import crema.proto.Checkpoint;
 import io.micronaut.context.annotation.Requires;
@@ -45,11 +46,11 @@ public class CheckpointWeights {
   @Serdeable
   @JsonInclude(JsonInclude.Include.ALWAYS)
   record Param(int index, String role, int[] shape, long count, double norm, Matrix heatmap, Matrix tiles,
-      Histogram histogram) {}
+      Histogram histogram, boolean filters) {}
 
   @Serdeable
   @JsonInclude(JsonInclude.Include.ALWAYS)
-  record LayerWeights(String name, String type, List<Param> params) {}
+  record LayerWeights(String name, String type, int index, List<Param> params) {}
 
   @Serdeable
   @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -62,6 +63,13 @@ public class CheckpointWeights {
   private final KafkaClients clients;
   private final VisualizerConfig config;
   private final Map<String, Weights> cache;
+  /** Filter pictures drawn lately: small (a few KB each), the newest kept. */
+  private final Map<String, byte[]> pngs = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, byte[]> eldest) {
+      return size() > 64;
+    }
+  };
   private KafkaConsumer<String, byte[]> reader;
 
   public CheckpointWeights(KafkaClients clients, VisualizerConfig config) {
@@ -85,6 +93,32 @@ public class CheckpointWeights {
       cache.put(key, w);
     }
     return w;
+  }
+
+  /** The checkpoint record itself, read back from where the view saw it. */
+  synchronized Checkpoint checkpoint(Run.CheckpointRef ref) {
+    return read(ref);
+  }
+
+  /** Filter bank {@code param} of the checkpoint's layer {@code layer} (index in its caffemodel) as a vis_square PNG. */
+  synchronized byte[] filtersPng(String run, Run.CheckpointRef ref, int layer, int param) {
+    String key = run + "@" + ref.iteration() + "#" + ref.sha256() + "/" + layer + "/" + param;
+    byte[] png = pngs.get(key);
+    if (png == null) {
+      NetParameter net = BinaryProto.parseNet(read(ref).getCaffemodel().toByteArray(), "checkpoint of run " + run);
+      if (layer < 0 || layer >= net.getLayerCount() || param < 0 || param >= net.getLayer(layer).getBlobsCount()) {
+        return null;
+      }
+      BlobProto bp = net.getLayer(layer).getBlobs(param);
+      Blob b = new Blob(Blob.shapeOf(bp));
+      b.fromProto(bp, true);
+      if (b.numAxes() != 4) {
+        return null;
+      }
+      png = ImageDatums.png(VisSquare.filters(b.data(), b.shape()));
+      pngs.put(key, png);
+    }
+    return png;
   }
 
   private Checkpoint read(Run.CheckpointRef ref) {
@@ -121,7 +155,8 @@ public class CheckpointWeights {
     NetParameter net = BinaryProto.parseNet(cp.getCaffemodel().toByteArray(),
         "checkpoint " + cp.getModel() + "@" + cp.getIteration());
     List<LayerWeights> layers = new ArrayList<>();
-    for (LayerParameter l : net.getLayerList()) {
+    for (int li = 0; li < net.getLayerCount(); li++) {
+      LayerParameter l = net.getLayer(li);
       if (l.getBlobsCount() == 0) {
         continue;
       }
@@ -132,7 +167,7 @@ public class CheckpointWeights {
         b.fromProto(bp, true);
         params.add(param(l.getType(), i, b, maxCells));
       }
-      layers.add(new LayerWeights(l.getName(), l.getType(), params));
+      layers.add(new LayerWeights(l.getName(), l.getType(), li, params));
     }
     return new Weights(run, cp.getIteration(), cp.getSha256(), layers);
   }
@@ -147,7 +182,7 @@ public class CheckpointWeights {
     }
     Matrix heatmap = shape.length == 2 ? heatmap(v, shape[0], shape[1], maxCells) : null;
     Matrix tiles = shape.length == 4 ? tiles(v, shape) : null;
-    return new Param(index, role, shape, n, Math.sqrt(b.sumsqData()), heatmap, tiles, histogram(v, n));
+    return new Param(index, role, shape, n, Math.sqrt(b.sumsqData()), heatmap, tiles, histogram(v, n), tiles != null);
   }
 
   /** rows × cols as they are, or averaged in f × f blocks when that is more than maxCells. */

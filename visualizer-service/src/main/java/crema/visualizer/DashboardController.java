@@ -38,6 +38,7 @@ import reactor.core.publisher.Flux;
 public class DashboardController {
   /** How often server push looks for changes. */
   static final Duration PUSH_PERIOD = Duration.ofMillis(500);
+  static final String PNG = "image/png";
 
   @Serdeable
   @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -50,14 +51,18 @@ public class DashboardController {
   private final PipelineView view;
   private final NetGraphs graphs;
   private final CheckpointWeights weights;
+  private final DatasetSamples samples;
+  private final FeatureMaps features;
   private final VisualizerConfig config;
   private final JsonMapper json;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private final String apiToken;
 
-  public DashboardController(PipelineView view, NetGraphs graphs, CheckpointWeights weights, VisualizerConfig config,
-      JsonMapper json, @Value("${crema.api.token:}") String apiToken) {
+  public DashboardController(PipelineView view, NetGraphs graphs, CheckpointWeights weights, DatasetSamples samples,
+      FeatureMaps features, VisualizerConfig config, JsonMapper json, @Value("${crema.api.token:}") String apiToken) {
+    this.samples = samples;
+    this.features = features;
     this.apiToken = apiToken;
     this.view = view;
     this.graphs = graphs;
@@ -120,6 +125,105 @@ public class DashboardController {
     return view.datasets();
   }
 
+  /** A checkpoint's filter bank (layer index in its caffemodel, blob index) as Caffe's vis_square, a PNG. */
+  @Get(value = "/runs/{run}/checkpoints/{iteration}/filters/{layer}/{param}.png")
+  public HttpResponse<?> filters(@PathVariable String run, @PathVariable int iteration, @PathVariable int layer,
+      @PathVariable int param) {
+    var ref = view.checkpoint(run, iteration);
+    if (ref.isEmpty()) {
+      return notFound("run '" + run + "' has no checkpoint at iteration " + iteration);
+    }
+    try {
+      byte[] png = weights.filtersPng(run, ref.get(), layer, param);
+      return png == null ? notFound("layer " + layer + " of the checkpoint has no 4-D blob " + param) : png(png);
+    } catch (RuntimeException e) {
+      return unprocessable(e);
+    }
+  }
+
+  /**
+   * One sample's feature maps under a checkpoint: the sample and, per conv layer, its output's
+   * shape. The sample is the first TEST Datum, or sample {@code k} of class {@code label}.
+   */
+  @Get("/runs/{run}/checkpoints/{iteration}/features")
+  public HttpResponse<?> features(@PathVariable String run, @PathVariable int iteration,
+      @Nullable @QueryValue Integer label, @Nullable @QueryValue Integer k) {
+    try {
+      return computed(run, iteration, label, k).<HttpResponse<?>>map(c -> HttpResponse.ok(c.features()))
+          .orElseGet(() -> notFound("run '" + run + "' has no checkpoint at iteration " + iteration));
+    } catch (RuntimeException e) {
+      return unprocessable(e);
+    }
+  }
+
+  /** The sample the feature maps are of, as a PNG (404 when it is no image). */
+  @Get(value = "/runs/{run}/checkpoints/{iteration}/features/sample.png")
+  public HttpResponse<?> featureSample(@PathVariable String run, @PathVariable int iteration,
+      @Nullable @QueryValue Integer label, @Nullable @QueryValue Integer k) {
+    try {
+      var c = computed(run, iteration, label, k);
+      if (c.isEmpty()) {
+        return notFound("run '" + run + "' has no checkpoint at iteration " + iteration);
+      }
+      return c.get().sample() == null ? notFound("the sample is no image") : png(c.get().sample());
+    } catch (RuntimeException e) {
+      return unprocessable(e);
+    }
+  }
+
+  /** Conv layer {@code i}'s (of the features' list) output channels as a vis_square PNG. */
+  @Get(value = "/runs/{run}/checkpoints/{iteration}/features/{i}.png")
+  public HttpResponse<?> featureMap(@PathVariable String run, @PathVariable int iteration, @PathVariable int i,
+      @Nullable @QueryValue Integer label, @Nullable @QueryValue Integer k) {
+    try {
+      var c = computed(run, iteration, label, k);
+      if (c.isEmpty()) {
+        return notFound("run '" + run + "' has no checkpoint at iteration " + iteration);
+      }
+      List<byte[]> pngs = c.get().pngs();
+      return i < 0 || i >= pngs.size() ? notFound("no feature map " + i + " (" + pngs.size() + " conv layers)")
+          : png(pngs.get(i));
+    } catch (RuntimeException e) {
+      return unprocessable(e);
+    }
+  }
+
+  private java.util.Optional<FeatureMaps.Computed> computed(String run, int iteration, Integer label, Integer k) {
+    var ref = view.checkpoint(run, iteration);
+    if (ref.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    FeatureMaps.Choice choice = label == null ? null : new FeatureMaps.Choice(label, k == null ? 0 : k);
+    return java.util.Optional.of(features.features(run, ref.get(), choice, view::datasetLabels));
+  }
+
+  /** Sample images per class of an image dataset (the first few of each label on its Datum topics). */
+  @Get("/datasets/{dataset}/samples")
+  public HttpResponse<?> samples(@PathVariable String dataset) {
+    if (!dataset.matches("[A-Za-z0-9_-]{1,100}")) {
+      return notFound("no dataset '" + dataset + "'");
+    }
+    return HttpResponse.ok(samples.samples(dataset, view.datasetLabels(dataset)));
+  }
+
+  /** Sample {@code k} of class {@code label}, a PNG of the image's own size. */
+  @Get(value = "/datasets/{dataset}/samples/{label}/{k}.png")
+  public HttpResponse<?> sample(@PathVariable String dataset, @PathVariable int label, @PathVariable int k) {
+    if (!dataset.matches("[A-Za-z0-9_-]{1,100}")) {
+      return notFound("no dataset '" + dataset + "'");
+    }
+    try {
+      return samples.png(dataset, view.datasetLabels(dataset), label, k).<HttpResponse<?>>map(this::png)
+          .orElseGet(() -> notFound("dataset '" + dataset + "' has no sample " + k + " of class " + label));
+    } catch (RuntimeException e) {
+      return unprocessable(e);
+    }
+  }
+
+  private HttpResponse<?> png(byte[] bytes) {
+    return HttpResponse.ok(bytes).contentType(PNG);
+  }
+
   /** The models the inference service serves now, as it lists them. */
   @Get("/models")
   public HttpResponse<String> models() {
@@ -158,7 +262,11 @@ public class DashboardController {
   }
 
   private static HttpResponse<?> notFound(String why) {
-    return HttpResponse.notFound(new Problem(why));
+    return HttpResponse.notFound(new Problem(why)).contentType(MediaType.APPLICATION_JSON_TYPE);
+  }
+
+  private static HttpResponse<?> unprocessable(RuntimeException e) {
+    return HttpResponse.unprocessableEntity().body(new Problem(e.getMessage())).contentType(MediaType.APPLICATION_JSON_TYPE);
   }
 
   private String write(Object value) {

@@ -138,6 +138,12 @@ public class PipelineView {
     return datasets.values().stream().map(Dataset::view).toList();
   }
 
+  /** The label names the pipeline recorded for a dataset (empty when none, or no such dataset). */
+  synchronized List<String> datasetLabels(String name) {
+    Dataset d = datasets.get(name);
+    return d == null ? List.of() : d.view().labels();
+  }
+
   private Run runOf(String id) {
     return runs.computeIfAbsent(id, k -> new Run(k, config.getMaxCurvePoints()));
   }
