@@ -114,7 +114,7 @@ public final class DatumBatches implements AutoCloseable {
     this.transformer = transformer;
     this.name = name;
     this.batchSize = batchSize;
-    Datum first = cursor.peek();
+    Datum first = transformer.decoded(cursor.peek());
     transformer.check(first, () -> where(cursor.position(), cursor.key()));
     itemShape = transformer.itemShape(first);
     channels = first.getChannels();
@@ -334,6 +334,10 @@ public final class DatumBatches implements AutoCloseable {
         if (!raw.decode(bytes)) {
           // Groups or a malformed record: protobuf reads it, or says (through the cursor) why not.
           raw.set(cursor.peek());
+        }
+        if (raw.encoded) {
+          // PNG/JPEG: decoded once; the cache keeps the pixels, so later passes do not decode again.
+          raw.set(transformer.decoded(cursor.peek()));
         }
         transformer.check(raw, () -> where(position, cursor.key()));
         key = cursor.recordKey();

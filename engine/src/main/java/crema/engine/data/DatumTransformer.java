@@ -87,6 +87,24 @@ public final class DatumTransformer {
     }
   }
 
+  /**
+   * The Datum as pixels: an {@code encoded} (PNG/JPEG) record decoded as Caffe's DataTransformer
+   * decodes it (its own colours, or as {@code force_color}/{@code force_gray} say); any other
+   * record as it is.
+   *
+   * @throws DataException when the bytes are no image
+   */
+  public Datum decoded(Datum d) {
+    if (!d.getEncoded()) {
+      return d;
+    }
+    try {
+      return ImageDatums.decode(d, p.getForceColor(), p.getForceGray());
+    } catch (IllegalArgumentException e) {
+      throw new DataException("encoded Datum: " + e.getMessage(), e);
+    }
+  }
+
   /** The item shape this transformer produces from a Datum: (C, crop or H, crop or W). */
   public int[] itemShape(Datum d) {
     int crop = p.getCropSize();

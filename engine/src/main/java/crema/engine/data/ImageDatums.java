@@ -85,12 +85,25 @@ public final class ImageDatums {
    * @throws IllegalArgumentException when the bytes are no image ImageIO can read
    */
   public static Datum decode(Datum d) {
+    return decode(d, false, false);
+  }
+
+  /**
+   * {@link #decode(Datum)} with transform_param's {@code force_color} (three planes even from a
+   * grey image) or {@code force_gray} (one plane even from a colour image), as Caffe's
+   * DecodeDatumToCVMat.
+   */
+  public static Datum decode(Datum d, boolean forceColor, boolean forceGray) {
     if (!d.getEncoded()) {
       return d;
     }
+    if (forceColor && forceGray) {
+      throw new IllegalArgumentException("transform_param: force_color and force_gray cannot both be set");
+    }
     try {
       BufferedImage image = decode(d.getData().toByteArray(), "encoded Datum");
-      return toDatum(image, !isColour(image)).toBuilder().setLabel(d.getLabel()).build();
+      boolean gray = forceGray || (!forceColor && !isColour(image));
+      return toDatum(image, gray).toBuilder().setLabel(d.getLabel()).build();
     } catch (IOException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }

@@ -12,11 +12,17 @@ import crema.engine.DataException;
 import crema.engine.Layer;
 import crema.engine.OttoFixture;
 import crema.engine.Rng;
+import crema.engine.data.ImageDatums;
+import crema.engine.data.LmdbWriter;
+import java.awt.image.BufferedImage;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lmdbjava.Dbi;
@@ -172,7 +178,7 @@ class DataLayerTest {
         for (int b = 0; b < 3; b++) {
           layer.forward(list(), top);
           int n = all.length;
-          all = java.util.Arrays.copyOf(all, n + top.get(0).count());
+          all = Arrays.copyOf(all, n + top.get(0).count());
           System.arraycopy(top.get(0).data(), 0, all, n, top.get(0).count());
         }
         batches[run] = all;
@@ -184,7 +190,7 @@ class DataLayerTest {
     assertEquals(afterSetUp[0], afterSetUp[1]);
     java.util.Set<String> crops = new java.util.HashSet<>();
     for (int i = 0; i < batches[0].length; i += 4) {
-      crops.add(java.util.Arrays.toString(java.util.Arrays.copyOfRange(batches[0], i, i + 4)));
+      crops.add(Arrays.toString(Arrays.copyOfRange(batches[0], i, i + 4)));
     }
     assertTrue(crops.size() > 4, "crops and mirrors vary: " + crops);
   }
@@ -202,5 +208,68 @@ class DataLayerTest {
       }
     }
     return db;
+  }
+
+  /**
+   * An LMDB of encoded PNG Datums (convert_imageset --encoded) trains on the same values as one of
+   * raw pixel Datums: decoded as Caffe decodes them, colour as BGR planes, or grey with
+   * force_gray; scale applies after decoding.
+   */
+  @Test
+  void encodedImagesDecodeToTheRawPixels() throws Exception {
+    Random r = new Random(3);
+    Path raw = dir.resolve("raw_lmdb");
+    Path encoded = dir.resolve("encoded_lmdb");
+    Path grey = dir.resolve("grey_lmdb");
+    try (LmdbWriter a = new LmdbWriter(raw);
+        LmdbWriter b = new LmdbWriter(encoded);
+        LmdbWriter g = new LmdbWriter(grey)) {
+      for (int k = 0; k < 4; k++) {
+        BufferedImage image = new BufferedImage(5, 4,
+            BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 4; y++) {
+          for (int x = 0; x < 5; x++) {
+            image.setRGB(x, y, r.nextInt(1 << 24));
+          }
+        }
+        Path png = dir.resolve(k + ".png");
+        ImageIO.write(image, "png", png.toFile());
+        var options = ImageDatums.Options.raw();
+        a.put(String.format("%08d", k), ImageDatums.read(png, k, options).toByteArray());
+        b.put(String.format("%08d", k), ImageDatums.read(png, k,
+            new ImageDatums.Options(0, 0, false, "auto")).toByteArray());
+        g.put(String.format("%08d", k), ImageDatums.read(png, k,
+            new ImageDatums.Options(0, 0, true, "")).toByteArray());
+      }
+    }
+    String scale = "transform_param { scale: 0.00390625 }";
+    float[][] out = new float[3][];
+    String[] sources = {raw.toString(), encoded.toString(), encoded.toString()};
+    String[] transforms = {scale, scale, "transform_param { scale: 0.00390625 force_gray: true }"};
+    for (int v = 0; v < 3; v++) {
+      Layer layer = dataLayer(sources[v], 4, transforms[v]);
+      List<Blob> top = tops(2);
+      layer.setUp(list(), top);
+      try {
+        layer.forward(list(), top);
+        out[v] = top.get(0).data().clone();
+        assertEquals(v == 2 ? List.of(4, 1, 4, 5) : List.of(4, 3, 4, 5),
+            Arrays.stream(top.get(0).shape()).boxed().toList());
+        assertEquals(3f, top.get(1).data()[3]);
+      } finally {
+        layer.close();
+      }
+    }
+    assertEquals(Arrays.toString(out[0]), Arrays.toString(out[1]));
+    Layer greyLayer = dataLayer(grey.toString(), 4, scale);
+    List<Blob> top = tops(2);
+    greyLayer.setUp(list(), top);
+    try {
+      greyLayer.forward(list(), top);
+      assertEquals(Arrays.toString(top.get(0).data()), Arrays.toString(out[2]),
+          "force_gray decodes as convert_imageset --gray converts");
+    } finally {
+      greyLayer.close();
+    }
   }
 }
