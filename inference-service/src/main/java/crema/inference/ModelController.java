@@ -50,12 +50,12 @@ public class ModelController {
   @Serdeable
   public record ModelView(String model, String run, int iteration, Map<String, Double> metrics, long loadedAtMs,
       String sha256, List<String> labels, List<String> features, @Nullable String idColumn,
-      @Nullable String labelColumn, boolean log1p) {
+      @Nullable String labelColumn, boolean log1p, @Nullable List<Integer> imageShape) {
     static ModelView of(ServedModel m) {
       var c = m.checkpoint;
       return new ModelView(c.getModel(), c.getRun(), c.getIteration(), c.getMetricsMap(), m.loadedAtMs,
           c.getSha256(), m.labels, m.contract.featureNames(), m.contract.idColumn(), m.contract.labelColumn(),
-          m.contract.log1p());
+          m.contract.log1p(), m.imageShape == null ? null : java.util.Arrays.stream(m.imageShape).boxed().toList());
     }
   }
 
@@ -151,6 +151,37 @@ public class ModelController {
       return HttpResponse.badRequest(error(e.getMessage()));
     } catch (IOException e) {
       return HttpResponse.badRequest(error("cannot read the body: " + e.getMessage()));
+    }
+  }
+
+  /**
+   * A PNG or JPEG image: decoded to the model's C×H×W (grey for one channel, BGR for three; resized
+   * when its size differs), then the contract's transform (scale, mean, centre crop) as for a row.
+   * {@code label} (optional) names its true label, which scores it; {@code id} is echoed.
+   */
+  @Post(value = "/{name}:predict", consumes = {"image/png", "image/jpeg"})
+  @ExecuteOn(TaskExecutors.BLOCKING)
+  public HttpResponse<?> predictImage(@PathVariable String name, @Nullable @QueryValue String id,
+      @Nullable @QueryValue String label, @Body byte[] body) {
+    var m = models.get(name);
+    if (m.isEmpty()) {
+      return HttpResponse.notFound(error("no model '" + name + "' is served"));
+    }
+    try {
+      if (body == null || body.length == 0) {
+        return HttpResponse.badRequest(error("the body is empty; it needs a PNG or JPEG image"));
+      }
+      int labelIndex = -1;
+      if (label != null && !label.isEmpty()) {
+        labelIndex = m.get().contract.labelIndex(label, m.get().classes());
+        if (labelIndex < 0) {
+          return HttpResponse.badRequest(error("unknown label '" + label + "' (the model's labels: "
+              + m.get().labels + ")"));
+        }
+      }
+      return run(m.get(), List.of(new ContractRows.Row(1, id, m.get().imageRow(body), labelIndex)));
+    } catch (IllegalArgumentException e) {
+      return HttpResponse.badRequest(error(e.getMessage()));
     }
   }
 

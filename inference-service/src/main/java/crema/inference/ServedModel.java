@@ -82,6 +82,7 @@ final class ServedModel implements AutoCloseable {
     this.contract = contract;
     this.maxBatch = maxBatch;
     this.labels = List.copyOf(contract.labelNames(p.outputSize()));
+    this.imageShape = imageShape(contract, p);
     Lane first = new Lane(new Predictor(deploy, weights), LANE_ROWS);
     // Warmed up here, before the model is served: the first request finds the net shaped for one row.
     first.predictor.predict(first.in, 1, first.out);
@@ -126,6 +127,59 @@ final class ServedModel implements AutoCloseable {
 
   int classes() {
     return predictor.outputSize();
+  }
+
+  /**
+   * C, H, W of the images this model takes, or null when neither the contract nor the net says: the
+   * contract's input shape when it is an image's (H or W above 1), else the deploy net's Input blob
+   * when it is N×C×H×W and no crop hides the raw size. C·H·W is the contract's raw row size.
+   */
+  final int[] imageShape;
+
+  private static int[] imageShape(ModelContract contract, Predictor p) {
+    var proto = contract.proto();
+    if (proto.getInputShapeCount() == 3 && (proto.getInputShape(1) > 1 || proto.getInputShape(2) > 1)) {
+      return new int[] {proto.getInputShape(0), proto.getInputShape(1), proto.getInputShape(2)};
+    }
+    boolean crop = proto.hasTransform() && proto.getTransform().getCropSize() > 0;
+    int[] s = p.net().blob(p.net().inputNames().get(0)).shape();
+    if (crop || s.length != 4 || s[1] * s[2] * s[3] != contract.rawSize()) {
+      return null;
+    }
+    return new int[] {s[1], s[2], s[3]};
+  }
+
+  /**
+   * An uploaded PNG/JPEG as a raw row: decoded as ingest decodes it (BGR planes, or one grey plane
+   * for a one-channel model), resized to the model's H × W when it differs (convert_imageset's
+   * bilinear resize), pixel values 0..255 in C×H×W order. The contract's transform follows in
+   * {@link #predict}, as for any row.
+   *
+   * @throws IllegalArgumentException naming what is wrong: not an image, a model that takes no images
+   */
+  float[] imageRow(byte[] bytes) {
+    if (imageShape == null) {
+      throw new IllegalArgumentException("model '" + checkpoint.getModel() + "' takes no images: neither its contract"
+          + " nor its deploy net's Input blob gives an image's C,H,W (its rows have " + contract.rawSize() + " values)");
+    }
+    int c = imageShape[0];
+    if (c != 1 && c != 3) {
+      throw new IllegalArgumentException("model '" + checkpoint.getModel() + "' takes images of " + c
+          + " channels; an uploaded image has 1 (grey) or 3 (BGR)");
+    }
+    caffe.Caffe.Datum d;
+    try {
+      d = crema.engine.data.ImageDatums.read(bytes, "the uploaded image", 0,
+          new crema.engine.data.ImageDatums.Options(imageShape[1], imageShape[2], c == 1, ""));
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+    byte[] px = d.getData().toByteArray();
+    float[] row = new float[px.length];
+    for (int i = 0; i < px.length; i++) {
+      row[i] = px[i] & 0xff;
+    }
+    return row;
   }
 
   /** Probabilities for raw rows (as ingested), which the model contract prepares first. */

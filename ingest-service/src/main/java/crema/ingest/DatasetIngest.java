@@ -5,11 +5,13 @@ import crema.bus.KafkaClients;
 import crema.bus.TopicLog;
 import crema.bus.TopicSetup;
 import crema.bus.Topics;
+import crema.engine.csv.CsvConverter;
 import crema.engine.csv.CsvLines;
 import crema.engine.csv.CsvRow;
 import crema.engine.csv.CsvSchema;
 import crema.engine.csv.RowParser;
 import crema.engine.csv.RowRejectedException;
+import crema.engine.data.ImageDatums;
 import crema.proto.ClassCounts;
 import crema.proto.DatasetSchema;
 import crema.proto.DeadLetter;
@@ -59,7 +61,13 @@ public class DatasetIngest {
   /** What a request asks for; see the controller's query parameters. */
   @Serdeable
   public record Request(String dataset, String source, String labelColumn, String idColumn, boolean log1p,
-      String split, double testFraction, long seed, List<String> labels) {}
+      String split, double testFraction, long seed, List<String> labels, int[] shape) {
+    /** A request whose rows are features (no {@code shape}). */
+    public Request(String dataset, String source, String labelColumn, String idColumn, boolean log1p, String split,
+        double testFraction, long seed, List<String> labels) {
+      this(dataset, source, labelColumn, idColumn, log1p, split, testFraction, seed, labels, null);
+    }
+  }
 
   /** The reply: counts and the first reasons. */
   @Serdeable
@@ -135,13 +143,21 @@ public class DatasetIngest {
     }
   }
 
-  private static Parsed parseOne(RowParser parser, byte[] line, long lineNumber) {
+  /**
+   * One line parsed; with a {@code shape} (C, H, W) its features become a uint8 image Datum by
+   * {@code crema convert --shape}'s rule (a value that is no pixel rejects the row).
+   */
+  private static Parsed parseOne(RowParser parser, byte[] line, long lineNumber, int[] shape) {
     try {
       CsvRow row = parser.parse(line, lineNumber);
       Datum d = row.datum();
       float[] features = new float[d.getFloatDataCount()];
       for (int j = 0; j < features.length; j++) {
         features[j] = d.getFloatData(j);
+      }
+      if (shape != null) {
+        row = new CsvRow(row.line(), row.id(), row.label(), CsvConverter.image(d, shape, parser.schema()));
+        d = row.datum();
       }
       return new Accepted(line, row, d.toByteArray(), features);
     } catch (RowRejectedException e) {
@@ -277,6 +293,19 @@ public class DatasetIngest {
           throw new IllegalArgumentException("line 1: dataset '" + r.dataset() + "': " + e.getMessage());
         }
       }
+      if (r.shape() != null) {
+        int[] sh = r.shape();
+        if (sh.length != 3 || sh[0] <= 0 || sh[1] <= 0 || sh[2] <= 0) {
+          throw new IllegalArgumentException("shape takes C,H,W: three positive sizes");
+        }
+        if (r.log1p()) {
+          throw new IllegalArgumentException("shape stores pixel values as they are; it does not take log1p");
+        }
+        if (sh[0] * sh[1] * sh[2] != schema.featureCount()) {
+          throw new IllegalArgumentException("line 1: shape " + sh[0] + "," + sh[1] + "," + sh[2] + " needs "
+              + sh[0] * sh[1] * sh[2] + " feature columns, the header has " + schema.featureCount());
+        }
+      }
       RowParser parser = new RowParser(schema, name -> labelIndex(labels, name, fixedLabels),
           () -> String.valueOf(labels), r.log1p(), config.getMaxLineBytes());
       int features = schema.featureCount();
@@ -298,7 +327,7 @@ public class DatasetIngest {
       try (ParallelRows<Parsed> parsed = new ParallelRows<>(lines, parsePool, config.getChunkLines(), 4 * threads,
           () -> {
             RowParser p = chunkParser(rowSchema, labels, fixedLabels, r.log1p(), config.getMaxLineBytes());
-            return (l, n) -> parseOne(p, l, n);
+            return (l, n) -> parseOne(p, l, n, r.shape());
           })) {
         Parsed next;
         long lineNumber = 1;
@@ -310,7 +339,7 @@ public class DatasetIngest {
           byte[] line = next.line();
           bytes.increment(line.length + 1);
           if (next instanceof Deferred) {
-            next = parseOne(parser, line, lineNumber);
+            next = parseOne(parser, line, lineNumber, r.shape());
           }
           if (next instanceof Rejected rej) {
             RowRejectedException e = rej.error();
@@ -402,6 +431,287 @@ public class DatasetIngest {
       labelNames = List.copyOf(labels);
     }
     return new Result(r.dataset(), received, accepted, rejected, perSplit, labelNames, reasons);
+  }
+
+  /**
+   * How an image archive's files become Datums (convert_imageset's flags): {@code listFile} names
+   * the archive's {@code path label} list (null: labels from folder names).
+   */
+  public record ImageOptions(String listFile, boolean gray, int resizeHeight, int resizeWidth, boolean encoded,
+      String encodeType) {
+    ImageDatums.Options datumOptions() {
+      return new ImageDatums.Options(resizeHeight, resizeWidth, gray,
+          encoded ? (encodeType == null || encodeType.isBlank() ? "auto" : encodeType) : "");
+    }
+  }
+
+  /** An entry refused: its reason (naming it) and the metric's reason kind. */
+  private static final class ImageRejected extends Exception {
+    final String kind;
+
+    ImageRejected(String kind, String message) {
+      super(message, null, false, false);
+      this.kind = kind;
+    }
+  }
+
+  /**
+   * A zip or tar of PNG/JPEG files into the dataset's topics as image Datums (key = the entry's
+   * path), each bad entry a dead letter naming it. Labels, splits and the schema follow the CSV
+   * path's rules; folder or list labels are numbered in sorted order.
+   */
+  public Result ingestImages(Request r, ImageOptions o, InputStream body) throws IOException {
+    Topics.checkName(r.dataset(), "dataset");
+    ImageDatums.Options opts = o.datumOptions();
+    Result result;
+    try (ImageArchive archive = ImageArchive.spool(body, config.getMaxImageBytes())) {
+      synchronized (locks.computeIfAbsent(r.dataset(), d -> new Object())) {
+        result = imagesLocked(r, o, opts, archive);
+      }
+    }
+    LOG.info("{}: ingested {} images from {} ({}), {} rejected", result.dataset(), result.accepted(), r.source(),
+        result.perSplit(), result.rejected());
+    return result;
+  }
+
+  private static boolean skipped(String name) {
+    for (String part : name.split("/")) {
+      if (part.startsWith(".") || part.equals("__MACOSX")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Names sorted with integers first, by value, then the others as strings. */
+  private static int labelOrder(String a, String b) {
+    boolean da = a.matches("\\d{1,9}");
+    boolean db = b.matches("\\d{1,9}");
+    if (da && db) {
+      return Integer.compare(Integer.parseInt(a), Integer.parseInt(b));
+    }
+    return da ? -1 : db ? 1 : a.compareTo(b);
+  }
+
+  private Result imagesLocked(Request r, ImageOptions o, ImageDatums.Options opts, ImageArchive archive)
+      throws IOException {
+    if (r.testFraction() < 0 || r.testFraction() >= 1) {
+      throw new IllegalArgumentException("test_fraction must be in [0, 1), got " + r.testFraction());
+    }
+    String split = r.testFraction() > 0 ? null : Topics.checkName(r.split() == null ? "train" : r.split(), "split");
+    Optional<DatasetSchema> known = known(r.dataset());
+    known.ifPresent(k -> checkAgainst(k, r));
+    List<String> labels = new ArrayList<>(known.map(k -> (List<String>) k.getLabelNamesList()).orElse(List.of()));
+    if (labels.isEmpty() && r.labels() != null) {
+      labels.addAll(r.labels());
+    }
+    boolean fixedLabels = r.labels() != null && !r.labels().isEmpty();
+    // Each entry's label name: from the list file, else from its folder.
+    Map<String, String> listed = null;
+    if (o.listFile() != null && !o.listFile().isBlank()) {
+      byte[] list = archive.bytesOf(o.listFile());
+      if (list == null) {
+        throw new IllegalArgumentException("the archive has no list file '" + o.listFile() + "' (list=)");
+      }
+      String dir = o.listFile().contains("/") ? o.listFile().substring(0, o.listFile().lastIndexOf('/') + 1) : "";
+      listed = new LinkedHashMap<>();
+      int n = 0;
+      for (String line : new String(list, StandardCharsets.UTF_8).split("\r?\n")) {
+        n++;
+        String t = line.strip();
+        if (t.isEmpty()) {
+          continue;
+        }
+        int sp = Math.max(t.lastIndexOf(' '), t.lastIndexOf('\t'));
+        if (sp < 0) {
+          throw new IllegalArgumentException(o.listFile() + ":" + n + ": expected 'path label', got '" + t + "'");
+        }
+        listed.put(dir + t.substring(0, sp).strip(), t.substring(sp + 1));
+      }
+    }
+    List<ImageArchive.Entry> entries = archive.entries();
+    Map<String, String> labelOf = new LinkedHashMap<>();
+    java.util.Set<String> present = new java.util.HashSet<>();
+    for (ImageArchive.Entry e : entries) {
+      present.add(e.name());
+      if (skipped(e.name()) || e.name().equals(o.listFile())) {
+        continue;
+      }
+      if (listed != null) {
+        if (listed.containsKey(e.name())) {
+          labelOf.put(e.name(), listed.get(e.name()));
+        }
+      } else {
+        String[] parts = e.name().split("/");
+        labelOf.put(e.name(), parts.length >= 2 ? parts[parts.length - 2] : "");
+      }
+    }
+    if (!fixedLabels) {
+      labelOf.values().stream().filter(l -> !l.isEmpty()).distinct().sorted(DatasetIngest::labelOrder)
+          .forEach(l -> labelIndex(labels, l, false));
+    }
+    AtomicReference<Exception> sendError = new AtomicReference<>();
+    AtomicLong acked = new AtomicLong();
+    List<String> reasons = new ArrayList<>();
+    Map<String, Long> perSplit = new LinkedHashMap<>();
+    Map<String, long[]> classCounts = new LinkedHashMap<>();
+    Map<String, Integer> seenPerClass = new HashMap<>();
+    Map<String, Double> phase = new HashMap<>();
+    Random random = new Random(r.seed());
+    long[] counts = new long[3]; // received, accepted, rejected
+    int knownFeatures = known.map(DatasetSchema::getFeatureNamesCount).orElse(0);
+    int[][] shape = {null};
+    double[][] stats = {null, null, null, null}; // min, max, mean, m2
+    Map<String, String> topicOf = new HashMap<>();
+    var acceptedRows = rows(r.dataset(), "accepted", "none");
+    var bytes = Counter.builder("crema.ingest.bytes").description("CSV bytes received (lines and their line ends)")
+        .baseUnit("bytes").tags("dataset", r.dataset()).register(meters);
+    archive.read((entry, data) -> {
+      String name = entry.name();
+      if (!labelOf.containsKey(name)) {
+        return;
+      }
+      counts[0]++;
+      long ordinal = counts[0];
+      try {
+        if (data == null) {
+          throw new ImageRejected("too_long", name + ": " + entry.size() + " bytes, longer than the limit of "
+              + config.getMaxImageBytes() + " (crema.ingest.max-image-bytes)");
+        }
+        bytes.increment(data.length);
+        String labelName = labelOf.get(name);
+        if (labelName.isEmpty()) {
+          throw new ImageRejected("no_label", name + ": not in a folder, so it has no label (put each class in a"
+              + " folder, or give a list file with list=)");
+        }
+        int label;
+        synchronized (labels) {
+          label = labels.indexOf(labelName);
+        }
+        if (label < 0) {
+          throw new ImageRejected("unknown_label", name + ": unknown label '" + labelName + "' (known: " + labels + ")");
+        }
+        Datum d;
+        Datum raw;
+        try {
+          d = ImageDatums.read(data, name, label, opts);
+          raw = ImageDatums.decode(d);
+        } catch (IOException | RuntimeException ex) {
+          String m = ex.getMessage() == null ? ex.toString() : ex.getMessage();
+          throw new ImageRejected("not_an_image", m.startsWith(name) ? m : name + ": " + m);
+        }
+        int[] s = {raw.getChannels(), raw.getHeight(), raw.getWidth()};
+        int n = s[0] * s[1] * s[2];
+        if (shape[0] == null && knownFeatures > 0 && n != knownFeatures) {
+          throw new ImageRejected("size", name + ": " + s[0] + "x" + s[1] + "x" + s[2] + " is " + n
+              + " values; the dataset's images have " + knownFeatures + " (resize_height/resize_width, gray)");
+        }
+        if (shape[0] != null && !Arrays.equals(shape[0], s)) {
+          throw new ImageRejected("size", name + ": " + s[0] + "x" + s[1] + "x" + s[2] + ", the upload's images are "
+              + shape[0][0] + "x" + shape[0][1] + "x" + shape[0][2] + " (resize_height/resize_width make them one size)");
+        }
+        if (shape[0] == null) {
+          shape[0] = s;
+          for (int k = 0; k < 4; k++) {
+            stats[k] = new double[n];
+          }
+          Arrays.fill(stats[0], Double.POSITIVE_INFINITY);
+          Arrays.fill(stats[1], Double.NEGATIVE_INFINITY);
+        }
+        counts[1]++;
+        acceptedRows.increment();
+        String target = split;
+        if (target == null) {
+          double ph = phase.computeIfAbsent(labelName, k -> random.nextDouble() / r.testFraction());
+          int k = seenPerClass.merge(labelName, 1, Integer::sum) - 1;
+          boolean test = Math.floor((k + 1 + ph) * r.testFraction()) > Math.floor((k + ph) * r.testFraction());
+          target = test ? "test" : "train";
+        }
+        perSplit.merge(target, 1L, Long::sum);
+        long[] cc = classCounts.computeIfAbsent(target, t -> new long[0]);
+        if (cc.length <= label) {
+          cc = Arrays.copyOf(cc, label + 1);
+          classCounts.put(target, cc);
+        }
+        cc[label]++;
+        byte[] px = raw.getData().toByteArray();
+        for (int j = 0; j < n; j++) {
+          double v = px[j] & 0xff;
+          stats[0][j] = Math.min(stats[0][j], v);
+          stats[1][j] = Math.max(stats[1][j], v);
+          double delta = v - stats[2][j];
+          stats[2][j] += delta / counts[1];
+          stats[3][j] += delta * (v - stats[2][j]);
+        }
+        send(new ProducerRecord<>(topicOf.computeIfAbsent(target, t -> Topics.datums(r.dataset(), t)), name,
+            d.toByteArray()), sendError, acked);
+      } catch (ImageRejected e) {
+        counts[2]++;
+        deadLetter(r, ordinal, name, e, reasons, sendError, acked);
+      }
+    });
+    if (listed != null) {
+      for (String path : listed.keySet()) {
+        if (!present.contains(path)) {
+          counts[0]++;
+          counts[2]++;
+          deadLetter(r, counts[0], path, new ImageRejected("missing", path + ": listed in " + o.listFile()
+              + " but not in the archive"), reasons, sendError, acked);
+        }
+      }
+    }
+    long accepted = counts[1];
+    List<String> featureNames = new ArrayList<>();
+    if (knownFeatures > 0) {
+      featureNames.addAll(known.get().getFeatureNamesList());
+    } else if (shape[0] != null) {
+      for (int j = 0; j < stats[0].length; j++) {
+        featureNames.add("pixel" + j);
+      }
+    }
+    DatasetSchema.Builder s = DatasetSchema.newBuilder().setDataset(r.dataset()).addAllFeatureNames(featureNames)
+        .setRejected(counts[2]).setLog1P(false).setIdColumn(r.idColumn() == null ? "" : r.idColumn())
+        .setLabelColumn(r.labelColumn() == null ? "" : r.labelColumn()).setAccepted(accepted);
+    synchronized (labels) {
+      s.addAllLabelNames(labels);
+    }
+    for (Map.Entry<String, long[]> e : classCounts.entrySet()) {
+      ClassCounts.Builder cc = ClassCounts.newBuilder();
+      for (long c : e.getValue()) {
+        cc.addCount(c);
+      }
+      s.putCountsBySplit(e.getKey(), cc.build());
+    }
+    if (shape[0] != null) {
+      for (int j = 0; j < featureNames.size() && j < stats[0].length; j++) {
+        s.addFeatures(FeatureStats.newBuilder().setName(featureNames.get(j)).setMin(stats[0][j]).setMax(stats[1][j])
+            .setMean(stats[2][j]).setStd(accepted > 1 ? Math.sqrt(stats[3][j] / (accepted - 1)) : 0));
+      }
+    }
+    DatasetSchema merged = known.map(k -> DatasetSchemas.merge(k, s.build())).orElse(s.build());
+    schemas.put(r.dataset(), merged);
+    send(new ProducerRecord<>(Topics.DATASETS, r.dataset(), merged.toByteArray()), sendError, acked);
+    producer.flush();
+    if (sendError.get() != null) {
+      throw new IllegalStateException("Kafka did not accept every record: " + sendError.get().getMessage(),
+          sendError.get());
+    }
+    List<String> labelNames;
+    synchronized (labels) {
+      labelNames = List.copyOf(labels);
+    }
+    return new Result(r.dataset(), counts[0], accepted, counts[2], perSplit, labelNames, reasons);
+  }
+
+  private void deadLetter(Request r, long ordinal, String name, ImageRejected e, List<String> reasons,
+      AtomicReference<Exception> sendError, AtomicLong acked) {
+    rows(r.dataset(), "rejected", e.kind).increment();
+    if (reasons.size() < 10) {
+      reasons.add(e.getMessage());
+    }
+    DeadLetter dl = DeadLetter.newBuilder().setSource(r.source()).setLineNumber(ordinal).setRawLine(name)
+        .setReason(e.getMessage()).setDataset(r.dataset()).setTimeMs(System.currentTimeMillis()).build();
+    send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), sendError, acked);
   }
 
   /** Puts every line of a batch that could not be read at all on the dead-letter topic. */

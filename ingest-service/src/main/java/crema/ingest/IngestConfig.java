@@ -36,6 +36,17 @@ public class IngestConfig {
     this.chunkLines = chunkLines;
   }
 
+  /** An archive's image files larger than this (bytes) are rejected to the dead-letter topic. Default 64 MiB. */
+  private long maxImageBytes = 64L << 20;
+
+  public long getMaxImageBytes() {
+    return maxImageBytes;
+  }
+
+  public void setMaxImageBytes(long maxImageBytes) {
+    this.maxImageBytes = maxImageBytes;
+  }
+
   public int getMaxLineBytes() {
     return maxLineBytes;
   }

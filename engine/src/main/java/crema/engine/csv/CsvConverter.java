@@ -145,7 +145,7 @@ public final class CsvConverter {
   }
 
   /** A row's features as an image Datum: uint8 data of shape C×H×W, in the row's order. */
-  static Datum image(Datum features, int[] shape, CsvSchema schema) throws RowRejectedException {
+  public static Datum image(Datum features, int[] shape, CsvSchema schema) throws RowRejectedException {
     byte[] pixels = new byte[features.getFloatDataCount()];
     for (int i = 0; i < pixels.length; i++) {
       float v = features.getFloatData(i);

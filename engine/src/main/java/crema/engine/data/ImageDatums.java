@@ -55,9 +55,19 @@ public final class ImageDatums {
    * @throws IOException when the file cannot be read or decoded, naming it
    */
   public static Datum read(Path file, int label, Options o) throws IOException {
-    byte[] bytes = Files.readAllBytes(file);
-    BufferedImage image = decode(bytes, file.toString());
-    String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+    return read(Files.readAllBytes(file), file.toString(), label, o);
+  }
+
+  /**
+   * An image file's bytes (from an archive, an upload) into a Datum, as {@link #read(Path, int,
+   * Options)}; {@code name} gives the format for {@code "auto"} (its extension) and names it in errors.
+   *
+   * @throws IOException when the bytes cannot be decoded, naming {@code name}
+   */
+  public static Datum read(byte[] bytes, String name0, int label, Options o) throws IOException {
+    BufferedImage image = decode(bytes, name0);
+    String name = name0.toLowerCase(Locale.ROOT);
+    String file = name0;
     String ext = name.contains(".") ? name.substring(name.lastIndexOf('.') + 1) : "";
     Pixels pixels = Pixels.of(image, o.gray()).resized(o.resizeHeight(), o.resizeWidth());
     if (!o.encoding().isEmpty()) {
