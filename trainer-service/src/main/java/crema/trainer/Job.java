@@ -278,8 +278,16 @@ final class Job implements Runnable {
     if (schema.isPresent()) {
       DatasetSchema d = schema.get();
       c.setDataset(d.getDataset()).addAllFeatureNames(d.getFeatureNamesList()).setIdColumn(d.getIdColumn())
-          .setLabelColumn(d.getLabelColumn()).addAllLabelNames(d.getLabelNamesList()).setLog1P(d.getLog1P())
-          .addInputShape(d.getFeatureNamesCount()).addInputShape(1).addInputShape(1);
+          .setLabelColumn(d.getLabelColumn()).addAllLabelNames(d.getLabelNamesList()).setLog1P(d.getLog1P());
+      // An image dataset's Datums are C×H×W: without a crop the TEST net's data item is that shape,
+      // so a served model knows its images' shape; rows of features stay (features, 1, 1).
+      Blob item = s.net().blob(data.getTop(0));
+      boolean cropped = c.hasTransform() && c.getTransform().getCropSize() > 0;
+      if (!cropped && item.numAxes() == 4 && item.count(1) == d.getFeatureNamesCount()) {
+        c.addInputShape(item.shape(1)).addInputShape(item.shape(2)).addInputShape(item.shape(3));
+      } else {
+        c.addInputShape(d.getFeatureNamesCount()).addInputShape(1).addInputShape(1);
+      }
     } else if (data != null && !(c.hasTransform() && c.getTransform().getCropSize() > 0)) {
       // No schema (Datums written by another client): the raw row is the TEST net's data item.
       Blob blob = s.net().blob(data.getTop(0));
