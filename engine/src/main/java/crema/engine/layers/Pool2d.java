@@ -84,6 +84,20 @@ record Pool2d(PoolMethod method, int kernelH, int kernelW, int padH, int padW, i
    * −FLT_MAX, as Caffe's).
    */
   void maxForward(float[] in, float[] out, int[] mask, int planes) {
+    // Columns whose window lies wholly inside the row: [lo, hi). Those are pooled a row of windows
+    // at a time, the kernel's columns outside and the windows inside, which the JIT keeps in tight
+    // loops; each window still sees its inputs in Caffe's order (row by row, left to right), so
+    // the maximum and its index are Caffe's. Border windows take the general loop.
+    int lo = 0;
+    while (lo < pooledW && lo * strideW - padW < 0) {
+      lo++;
+    }
+    int hi = lo;
+    while (hi < pooledW && hi * strideW - padW + kernelW <= width) {
+      hi++;
+    }
+    float[] best = new float[pooledW];
+    int[] bestIndex = new int[pooledW];
     for (int p = 0; p < planes; p++) {
       int inBase = p * planeSize();
       int outBase = p * pooledSize();
@@ -92,23 +106,37 @@ record Pool2d(PoolMethod method, int kernelH, int kernelW, int padH, int padW, i
         int hend = Math.min(hstart + kernelH, height);
         hstart = Math.max(hstart, 0);
         for (int pw = 0; pw < pooledW; pw++) {
-          int wstart = pw * strideW - padW;
-          int wend = Math.min(wstart + kernelW, width);
-          wstart = Math.max(wstart, 0);
-          float best = -Float.MAX_VALUE;
-          int bestIndex = -1;
-          for (int h = hstart; h < hend; h++) {
-            for (int w = wstart; w < wend; w++) {
-              int index = h * width + w;
-              if (in[inBase + index] > best) {
-                best = in[inBase + index];
-                bestIndex = index;
+          best[pw] = -Float.MAX_VALUE;
+          bestIndex[pw] = -1;
+        }
+        for (int h = hstart; h < hend; h++) {
+          for (int k = 0; k < kernelW; k++) {
+            int first = h * width + lo * strideW - padW + k;
+            for (int pw = lo, index = first; pw < hi; pw++, index += strideW) {
+              float v = in[inBase + index];
+              if (v > best[pw]) {
+                best[pw] = v;
+                bestIndex[pw] = index;
               }
             }
           }
-          out[outBase + ph * pooledW + pw] = best;
-          mask[outBase + ph * pooledW + pw] = bestIndex;
+          for (int pw = 0; pw < pooledW; pw++) {
+            if (pw >= lo && pw < hi) {
+              continue;
+            }
+            int wstart = Math.max(pw * strideW - padW, 0);
+            int wend = Math.min(pw * strideW - padW + kernelW, width);
+            for (int w = wstart; w < wend; w++) {
+              int index = h * width + w;
+              if (in[inBase + index] > best[pw]) {
+                best[pw] = in[inBase + index];
+                bestIndex[pw] = index;
+              }
+            }
+          }
         }
+        System.arraycopy(best, 0, out, outBase + ph * pooledW, pooledW);
+        System.arraycopy(bestIndex, 0, mask, outBase + ph * pooledW, pooledW);
       }
     }
   }
