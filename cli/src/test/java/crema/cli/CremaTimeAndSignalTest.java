@@ -7,9 +7,12 @@ import crema.engine.OttoFixture;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** {@code crema time}, and SIGINT handled as Caffe's -sigint_effect says. */
 class CremaTimeAndSignalTest {
@@ -32,6 +35,23 @@ class CremaTimeAndSignalTest {
     var bad = CremaProcess.run(root, "time", "-model", "otto_train_test.prototxt", "-phase", "VALIDATE");
     assertEquals(1, bad.exitCode());
     assertTrue(bad.log().contains("Unknown phase VALIDATE"), bad.log());
+  }
+
+  /**
+   * `crema time` times the model-zoo deploy nets (examples/model-zoo; weights from their fillers)
+   * layer by layer, run from the repository root as the README shows.
+   */
+  @ParameterizedTest
+  @CsvSource({"squeezenet_v1.1_deploy.prototxt, fire9/expand3x3", "bvlc_googlenet_deploy.prototxt, inception_5b/pool_proj",
+      "resnet50_deploy.prototxt, res5c_branch2c", "bvlc_alexnet_deploy.prototxt, norm2",
+      "bvlc_reference_caffenet_deploy.prototxt, conv5"})
+  void timeRunsTheModelZooNets(String net, String layer) throws Exception {
+    var r = CremaProcess.run(Path.of("..").toAbsolutePath().normalize(), "time", "-model",
+        "examples/model-zoo/" + net, "-iterations", "1");
+    assertEquals(0, r.exitCode(), r.log());
+    assertTrue(r.log().matches("(?s).*\\]\\s+" + Pattern.quote(layer)
+        + "\\tforward: [0-9.e+-]+ ms\\..*"), r.log());
+    assertTrue(r.log().contains("Average Forward pass: "), r.log());
   }
 
   @Test
