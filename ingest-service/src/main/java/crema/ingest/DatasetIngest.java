@@ -403,6 +403,23 @@ public class DatasetIngest {
         .addAllFeatureNames(schema.featureNames()).setRejected(rejected).setLog1P(r.log1p())
         .setIdColumn(r.idColumn() == null ? "" : r.idColumn())
         .setLabelColumn(r.labelColumn() == null ? "" : r.labelColumn()).setAccepted(accepted);
+    for (int j = 0; j < schema.featureCount(); j++) {
+      s.addFeatures(FeatureStats.newBuilder().setName(schema.featureNames().get(j))
+          .setMin(accepted > 0 ? min[j] : 0).setMax(accepted > 0 ? max[j] : 0).setMean(mean[j])
+          .setStd(accepted > 1 ? Math.sqrt(m2[j] / (accepted - 1)) : 0));
+    }
+    return publishSchema(r, s, known, labels, classCounts, sendError, acked,
+        new Result(r.dataset(), received, accepted, rejected, perSplit, List.of(), reasons));
+  }
+
+  /**
+   * An upload's end, rows and images alike: the labels and class counts go into its schema, which
+   * is merged with what the dataset already had and published; every send is awaited. Returns
+   * {@code counts} with the dataset's label names.
+   */
+  private Result publishSchema(Request r, DatasetSchema.Builder s, Optional<DatasetSchema> known,
+      List<String> labels, Map<String, long[]> classCounts, AtomicReference<Exception> sendError,
+      AtomicLong acked, Result counts) {
     synchronized (labels) {
       s.addAllLabelNames(labels);
     }
@@ -412,11 +429,6 @@ public class DatasetIngest {
         cc.addCount(c);
       }
       s.putCountsBySplit(e.getKey(), cc.build());
-    }
-    for (int j = 0; j < schema.featureCount(); j++) {
-      s.addFeatures(FeatureStats.newBuilder().setName(schema.featureNames().get(j))
-          .setMin(accepted > 0 ? min[j] : 0).setMax(accepted > 0 ? max[j] : 0).setMean(mean[j])
-          .setStd(accepted > 1 ? Math.sqrt(m2[j] / (accepted - 1)) : 0));
     }
     DatasetSchema merged = known.map(k -> DatasetSchemas.merge(k, s.build())).orElse(s.build());
     schemas.put(r.dataset(), merged);
@@ -430,7 +442,8 @@ public class DatasetIngest {
     synchronized (labels) {
       labelNames = List.copyOf(labels);
     }
-    return new Result(r.dataset(), received, accepted, rejected, perSplit, labelNames, reasons);
+    return new Result(counts.dataset(), counts.received(), counts.accepted(), counts.rejected(),
+        counts.perSplit(), labelNames, counts.firstReasons());
   }
 
   /**
@@ -672,35 +685,14 @@ public class DatasetIngest {
     DatasetSchema.Builder s = DatasetSchema.newBuilder().setDataset(r.dataset()).addAllFeatureNames(featureNames)
         .setRejected(counts[2]).setLog1P(false).setIdColumn(r.idColumn() == null ? "" : r.idColumn())
         .setLabelColumn(r.labelColumn() == null ? "" : r.labelColumn()).setAccepted(accepted);
-    synchronized (labels) {
-      s.addAllLabelNames(labels);
-    }
-    for (Map.Entry<String, long[]> e : classCounts.entrySet()) {
-      ClassCounts.Builder cc = ClassCounts.newBuilder();
-      for (long c : e.getValue()) {
-        cc.addCount(c);
-      }
-      s.putCountsBySplit(e.getKey(), cc.build());
-    }
     if (shape[0] != null) {
       for (int j = 0; j < featureNames.size() && j < stats[0].length; j++) {
         s.addFeatures(FeatureStats.newBuilder().setName(featureNames.get(j)).setMin(stats[0][j]).setMax(stats[1][j])
             .setMean(stats[2][j]).setStd(accepted > 1 ? Math.sqrt(stats[3][j] / (accepted - 1)) : 0));
       }
     }
-    DatasetSchema merged = known.map(k -> DatasetSchemas.merge(k, s.build())).orElse(s.build());
-    schemas.put(r.dataset(), merged);
-    send(new ProducerRecord<>(Topics.DATASETS, r.dataset(), merged.toByteArray()), sendError, acked);
-    producer.flush();
-    if (sendError.get() != null) {
-      throw new IllegalStateException("Kafka did not accept every record: " + sendError.get().getMessage(),
-          sendError.get());
-    }
-    List<String> labelNames;
-    synchronized (labels) {
-      labelNames = List.copyOf(labels);
-    }
-    return new Result(r.dataset(), counts[0], accepted, counts[2], perSplit, labelNames, reasons);
+    return publishSchema(r, s, known, labels, classCounts, sendError, acked,
+        new Result(r.dataset(), counts[0], accepted, counts[2], perSplit, List.of(), reasons));
   }
 
   private void deadLetter(Request r, long ordinal, String name, ImageRejected e, List<String> reasons,

@@ -194,18 +194,11 @@ public final class DatumTransformer {
     int crop = p.getCropSize();
     int oh = crop > 0 ? crop : h;
     int ow = crop > 0 ? crop : w;
-    int hOff = 0;
-    int wOff = 0;
-    if (crop > 0) {
-      if (phase == Phase.TRAIN) {
-        hOff = random.nextInt(h - crop + 1);
-        wOff = random.nextInt(w - crop + 1);
-      } else {
-        hOff = (h - crop) / 2;
-        wOff = (w - crop) / 2;
-      }
-    }
-    boolean mirror = p.getMirror() && phase == Phase.TRAIN && random.nextBoolean();
+    int[] drawn = new int[3];
+    draw(h, w, drawn, 0);
+    int hOff = drawn[0];
+    int wOff = drawn[1];
+    boolean mirror = drawn[2] == 1;
     boolean bytes = !d.getData().isEmpty();
     if (crop == 0 && !mirror && !bytes && meanFile == null) {
       // The common case for feature vectors: float_data in order, one mean per channel.
