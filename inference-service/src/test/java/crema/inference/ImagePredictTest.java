@@ -49,7 +49,8 @@ class ImagePredictTest implements TestPropertyProvider {
 
   @Override
   public Map<String, String> getProperties() {
-    return Map.of("kafka.bootstrap.servers", EmbeddedBroker.shared().bootstrapServers());
+    return Map.of("micronaut.server.port", "-1", "kafka.bootstrap.servers",
+        EmbeddedBroker.shared().bootstrapServers());
   }
 
   /** Input 1×1×S×S → Convolution (2 maps, 2×2) → ReLU → InnerProduct (3) → Softmax. */

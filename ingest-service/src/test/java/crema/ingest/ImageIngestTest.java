@@ -41,7 +41,8 @@ class ImageIngestTest implements TestPropertyProvider {
 
   @Override
   public Map<String, String> getProperties() {
-    return Map.of("kafka.bootstrap.servers", EmbeddedBroker.shared().bootstrapServers());
+    return Map.of("micronaut.server.port", "-1", "kafka.bootstrap.servers",
+        EmbeddedBroker.shared().bootstrapServers());
   }
 
   /** A 4×4 grey image whose pixels are {@code seed * 16 + i}. */

@@ -36,7 +36,8 @@ class IngestServiceTest implements TestPropertyProvider {
 
   @Override
   public Map<String, String> getProperties() {
-    return Map.of("kafka.bootstrap.servers", EmbeddedBroker.shared().bootstrapServers(),
+    return Map.of("micronaut.server.port", "-1", "kafka.bootstrap.servers",
+        EmbeddedBroker.shared().bootstrapServers(),
         "crema.ingest.max-line-bytes", "200");
   }
 

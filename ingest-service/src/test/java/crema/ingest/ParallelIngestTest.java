@@ -37,7 +37,8 @@ class ParallelIngestTest implements TestPropertyProvider {
 
   @Override
   public Map<String, String> getProperties() {
-    return Map.of("kafka.bootstrap.servers", EmbeddedBroker.shared().bootstrapServers(),
+    return Map.of("micronaut.server.port", "-1", "kafka.bootstrap.servers",
+        EmbeddedBroker.shared().bootstrapServers(),
         "crema.ingest.parse-threads", "3", "crema.ingest.chunk-lines", "7");
   }
 
