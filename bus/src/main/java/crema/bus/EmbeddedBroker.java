@@ -110,7 +110,6 @@ public final class EmbeddedBroker implements AutoCloseable {
     // The default dedupe buffer allocates 128 MiB and doubles the start time.
     p.put("log.cleaner.dedupe.buffer.size", Integer.toString(2 << 20));
     p.put("auto.create.topics.enable", "true");
-    p.put("message.max.bytes", Integer.toString(64 << 20));
     p.putAll(extra);
     return p;
   }

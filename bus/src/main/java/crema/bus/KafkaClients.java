@@ -14,7 +14,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Kafka clients as the pipeline uses them: string keys, protobuf bytes as values; producers
- * idempotent with acks=all; consumers that never auto-commit (progress lives in checkpoints).
+ * idempotent with acks=all; consumers that never auto-commit (progress lives in checkpoints). Record
+ * and fetch sizes are Kafka's defaults: a checkpoint larger than a record goes in parts.
  * Consumers never create topics ({@link TopicSetup} does, with Crema's settings). Every extra
  * setting given (TLS, SASL, timeouts) is passed to every client unchanged.
  */
@@ -43,7 +44,6 @@ public final class KafkaClients {
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 64 << 20);
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 300_000);
     return p;
   }
@@ -80,8 +80,6 @@ public final class KafkaClients {
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     // Topics are created by TopicSetup with Crema's settings, never by a reader with the broker's defaults.
     p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
-    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 64 << 20);
-    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 << 20);
     p.putAll(overrides);
     return p;
   }

@@ -117,7 +117,7 @@ class TopicSetupTest {
       }
     }
     assertEquals("-1", configOf("c.checkpoints").get("retention.ms").value());
-    assertEquals(Integer.toString(64 << 20), configOf("c.checkpoints").get("max.message.bytes").value());
+    assertEquals("1048588", configOf("c.checkpoints").get("max.message.bytes").value(), "Kafka's default");
     assertEquals("604800000", configOf("c.raw").get("retention.ms").value());
     assertEquals("compact", configOf("c.datasets").get("cleanup.policy").value());
     // Checked again: nothing to report.
@@ -127,9 +127,9 @@ class TopicSetupTest {
   @Test
   void anExistingTopicThatDiffersIsReportedAndAlteredOnlyWhenAsked() throws Exception {
     admin.createTopics(List.of(new NewTopic("b.checkpoints", 1, (short) 1)
-        .configs(Map.of("retention.ms", "604800000", "max.message.bytes", Integer.toString(64 << 20))),
+        .configs(Map.of("retention.ms", "604800000", "max.message.bytes", "1048588")),
         new NewTopic("b.jobs", 3, (short) 1).configs(Map.of("retention.ms", "-1", "max.message.bytes",
-            Integer.toString(8 << 20))))).all().get(30, TimeUnit.SECONDS);
+            "1048588")))).all().get(30, TimeUnit.SECONDS);
     TopicSpec checkpoints = TopicKind.CHECKPOINTS.named("b.checkpoints");
     TopicSpec jobs = TopicKind.JOBS.named("b.jobs");
     List<String> found = new TopicSetup(clients, new TopicsConfig()).ensure(checkpoints, jobs);

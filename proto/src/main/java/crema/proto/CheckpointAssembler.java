@@ -97,9 +97,10 @@ public final class CheckpointAssembler {
         Map.Entry<String, Pending> e = it.next();
         Pending other = e.getValue();
         if (other.model.equals(part.getModel()) && other.run.equals(part.getRun())) {
-          LOG.log(System.Logger.Level.WARNING, "ignoring {0} parts ({1} bytes) of the checkpoint of {2} at iteration"
-              + " {3} (run {4}, upload {5}): no manifest followed them, a torn write", Integer.toString(other.parts.size()),
-              Long.toString(other.bytes), other.model, Integer.toString(other.iteration), other.run, e.getKey());
+          LOG.log(System.Logger.Level.WARNING, "ignoring {0} parts ({1} bytes) of the checkpoint of {2}"
+              + " at iteration {3} (run {4}, upload {5}): no manifest followed them, a torn write",
+              Integer.toString(other.parts.size()), Long.toString(other.bytes), other.model,
+              Integer.toString(other.iteration), other.run, e.getKey());
           kept -= other.bytes;
           it.remove();
         }

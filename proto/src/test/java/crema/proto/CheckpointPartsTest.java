@@ -126,7 +126,8 @@ class CheckpointPartsTest {
     data[100] ^= 1;
     t.records.set(3, part3.toBuilder().setPart(part3.getPart().toBuilder().setData(ByteString.copyFrom(data)))
         .build().toByteArray());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> follow(t, new CheckpointAssembler(), 0));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> follow(t, new CheckpointAssembler(), 0));
     assertTrue(e.getMessage().startsWith("checkpoint of m at iteration 100 (upload "), e.getMessage());
     assertTrue(e.getMessage().contains("part 3 at 0@3 is corrupt: the manifest says 65536 bytes with sha256 "),
         e.getMessage());
@@ -143,7 +144,8 @@ class CheckpointPartsTest {
     Checkpoint lying = c.toBuilder().setSha256("00" + c.getSha256().substring(2)).build();
     Topic t = new Topic();
     t.publish(lying, true);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> follow(t, new CheckpointAssembler(), 0));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> follow(t, new CheckpointAssembler(), 0));
     assertTrue(e.getMessage().startsWith("checksum mismatch: checkpoint of m at iteration 100 says sha256 00"),
         e.getMessage());
   }
