@@ -1,12 +1,14 @@
 package crema.inference;
 
-import com.google.protobuf.InvalidProtocolBufferException;
+import crema.bus.CheckpointLog;
 import crema.bus.ConsumerLoop;
 import crema.bus.KafkaClients;
 import crema.bus.TopicLog;
 import crema.bus.TopicKind;
 import crema.bus.TopicSetup;
 import crema.proto.Checkpoint;
+import crema.proto.CheckpointAssembler;
+import crema.proto.CheckpointParts;
 import io.micronaut.context.annotation.Requires;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
@@ -28,7 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The served models. A background thread follows the checkpoint topic from its beginning; for each
- * model it loads every newer checkpoint that verifies, warms it up beside the old one and swaps it
+ * model it loads every newer checkpoint that verifies (one in parts once its manifest comes,
+ * reassembled and verified part by part and whole), warms it up beside the old one and swaps it
  * in atomically. A checkpoint that fails is logged and counted; the old model keeps serving.
  */
 // Off when crema up runs this service beside the others in one process and this context is another's.
@@ -73,37 +76,50 @@ public class Models {
     try (var kafkaMeters = meters.bind(c)) {
       String topic = config.getCheckpointTopic();
       List<TopicPartition> tps = TopicLog.assignFromBeginning(c, topic, running);
-      while (running.getAsBoolean()) {
-        // poll returns as soon as a record arrives (the broker answers a waiting fetch on append):
-        // the timeout only bounds how long a stop request waits.
-        for (var r : c.poll(Duration.ofMillis(200))) {
-          if (r.value() != null) {
-            offer(r.key(), r.value());
+      // Parts are kept until their manifest comes; any not seen here are read back by offset.
+      CheckpointAssembler assembler = new CheckpointAssembler();
+      try (CheckpointLog parts = new CheckpointLog(clients, "crema-inference-checkpoint-parts", topic)) {
+        while (running.getAsBoolean()) {
+          // poll returns as soon as a record arrives (the broker answers a waiting fetch on append):
+          // the timeout only bounds how long a stop request waits.
+          for (var r : c.poll(Duration.ofMillis(200))) {
+            if (r.value() != null) {
+              offer(r.key(), r.partition(), r.offset(), r.value(), assembler, parts);
+            }
           }
         }
       }
     }
   }
 
-  /** Considers one checkpoint record: loads it when it is newer than what is served and verifies. */
-  void offer(String key, byte[] value) {
-    Checkpoint c;
+  /**
+   * Considers one record of the checkpoint topic: a whole checkpoint, or the manifest that
+   * completes one in parts, is loaded when it is newer than what is served and verifies.
+   */
+  void offer(String key, int partition, long offset, byte[] value, CheckpointAssembler assembler,
+      CheckpointParts.PartReader parts) {
+    Checkpoint record;
     try {
-      c = Checkpoint.parseFrom(value);
-    } catch (InvalidProtocolBufferException e) {
-      reject(key, "not a Checkpoint record: " + e.getMessage());
+      record = assembler.offer(partition, offset, value);
+    } catch (IllegalArgumentException e) {
+      reject(key, e.getMessage());
       return;
     }
-    ServedModel current = served.get(c.getModel());
-    if (current != null && current.checkpoint.getSha256().equals(c.getSha256())) {
+    if (record == null) {
+      return; // a part: its manifest decides
+    }
+    ServedModel current = served.get(record.getModel());
+    if (current != null && current.checkpoint.getSha256().equals(record.getSha256())) {
       return;
     }
-    if (current != null && current.checkpoint.getRun().equals(c.getRun())
-        && current.checkpoint.getIteration() > c.getIteration()) {
+    if (current != null && current.checkpoint.getRun().equals(record.getRun())
+        && current.checkpoint.getIteration() > record.getIteration()) {
       return;
     }
+    Checkpoint c = record;
     ServedModel next;
     try {
+      c = assembler.complete(record, parts);
       next = ServedModel.load(c, config.getMaxBatch(), meters);
     } catch (RuntimeException e) {
       reject(c.getModel(), "checkpoint at iteration " + c.getIteration() + ": " + e.getMessage());
