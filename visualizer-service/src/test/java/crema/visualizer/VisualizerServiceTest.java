@@ -63,7 +63,8 @@ class VisualizerServiceTest {
             .setState(i == 10 ? "FINISHED" : "RUNNING").build().toByteArray()));
       }
       p.send(new ProducerRecord<>(Topics.CHECKPOINTS, "otto", Checkpoint.newBuilder().setRun("svc-run").setModel("otto")
-          .setIteration(1000).setCaffemodel(ByteString.copyFrom(caffemodel)).setSha256("x")
+          .setIteration(1000).setCaffemodel(ByteString.copyFrom(caffemodel))
+          .setSha256(crema.proto.CheckpointParts.sha256(ByteString.copyFrom(caffemodel), ByteString.EMPTY))
           .setDeployPrototxt(Files.readString(root.resolve("otto_deploy.prototxt"))).build().toByteArray()));
       p.send(new ProducerRecord<>(Topics.DATASETS, "svc-set", DatasetSchema.newBuilder().setDataset("svc-set")
           .addLabelNames("a").addLabelNames("b").putCountsBySplit("train", ClassCounts.newBuilder().addCount(3).addCount(4)
