@@ -272,10 +272,11 @@ public final class CheckpointParts {
         offsets.add(m.getParts(missing.get(to)).getOffset());
         to++;
       }
-      List<byte[]> values = reader.read(partition, offsets);
+      List<byte[]> values = new ArrayList<>(reader.read(partition, offsets));
       for (int k = 0; k < values.size(); k++) {
         int i = missing.get(from + k);
         parts.set(i, parse(values.get(k), "part " + i + " at " + partition + "@" + offsets.get(k)));
+        values.set(k, null); // parsed: the record's bytes can go
       }
       from = to;
     }
