@@ -198,6 +198,7 @@ class LargeCheckpointTest {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
   void aCheckpointOf30MParametersTrainsResumesAndIsServedOnKafkasDefaultLimits() throws Exception {
     try (Admin admin = new KafkaClients(broker.bootstrapServers(), Map.of()).admin("test-admin")) {
       ConfigResource node = new ConfigResource(ConfigResource.Type.BROKER, "1");
@@ -262,8 +263,17 @@ class LargeCheckpointTest {
     assertTrue(log.contains("a torn write"), "the follower dropped the torn parts, saying so\n" + log);
     assertFalse(log.contains("rejected checkpoint"), log);
     // The index lists checkpoints by their manifests, each the size of the whole.
-    List<Map<String, Object>> listed = http.toBlocking().retrieve(
-        HttpRequest.GET(inference.url() + "/v1/models/wide-b/checkpoints"), List.class);
+    List<Map<String, Object>> listed = List.of();
+    long deadline = System.currentTimeMillis() + 120_000;
+    while (listed.size() < 2 && System.currentTimeMillis() < deadline) {
+      try {
+        listed = http.toBlocking().retrieve(HttpRequest.GET(inference.url() + "/v1/models/wide-b/checkpoints"),
+            List.class);
+      } catch (HttpClientResponseException e) {
+        // 404 until the index, started by the first request, has read the topic from its start
+      }
+      Thread.sleep(listed.size() < 2 ? 300 : 0);
+    }
     assertEquals(List.of(4, 8), listed.stream().map(m -> ((Number) m.get("iteration")).intValue()).toList());
     assertEquals(finalB.size(), ((Number) listed.get(1).get("size")).intValue());
 

@@ -10,12 +10,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,38 +29,7 @@ final class Checkpoints {
    * every reader.
    */
   static void publish(KafkaProducer<String, byte[]> producer, String topic, Checkpoint c, int partBytes) {
-    try {
-      if (CheckpointParts.fitsOneRecord(c, partBytes)) {
-        producer.send(new ProducerRecord<>(topic, c.getModel(), c.toByteArray())).get();
-        return;
-      }
-      List<Future<RecordMetadata>> sent = new ArrayList<>();
-      CheckpointParts.Upload upload = CheckpointParts.split(c, partBytes, UUID.randomUUID().toString(),
-          part -> sent.add(producer.send(new ProducerRecord<>(topic, c.getModel(), part.toByteArray()))));
-      List<Long> offsets = new ArrayList<>(sent.size());
-      int partition = -1;
-      for (Future<RecordMetadata> f : sent) {
-        RecordMetadata m = f.get();
-        if (partition >= 0 && m.partition() != partition) {
-          throw new IllegalStateException("the parts of checkpoint " + c.getIteration() + " of " + c.getModel()
-              + " went to partitions " + partition + " and " + m.partition() + " (a custom partitioner?)");
-        }
-        partition = m.partition();
-        offsets.add(m.offset());
-      }
-      Checkpoint manifest = upload.manifest(partition, offsets);
-      RecordMetadata m = producer.send(new ProducerRecord<>(topic, partition, c.getModel(), manifest.toByteArray()))
-          .get();
-      LOG.info("{}: checkpoint at iteration {} is {} bytes: {} parts at {}/{}@{}..{}, manifest at @{}", c.getModel(),
-          c.getIteration(), upload.size(), upload.parts(), topic, partition, offsets.get(0),
-          offsets.get(offsets.size() - 1), m.offset());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while publishing checkpoint " + c.getIteration());
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("checkpoint " + c.getIteration() + " of " + c.getModel()
-          + " was not published: " + e.getCause().getMessage(), e.getCause());
-    }
+    CheckpointLog.publish(producer, topic, c, partBytes);
   }
 
   /** A whole checkpoint or a manifest, and where it lies. */
