@@ -52,7 +52,10 @@ public final class CheckpointTransfer {
   public static void main(String[] args) throws Exception {
     Path repo = Path.of("").toAbsolutePath();
     Path work = Files.createDirectories(repo.resolve("benchmarks/target/results/checkpoints"));
-    int port = 18093;
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
     Process inference = null;
     try (EmbeddedBroker broker = EmbeddedBroker.start()) {
       KafkaClients clients = new KafkaClients(broker.bootstrapServers(), Map.of());
