@@ -8,9 +8,9 @@ import java.util.Map;
  * README "Topics"). Nothing is left to the broker's defaults: Kafka deletes records after 7 days
  * unless a topic says otherwise, and the training sets, jobs and checkpoints must stay.
  *
- * <p>Every topic has one partition for now: the trainer's Kafka Data layer and the jobs follower
- * read partition 0 only. Replication factor and {@code min.insync.replicas} are the cluster's
- * (see {@link TopicsConfig}), not the kind's.
+ * <p>The predict topics have 6 partitions, shared by the inference replicas; the others one for
+ * now: the trainer's Kafka Data layer and the jobs follower read partition 0 only. Replication
+ * factor and {@code min.insync.replicas} are the cluster's (see {@link TopicsConfig}), not the kind's.
  */
 public enum TopicKind {
   RAW(Topics.RAW, "source id", "one CSV line; headers name dataset and columns", 1, "delete", Week.MS, -1, 8 << 20,
@@ -27,10 +27,10 @@ public enum TopicKind {
       64 << 20, "trained models: kept forever; records up to 64 MiB"),
   TRAIN_EVENTS(Topics.TRAIN_EVENTS, "run", "TrainEvent", 1, "delete", -1, -1, 8 << 20,
       "the training curves: kept forever"),
-  PREDICT_REQUESTS(Topics.PREDICT_REQUESTS, "request id", "PredictRequest", 1, "delete", Week.MS, -1, 8 << 20,
-      "requests of Kafka clients: kept a week"),
-  PREDICTIONS(Topics.PREDICTIONS, "request id", "PredictResult", 1, "delete", Week.MS, -1, 8 << 20,
-      "answers to Kafka clients: kept a week");
+  PREDICT_REQUESTS(Topics.PREDICT_REQUESTS, "request id", "PredictRequest", 6, "delete", Week.MS, -1, 8 << 20,
+      "requests of Kafka clients, shared by the inference replicas (one consumer group): kept a week"),
+  PREDICTIONS(Topics.PREDICTIONS, "request id", "PredictResult", 6, "delete", Week.MS, -1, 8 << 20,
+      "answers to Kafka clients, written in transactions: kept a week");
 
   /** Kafka's default retention, stated explicitly for the topics that keep it. */
   static final class Week {
