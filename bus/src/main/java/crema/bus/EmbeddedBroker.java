@@ -312,10 +312,26 @@ public final class EmbeddedBroker implements AutoCloseable {
     }
   }
 
-  /** Stops every node, keeping their data. */
+  /**
+   * Stops every node, keeping their data: a cluster's together, so that no node waits out a raft
+   * shutdown for a quorum the others already left.
+   */
   public void stop() {
-    for (int i = nodes.size(); i >= 1; i--) {
-      stopNode(i);
+    List<Thread> threads = new ArrayList<>();
+    for (Node n : nodes) {
+      if (n.server != null) {
+        Thread t = new Thread(() -> stopNode(n.id), "kafka-node-" + n.id + "-stop");
+        threads.add(t);
+        t.start();
+      }
+    }
+    for (Thread t : threads) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 

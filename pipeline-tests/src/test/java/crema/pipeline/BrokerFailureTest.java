@@ -22,6 +22,7 @@ import java.util.Random;
 import java.util.TreeMap;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -108,6 +109,14 @@ class BrokerFailureTest {
           cluster.startNode(duringIngest);
         }
         ingestChunk(http, ingest, "bf", rows, c);
+      }
+      // Every topic the services created is on 3 replicas, 2 of them needed in sync for a write.
+      for (String topic : List.of(Topics.datums("bf", "train"), Topics.CHECKPOINTS, Topics.JOBS, Topics.DATASETS,
+          Topics.DEAD_LETTER, Topics.TRAIN_EVENTS)) {
+        var d = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+        assertEquals(3, d.partitions().get(0).replicas().size(), topic);
+        ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        assertEquals("2", admin.describeConfigs(List.of(r)).all().get().get(r).get("min.insync.replicas").value(), topic);
       }
       List<ConsumerRecord<String, byte[]>> ref = PipelineSupport.readAll(cluster, Topics.datums("ref", "train"));
       List<ConsumerRecord<String, byte[]>> bf = PipelineSupport.readAll(cluster, Topics.datums("bf", "train"));
