@@ -14,7 +14,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Kafka clients as the pipeline uses them: string keys, protobuf bytes as values; producers
- * idempotent with acks=all; consumers that never auto-commit (progress lives in checkpoints). Record
+ * idempotent with acks=all; consumers that never auto-commit (progress lives in checkpoints) and
+ * read committed records only (the inference service answers requests in transactions). Record
  * and fetch sizes are Kafka's defaults: a checkpoint larger than a record goes in parts.
  * Consumers never create topics ({@link TopicSetup} does, with Crema's settings). Every extra
  * setting given (TLS, SASL, timeouts) is passed to every client unchanged.
@@ -78,6 +79,9 @@ public final class KafkaClients {
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    // Answers of an inference replica killed mid-transaction are aborted and answered again by
+    // another: a reader must not count both. On topics without transactions this changes nothing.
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     // Topics are created by TopicSetup with Crema's settings, never by a reader with the broker's defaults.
     p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
     p.putAll(overrides);

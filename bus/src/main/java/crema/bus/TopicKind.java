@@ -8,9 +8,9 @@ import java.util.Map;
  * README "Topics"). Nothing is left to the broker's defaults: Kafka deletes records after 7 days
  * unless a topic says otherwise, and the training sets, jobs and checkpoints must stay.
  *
- * <p>Every topic has one partition for now: the trainer's Kafka Data layer and the jobs follower
- * read partition 0 only. Replication factor and {@code min.insync.replicas} are the cluster's
- * (see {@link TopicsConfig}), not the kind's.
+ * <p>The predict topics have 6 partitions, shared by the inference replicas; the others one for
+ * now: the trainer's Kafka Data layer and the jobs follower read partition 0 only. Replication
+ * factor and {@code min.insync.replicas} are the cluster's (see {@link TopicsConfig}), not the kind's.
  */
 public enum TopicKind {
   RAW(Topics.RAW, "source id", "one CSV line; headers name dataset and columns", 1, "delete", Week.MS, -1,
@@ -30,11 +30,11 @@ public enum TopicKind {
           + " share their model's key)"),
   TRAIN_EVENTS(Topics.TRAIN_EVENTS, "run", "TrainEvent", 1, "delete", -1, -1, Limit.KAFKA_DEFAULT,
       "the training curves: kept forever"),
-  PREDICT_REQUESTS(Topics.PREDICT_REQUESTS, "request id", "PredictRequest", 1, "delete", Week.MS, -1,
+  PREDICT_REQUESTS(Topics.PREDICT_REQUESTS, "request id", "PredictRequest", 6, "delete", Week.MS, -1,
       Limit.KAFKA_DEFAULT,
-      "requests of Kafka clients: kept a week"),
-  PREDICTIONS(Topics.PREDICTIONS, "request id", "PredictResult", 1, "delete", Week.MS, -1, Limit.KAFKA_DEFAULT,
-      "answers to Kafka clients: kept a week");
+      "requests of Kafka clients, shared by the inference replicas (one consumer group): kept a week"),
+  PREDICTIONS(Topics.PREDICTIONS, "request id", "PredictResult", 6, "delete", Week.MS, -1, Limit.KAFKA_DEFAULT,
+      "answers to Kafka clients, written in transactions: kept a week");
 
   /**
    * Kafka's default {@code max.message.bytes} (1 MiB + 12, the broker's {@code message.max.bytes}),

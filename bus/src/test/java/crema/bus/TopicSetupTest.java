@@ -55,14 +55,25 @@ class TopicSetupTest {
     return all;
   }
 
+  /** The earliest offsets of every partition of {@code topic}, added up (0 while none is deleted). */
   static long earliest(String topic) throws Exception {
-    TopicPartition tp = new TopicPartition(topic, 0);
-    return admin.listOffsets(Map.of(tp, OffsetSpec.earliest())).partitionResult(tp).get().offset();
+    return offsets(topic, OffsetSpec.earliest());
   }
 
+  /** The end offsets of every partition of {@code topic}, added up: the records it ever had. */
   static long latest(String topic) throws Exception {
-    TopicPartition tp = new TopicPartition(topic, 0);
-    return admin.listOffsets(Map.of(tp, OffsetSpec.latest())).partitionResult(tp).get().offset();
+    return offsets(topic, OffsetSpec.latest());
+  }
+
+  static long offsets(String topic, OffsetSpec spec) throws Exception {
+    TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+    Map<TopicPartition, OffsetSpec> request = new java.util.HashMap<>();
+    d.partitions().forEach(p -> request.put(new TopicPartition(topic, p.partition()), spec));
+    long sum = 0;
+    for (var r : admin.listOffsets(request).all().get().values()) {
+      sum += r.offset();
+    }
+    return sum;
   }
 
   static Config configOf(String topic) throws Exception {
