@@ -3,12 +3,14 @@ package crema.benchmarks;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.TextFormat;
 import crema.bus.CheckpointDigest;
+import crema.bus.CheckpointLog;
 import crema.bus.EmbeddedBroker;
 import crema.bus.KafkaClients;
 import crema.bus.Topics;
 import crema.engine.Solver;
 import crema.engine.check.ReferenceNets;
 import crema.proto.Checkpoint;
+import crema.proto.CheckpointParts;
 import crema.proto.PredictRequest;
 import crema.proto.PredictResult;
 import crema.proto.Row;
@@ -107,7 +109,8 @@ public final class ReplicaLoad {
           .setCaffemodel(ByteString.copyFrom(weights)).setSolverstate(ByteString.EMPTY)
           .setSha256(CheckpointDigest.sha256(weights, new byte[0]))
           .addAllLabelNames(List.of("0", "1", "2", "3", "4", "5", "6", "7", "8")).build();
-      p.send(new ProducerRecord<>(Topics.CHECKPOINTS, c.getModel(), c.toByteArray())).get();
+      // As the trainer publishes it: in parts when over Kafka's default record limit.
+      CheckpointLog.publish(p, Topics.CHECKPOINTS, c, CheckpointParts.DEFAULT_PART_BYTES);
     }
   }
 

@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.TextFormat;
 import crema.bus.CheckpointDigest;
+import crema.bus.CheckpointLog;
 import crema.bus.EmbeddedBroker;
 import crema.bus.KafkaClients;
 import crema.bus.Topics;
 import crema.engine.Solver;
 import crema.engine.check.ReferenceNets;
 import crema.proto.Checkpoint;
+import crema.proto.CheckpointParts;
 import crema.proto.PredictRequest;
 import crema.proto.PredictResult;
 import crema.proto.Row;
@@ -62,7 +64,8 @@ class InferenceFailoverTest {
           Checkpoint c = Checkpoint.newBuilder().setModel("m" + m).setRun("run-m" + m).setIteration(iteration)
               .setDeployPrototxt(deploy).setCaffemodel(ByteString.copyFrom(weights)).setSolverstate(ByteString.EMPTY)
               .setSha256(CheckpointDigest.sha256(weights, new byte[0])).addAllLabelNames(labels).build();
-          p.send(new ProducerRecord<>(Topics.CHECKPOINTS, c.getModel(), c.toByteArray())).get();
+          // 1.3 MB: over Kafka's default record limit, so in parts, as the trainer publishes it.
+          CheckpointLog.publish(p, Topics.CHECKPOINTS, c, CheckpointParts.DEFAULT_PART_BYTES);
         }
       }
     }
