@@ -10,14 +10,28 @@ import java.util.List;
 
 /**
  * What Convolution and Deconvolution share, as Caffe's BaseConvolutionLayer: the parameters, the
- * shapes, and the three matrix products over im2col's columns, one image at a time and one group
- * at a time, in Caffe's order (so results match Caffe's to rounding).
+ * shapes, and the three matrix products over im2col's columns, one group at a time.
+ *
+ * <p>Caffe multiplies one image at a time; a LeNet or CIFAR image gives a product only 64 or 256
+ * positions wide, where BLAS runs far below its speed. Here the columns of several images lie side
+ * by side in one matrix ({@link #chunk} images, up to the whole batch while the buffer stays
+ * within {@link #MAX_COLUMN_FLOATS}), so each product is one wide GEMM; the per-image outputs are
+ * copied out of (and gradients into) that matrix. Each output element is still the same dot
+ * product over the same kernel window, and col2im adds in Caffe's order; only the weight
+ * gradient sums over the chunk's images inside one GEMM instead of image by image, a change of
+ * summation order of the kind rounding already allows.
  *
  * <p>Weights are (conv_out_channels, conv_in_channels / group, kernel_h, kernel_w): for a
  * convolution the outputs are num_output and the inputs the bottom's channels; Deconvolution
  * reverses the two. Each bottom gets its own top, all through the same weights.
  */
 abstract class BaseConvolutionLayer extends Layer {
+  /**
+   * The column matrix of a chunk, in floats: as many images as keep it within this (at least one),
+   * so that it is written and multiplied while still in the core's cache.
+   */
+  static final int CHUNK_FLOATS = Integer.getInteger("crema.conv.chunk", 1 << 19);
+
   final ConvolutionParameter p;
   final Im2col window;
   private final int numOutput;
@@ -28,8 +42,6 @@ abstract class BaseConvolutionLayer extends Layer {
   private int convOutChannels;
   private int kernelDim;
   private int weightOffset;
-  private int colOffset;
-  private int outputOffset;
   private int convOutSpatialDim;
   private int outSpatialDim;
   /** The shape im2col reads: (conv_in_channels, height, width) of the bottom, or of the top when reversed. */
@@ -38,7 +50,16 @@ abstract class BaseConvolutionLayer extends Layer {
   int num;
   int bottomDim;
   int topDim;
+  /** Images per product. */
+  int chunk;
+  /** The columns of a chunk: kernelDim·group rows, chunk·convOutSpatialDim columns. */
   private float[] col = new float[0];
+  /** The product side of a chunk: conv_out_channels rows, chunk·convOutSpatialDim columns. */
+  private float[] product = new float[0];
+  /** One image's columns for the weight gradient (Caffe's col_buffer). */
+  private float[] imageCol = new float[0];
+  /** The column side of a chunk, packed batch-minor and padded ({@link Im2col#pack}). */
+  private float[] packed = new float[0];
   private float[] biasMultiplier = new float[0];
 
   BaseConvolutionLayer(LayerParameter param) {
@@ -140,11 +161,20 @@ abstract class BaseConvolutionLayer extends Layer {
     inWidth = reverse() ? outW : w;
     kernelDim = convInChannels / group * window.kernelH * window.kernelW;
     weightOffset = convOutChannels * kernelDim / group;
-    colOffset = kernelDim * convOutSpatialDim;
-    outputOffset = convOutChannels * convOutSpatialDim / group;
-    int colSize = kernelDim * group * convOutSpatialDim;
-    if (!window.isOneByOne() && col.length < colSize) {
-      col = new float[colSize];
+    chunk = chunkFor(num, kernelDim * group, convOutSpatialDim);
+    long columns = (long) chunk * convOutSpatialDim;
+    if (col.length < kernelDim * group * columns) {
+      col = new float[Math.toIntExact(kernelDim * group * columns)];
+    }
+    long packedSize = (long) convInChannels * (inHeight + 2 * window.padH) * (inWidth + 2 * window.padW) * chunk;
+    if (!window.isOneByOne() && packed.length < packedSize) {
+      packed = new float[Math.toIntExact(packedSize)];
+    }
+    if (!window.isOneByOne() && imageCol.length < kernelDim * group * convOutSpatialDim) {
+      imageCol = new float[kernelDim * group * convOutSpatialDim];
+    }
+    if (product.length < convOutChannels * columns) {
+      product = new float[Math.toIntExact(convOutChannels * columns)];
     }
     if (p.getBiasTerm() && biasMultiplier.length != outSpatialDim) {
       biasMultiplier = new float[outSpatialDim];
@@ -152,54 +182,119 @@ abstract class BaseConvolutionLayer extends Layer {
     }
   }
 
-  /** output = W · columns(input), per group (Caffe's forward_cpu_gemm). */
-  final void forwardGemm(float[] input, int inOff, float[] weights, float[] output, int outOff,
-      boolean skipIm2col) {
-    float[] cols = input;
-    int colsOff = inOff;
-    if (!window.isOneByOne()) {
-      if (!skipIm2col) {
-        window.im2col(input, inOff, convInChannels, inHeight, inWidth, col, 0);
+  /** Images per product: as many as keep rows × positions × images within {@link #CHUNK_FLOATS}. */
+  static int chunkFor(int num, int rows, int positions) {
+    return (int) Math.max(1, Math.min(num, CHUNK_FLOATS / ((long) rows * positions)));
+  }
+
+  /** The column side of images [n0, n0 + c) (each {@code dim} apart in {@code src}) → columns. */
+  final void toColumns(float[] src, int dim, int n0, int c) {
+    if (window.isOneByOne()) {
+      // The packed images are the columns.
+      window.pack(src, n0 * dim, dim, c, convInChannels, inHeight, inWidth, col);
+    } else {
+      window.pack(src, n0 * dim, dim, c, convInChannels, inHeight, inWidth, packed);
+      window.packedToColumns(packed, c, convInChannels, inHeight, inWidth, col);
+    }
+  }
+
+  /** Columns → the column side of images [n0, n0 + c), each the sum col2im makes (overwritten). */
+  final void fromColumns(float[] dst, int dim, int n0, int c) {
+    if (window.isOneByOne()) {
+      window.unpack(col, c, convInChannels, inHeight, inWidth, dst, n0 * dim, dim);
+    } else {
+      window.columnsToPacked(col, c, convInChannels, inHeight, inWidth, packed);
+      window.unpack(packed, c, convInChannels, inHeight, inWidth, dst, n0 * dim, dim);
+    }
+  }
+
+  /** The product side of images [n0, n0 + c) → the product matrix, position-major: (q·c + i). */
+  final void gatherProduct(float[] src, int dim, int n0, int c) {
+    int ld = c * convOutSpatialDim;
+    for (int i = 0; i < c; i++) {
+      int from = (n0 + i) * dim;
+      for (int o = 0; o < convOutChannels; o++) {
+        int f = from + o * convOutSpatialDim;
+        for (int q = 0, to = o * ld + i; q < convOutSpatialDim; q++, to += c) {
+          product[to] = src[f + q];
+        }
       }
-      cols = col;
-      colsOff = 0;
-    }
-    for (int g = 0; g < group; g++) {
-      math().gemm(false, false, convOutChannels / group, convOutSpatialDim, kernelDim, 1f, weights,
-          weightOffset * g, cols, colsOff + colOffset * g, 0f, output, outOff + outputOffset * g);
     }
   }
 
-  /** output += bias broadcast over positions. */
-  final void forwardBias(float[] output, int outOff, float[] bias) {
-    math().gemm(false, false, numOutput, outSpatialDim, 1, 1f, bias, 0, biasMultiplier, 0, 1f, output, outOff);
+  /**
+   * The product matrix → the product side of images [n0, n0 + c), plus {@code bias} per channel
+   * when given (one float add, as Caffe's bias GEMM with k = 1 makes).
+   */
+  final void scatterProduct(float[] dst, int dim, int n0, int c, float[] bias) {
+    int ld = c * convOutSpatialDim;
+    for (int i = 0; i < c; i++) {
+      int to = (n0 + i) * dim;
+      for (int o = 0; o < convOutChannels; o++) {
+        int t = to + o * convOutSpatialDim;
+        float b = bias == null ? 0f : bias[o];
+        if (bias == null) {
+          for (int q = 0, from = o * ld + i; q < convOutSpatialDim; q++, from += c) {
+            dst[t + q] = product[from];
+          }
+        } else {
+          for (int q = 0, from = o * ld + i; q < convOutSpatialDim; q++, from += c) {
+            dst[t + q] = product[from] + b;
+          }
+        }
+      }
+    }
   }
 
-  /** input = columns⁻¹(Wᵀ · output), per group (Caffe's backward_cpu_gemm). */
-  final void backwardGemm(float[] output, int outOff, float[] weights, float[] input, int inOff) {
-    float[] cols = window.isOneByOne() ? input : col;
-    int colsOff = window.isOneByOne() ? inOff : 0;
+  /** product = W · columns, per group, for a chunk of c images (Caffe's forward_cpu_gemm). */
+  final void columnsToProduct(float[] weights, int c) {
+    int ld = c * convOutSpatialDim;
+    int outs = convOutChannels / group;
     for (int g = 0; g < group; g++) {
-      math().gemm(true, false, kernelDim, convOutSpatialDim, convOutChannels / group, 1f, weights,
-          weightOffset * g, output, outOff + outputOffset * g, 0f, cols, colsOff + colOffset * g);
+      math().gemm(false, false, outs, ld, kernelDim, 1f, weights, weightOffset * g, col,
+          kernelDim * ld * g, 0f, product, outs * ld * g);
     }
+  }
+
+  /** columns = Wᵀ · product, per group, for a chunk of c images (Caffe's backward_cpu_gemm). */
+  final void productToColumns(float[] weights, int c) {
+    int ld = c * convOutSpatialDim;
+    int outs = convOutChannels / group;
+    for (int g = 0; g < group; g++) {
+      math().gemm(true, false, kernelDim, ld, outs, 1f, weights, weightOffset * g, product,
+          outs * ld * g, 0f, col, kernelDim * ld * g);
+    }
+  }
+
+  /**
+   * dW += product · columnsᵀ for one image, per group (Caffe's weight_cpu_gemm): the product side
+   * at {@code prodOff}, the column side at {@code colOff} through the classic per-image im2col. One
+   * image at a time, as Caffe sums: the gradient adds each image's sum over positions in image
+   * order, so it is Caffe's to rounding rather than a sum over the whole batch in another order.
+   */
+  final void weightGradient(float[] colSide, int colOff, float[] prodSide, int prodOff, float[] weightDiff) {
+    float[] cols = colSide;
+    int off = colOff;
     if (!window.isOneByOne()) {
-      window.col2im(col, 0, convInChannels, inHeight, inWidth, input, inOff);
+      window.im2col(colSide, colOff, convInChannels, inHeight, inWidth, imageCol, 0);
+      cols = imageCol;
+      off = 0;
+    }
+    int outs = convOutChannels / group;
+    for (int g = 0; g < group; g++) {
+      math().gemm(false, true, outs, kernelDim, convOutSpatialDim, 1f, prodSide,
+          prodOff + outs * convOutSpatialDim * g, cols, off + kernelDim * convOutSpatialDim * g, 1f,
+          weightDiff, weightOffset * g);
     }
   }
 
-  /** dW += output · columns(input)ᵀ, per group (Caffe's weight_cpu_gemm). */
-  final void weightGemm(float[] input, int inOff, float[] output, int outOff, float[] weightDiff) {
-    float[] cols = input;
-    int colsOff = inOff;
-    if (!window.isOneByOne()) {
-      window.im2col(input, inOff, convInChannels, inHeight, inWidth, col, 0);
-      cols = col;
-      colsOff = 0;
-    }
-    for (int g = 0; g < group; g++) {
-      math().gemm(false, true, convOutChannels / group, kernelDim, convOutSpatialDim, 1f, output,
-          outOff + outputOffset * g, cols, colsOff + colOffset * g, 1f, weightDiff, weightOffset * g);
+  /** output += bias broadcast over positions, for one image at {@code outOff}. */
+  final void addBias(float[] output, int outOff, float[] bias) {
+    for (int o = 0; o < numOutput; o++) {
+      float b = bias[o];
+      for (int q = outOff + o * outSpatialDim, end = q + outSpatialDim; q < end; q++) {
+        output[q] += b;
+      }
     }
   }
 
