@@ -12,14 +12,16 @@ import java.util.List;
  * What Convolution and Deconvolution share, as Caffe's BaseConvolutionLayer: the parameters, the
  * shapes, and the three matrix products over im2col's columns, one group at a time.
  *
- * <p>Caffe multiplies one image at a time; a LeNet or CIFAR image gives a product only 64 or 256
- * positions wide, where BLAS runs far below its speed. Here the columns of several images lie side
- * by side in one matrix ({@link #chunk} images, up to the whole batch while the buffer stays
- * within {@link #MAX_COLUMN_FLOATS}), so each product is one wide GEMM; the per-image outputs are
- * copied out of (and gradients into) that matrix. Each output element is still the same dot
- * product over the same kernel window, and col2im adds in Caffe's order; only the weight
- * gradient sums over the chunk's images inside one GEMM instead of image by image, a change of
- * summation order of the kind rounding already allows.
+ * <p>Caffe lowers and multiplies one image at a time. Where an image's output rows are short
+ * (LeNet's conv2: 8 wide), its im2col copies a few floats at a time and its products are only a few
+ * dozen positions wide; there the layer takes a chunk of images ({@link #chunk}, within
+ * {@link #CHUNK_FLOATS}) at once: packs them batch-minor and zero-padded ({@link Im2col#pack}), so
+ * im2col and col2im move runs of row length × images floats, and multiplies each group's forward
+ * and data-gradient product as one GEMM over all the chunk's positions, gathering and scattering
+ * the per-image outputs. Each output element is the same dot product over the same window, and
+ * col2im adds in Caffe's order. The weight gradient stays one GEMM per image in image order, so
+ * its sums are Caffe's too. With longer rows (chunk = 1) the products run straight on the blobs, as
+ * Caffe's do.
  *
  * <p>Weights are (conv_out_channels, conv_in_channels / group, kernel_h, kernel_w): for a
  * convolution the outputs are num_output and the inputs the bottom's channels; Deconvolution
@@ -32,6 +34,12 @@ abstract class BaseConvolutionLayer extends Layer {
    * L2 cache (larger chunks measured slower on LeNet and CIFAR-10 quick).
    */
   static final int CHUNK_FLOATS = 1 << 18;
+  /**
+   * Output rows at least this long are lowered one image at a time, as Caffe does: its im2col then
+   * copies runs long enough, and packing several images costs more than it saves (measured: LeNet's
+   * conv1, 24 wide, is faster per image; its conv2, 8 wide, half again as fast in chunks).
+   */
+  static final int SHORT_ROW = 16;
 
   final ConvolutionParameter p;
   final Im2col window;
@@ -57,8 +65,9 @@ abstract class BaseConvolutionLayer extends Layer {
   private float[] col = new float[0];
   /** The product side of a chunk: conv_out_channels rows, chunk·convOutSpatialDim columns. */
   private float[] product = new float[0];
-  /** One image's columns for the weight gradient (Caffe's col_buffer). */
-  private float[] imageCol = new float[0];
+  /** Where {@link #toColumns} left the chunk's columns: {@link #col}, or the image itself (1×1). */
+  private float[] cols;
+  private int colsOff;
   /** The column side of a chunk, packed batch-minor and padded ({@link Im2col#pack}). */
   private float[] packed = new float[0];
   private float[] biasMultiplier = new float[0];
@@ -162,19 +171,17 @@ abstract class BaseConvolutionLayer extends Layer {
     inWidth = reverse() ? outW : w;
     kernelDim = convInChannels / group * window.kernelH * window.kernelW;
     weightOffset = convOutChannels * kernelDim / group;
-    chunk = chunkFor(num, kernelDim * group, convOutSpatialDim);
+    chunk = chunkFor(num, kernelDim * group, convOutSpatialDim, window.outputW(inWidth));
     long columns = (long) chunk * convOutSpatialDim;
-    if (col.length < kernelDim * group * columns) {
+    // One image at a time needs only Caffe's col_buffer, and a 1×1 kernel not even that.
+    if ((chunk > 1 || !window.isOneByOne()) && col.length < kernelDim * group * columns) {
       col = new float[Math.toIntExact(kernelDim * group * columns)];
     }
     long packedSize = (long) convInChannels * (inHeight + 2 * window.padH) * (inWidth + 2 * window.padW) * chunk;
-    if (!window.isOneByOne() && packed.length < packedSize) {
+    if (chunk > 1 && !window.isOneByOne() && packed.length < packedSize) {
       packed = new float[Math.toIntExact(packedSize)];
     }
-    if (!window.isOneByOne() && imageCol.length < kernelDim * group * convOutSpatialDim) {
-      imageCol = new float[kernelDim * group * convOutSpatialDim];
-    }
-    if (product.length < convOutChannels * columns) {
+    if (chunk > 1 && product.length < convOutChannels * columns) {
       product = new float[Math.toIntExact(convOutChannels * columns)];
     }
     if (p.getBiasTerm() && biasMultiplier.length != outSpatialDim) {
@@ -183,14 +190,33 @@ abstract class BaseConvolutionLayer extends Layer {
     }
   }
 
-  /** Images per product: as many as keep rows × positions × images within {@link #CHUNK_FLOATS}. */
-  static int chunkFor(int num, int rows, int positions) {
+  /**
+   * Images per product: one when the output rows are {@link #SHORT_ROW} or longer, else as many as
+   * keep rows × positions × images within {@link #CHUNK_FLOATS}.
+   */
+  static int chunkFor(int num, int rows, int positions, int rowLength) {
+    if (rowLength >= SHORT_ROW) {
+      return 1;
+    }
     return (int) Math.max(1, Math.min(num, CHUNK_FLOATS / ((long) rows * positions)));
   }
 
-  /** The column side of images [n0, n0 + c) (each {@code dim} apart in {@code src}) → columns. */
-  final void toColumns(float[] src, int dim, int n0, int c) {
-    if (window.isOneByOne()) {
+  /**
+   * The columns of the column side of images [n0, n0 + c): with one image, Caffe's im2col of it
+   * (a 1×1 kernel reads the image itself); with several, packed batch-minor and lowered from there.
+   * Leaves {@link #cols} and {@link #colsOff} pointing at them.
+   */
+  private void toColumns(float[] src, int dim, int n0, int c) {
+    cols = col;
+    colsOff = 0;
+    if (c == 1) {
+      if (window.isOneByOne()) {
+        cols = src;
+        colsOff = n0 * dim;
+      } else {
+        window.im2col(src, n0 * dim, convInChannels, inHeight, inWidth, col, 0);
+      }
+    } else if (window.isOneByOne()) {
       // The packed images are the columns.
       window.pack(src, n0 * dim, dim, c, convInChannels, inHeight, inWidth, col);
     } else {
@@ -199,18 +225,66 @@ abstract class BaseConvolutionLayer extends Layer {
     }
   }
 
-  /** Columns → the column side of images [n0, n0 + c), each the sum col2im makes (overwritten). */
-  final void fromColumns(float[] dst, int dim, int n0, int c) {
-    if (window.isOneByOne()) {
-      window.unpack(col, c, convInChannels, inHeight, inWidth, dst, n0 * dim, dim);
+  /**
+   * The product side of images [n0, n0 + c) = W · columns(column side), per group (Caffe's
+   * forward_cpu_gemm), plus {@code bias} per channel when given (one float add, as Caffe's bias
+   * GEMM with k = 1 makes). One image multiplies straight into {@code dst}, as Caffe does.
+   */
+  final void forwardProduct(float[] weights, float[] src, int srcDim, float[] dst, int dstDim, int n0,
+      int c, float[] bias) {
+    toColumns(src, srcDim, n0, c);
+    int ld = c * convOutSpatialDim;
+    int outs = convOutChannels / group;
+    float[] out = c == 1 ? dst : product;
+    int outOff = c == 1 ? n0 * dstDim : 0;
+    for (int g = 0; g < group; g++) {
+      math().gemm(false, false, outs, ld, kernelDim, 1f, weights, weightOffset * g, cols,
+          colsOff + kernelDim * ld * g, 0f, out, outOff + outs * ld * g);
+    }
+    if (c > 1) {
+      scatterProduct(dst, dstDim, n0, c, bias);
+    } else if (bias != null) {
+      addBias(dst, n0 * dstDim, bias);
+    }
+  }
+
+  /**
+   * The column side of images [n0, n0 + c) = col2im(Wᵀ · product side), per group (Caffe's
+   * backward_cpu_gemm); overwritten. col2im adds in Caffe's order.
+   */
+  final void backwardProduct(float[] weights, float[] src, int srcDim, float[] dst, int dstDim, int n0,
+      int c) {
+    int ld = c * convOutSpatialDim;
+    int outs = convOutChannels / group;
+    float[] in = src;
+    int inOff = n0 * srcDim;
+    if (c > 1) {
+      gatherProduct(src, srcDim, n0, c);
+      in = product;
+      inOff = 0;
+    }
+    boolean direct = c == 1 && window.isOneByOne();
+    float[] out = direct ? dst : col;
+    int outOff = direct ? n0 * dstDim : 0;
+    for (int g = 0; g < group; g++) {
+      math().gemm(true, false, kernelDim, ld, outs, 1f, weights, weightOffset * g, in, inOff + outs * ld * g,
+          0f, out, outOff + kernelDim * ld * g);
+    }
+    if (direct) {
+      return;
+    }
+    if (c == 1) {
+      window.col2im(col, 0, convInChannels, inHeight, inWidth, dst, n0 * dstDim);
+    } else if (window.isOneByOne()) {
+      window.unpack(col, c, convInChannels, inHeight, inWidth, dst, n0 * dstDim, dstDim);
     } else {
       window.columnsToPacked(col, c, convInChannels, inHeight, inWidth, packed);
-      window.unpack(packed, c, convInChannels, inHeight, inWidth, dst, n0 * dim, dim);
+      window.unpack(packed, c, convInChannels, inHeight, inWidth, dst, n0 * dstDim, dstDim);
     }
   }
 
   /** The product side of images [n0, n0 + c) → the product matrix, position-major: (q·c + i). */
-  final void gatherProduct(float[] src, int dim, int n0, int c) {
+  private void gatherProduct(float[] src, int dim, int n0, int c) {
     int ld = c * convOutSpatialDim;
     for (int i = 0; i < c; i++) {
       int from = (n0 + i) * dim;
@@ -223,22 +297,19 @@ abstract class BaseConvolutionLayer extends Layer {
     }
   }
 
-  /**
-   * The product matrix → the product side of images [n0, n0 + c), plus {@code bias} per channel
-   * when given (one float add, as Caffe's bias GEMM with k = 1 makes).
-   */
-  final void scatterProduct(float[] dst, int dim, int n0, int c, float[] bias) {
+  /** The product matrix → the product side of images [n0, n0 + c), plus {@code bias} when given. */
+  private void scatterProduct(float[] dst, int dim, int n0, int c, float[] bias) {
     int ld = c * convOutSpatialDim;
     for (int i = 0; i < c; i++) {
       int to = (n0 + i) * dim;
       for (int o = 0; o < convOutChannels; o++) {
         int t = to + o * convOutSpatialDim;
-        float b = bias == null ? 0f : bias[o];
         if (bias == null) {
           for (int q = 0, from = o * ld + i; q < convOutSpatialDim; q++, from += c) {
             dst[t + q] = product[from];
           }
         } else {
+          float b = bias[o];
           for (int q = 0, from = o * ld + i; q < convOutSpatialDim; q++, from += c) {
             dst[t + q] = product[from] + b;
           }
@@ -247,44 +318,20 @@ abstract class BaseConvolutionLayer extends Layer {
     }
   }
 
-  /** product = W · columns, per group, for a chunk of c images (Caffe's forward_cpu_gemm). */
-  final void columnsToProduct(float[] weights, int c) {
-    int ld = c * convOutSpatialDim;
-    int outs = convOutChannels / group;
-    for (int g = 0; g < group; g++) {
-      math().gemm(false, false, outs, ld, kernelDim, 1f, weights, weightOffset * g, col,
-          kernelDim * ld * g, 0f, product, outs * ld * g);
-    }
-  }
-
-  /** columns = Wᵀ · product, per group, for a chunk of c images (Caffe's backward_cpu_gemm). */
-  final void productToColumns(float[] weights, int c) {
-    int ld = c * convOutSpatialDim;
-    int outs = convOutChannels / group;
-    for (int g = 0; g < group; g++) {
-      math().gemm(true, false, kernelDim, ld, outs, 1f, weights, weightOffset * g, product,
-          outs * ld * g, 0f, col, kernelDim * ld * g);
-    }
-  }
-
   /**
-   * dW += product · columnsᵀ for one image, per group (Caffe's weight_cpu_gemm): the product side
-   * at {@code prodOff}, the column side at {@code colOff} through the classic per-image im2col. One
+   * dW += product · columnsᵀ for image n, per group (Caffe's weight_cpu_gemm): the product side
+   * in {@code prodSide}, the column side in {@code colSide} through Caffe's per-image im2col. One
    * image at a time, as Caffe sums: the gradient adds each image's sum over positions in image
    * order, so it is Caffe's to rounding rather than a sum over the whole batch in another order.
    */
-  final void weightGradient(float[] colSide, int colOff, float[] prodSide, int prodOff, float[] weightDiff) {
-    float[] cols = colSide;
-    int off = colOff;
-    if (!window.isOneByOne()) {
-      window.im2col(colSide, colOff, convInChannels, inHeight, inWidth, imageCol, 0);
-      cols = imageCol;
-      off = 0;
-    }
+  final void weightGradient(float[] colSide, int colDim, float[] prodSide, int prodDim, int n,
+      float[] weightDiff) {
+    toColumns(colSide, colDim, n, 1);
+    int prodOff = n * prodDim;
     int outs = convOutChannels / group;
     for (int g = 0; g < group; g++) {
       math().gemm(false, true, outs, kernelDim, convOutSpatialDim, 1f, prodSide,
-          prodOff + outs * convOutSpatialDim * g, cols, off + kernelDim * convOutSpatialDim * g, 1f,
+          prodOff + outs * convOutSpatialDim * g, cols, colsOff + kernelDim * convOutSpatialDim * g, 1f,
           weightDiff, weightOffset * g);
     }
   }

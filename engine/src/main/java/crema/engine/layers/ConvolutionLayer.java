@@ -36,9 +36,7 @@ final class ConvolutionLayer extends BaseConvolutionLayer {
       float[] y = top.get(i).data();
       for (int n0 = 0; n0 < num; n0 += chunk) {
         int c = Math.min(chunk, num - n0);
-        toColumns(x, bottomDim, n0, c);
-        columnsToProduct(weights, c);
-        scatterProduct(y, topDim, n0, c, bias);
+        forwardProduct(weights, x, bottomDim, y, topDim, n0, c, bias);
       }
     }
   }
@@ -56,15 +54,13 @@ final class ConvolutionLayer extends BaseConvolutionLayer {
       float[] x = bottom.get(i).data();
       if (weightDiff) {
         for (int n = 0; n < num; n++) {
-          weightGradient(x, n * bottomDim, dy, n * topDim, blobs().get(0).diff());
+          weightGradient(x, bottomDim, dy, topDim, n, blobs().get(0).diff());
         }
       }
       if (propagateDown[i]) {
         for (int n0 = 0; n0 < num; n0 += chunk) {
           int c = Math.min(chunk, num - n0);
-          gatherProduct(dy, topDim, n0, c);
-          productToColumns(weights, c);
-          fromColumns(bottom.get(i).diff(), bottomDim, n0, c);
+          backwardProduct(weights, dy, topDim, bottom.get(i).diff(), bottomDim, n0, c);
         }
       }
     }

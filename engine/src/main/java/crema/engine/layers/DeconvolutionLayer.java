@@ -35,9 +35,7 @@ final class DeconvolutionLayer extends BaseConvolutionLayer {
       float[] y = top.get(i).data();
       for (int n0 = 0; n0 < num; n0 += chunk) {
         int c = Math.min(chunk, num - n0);
-        gatherProduct(x, bottomDim, n0, c);
-        productToColumns(weights, c);
-        fromColumns(y, topDim, n0, c);
+        backwardProduct(weights, x, bottomDim, y, topDim, n0, c);
         if (p.getBiasTerm()) {
           for (int n = n0; n < n0 + c; n++) {
             addBias(y, n * topDim, blobs().get(1).data());
@@ -60,15 +58,13 @@ final class DeconvolutionLayer extends BaseConvolutionLayer {
       float[] x = bottom.get(i).data();
       if (weightDiff) {
         for (int n = 0; n < num; n++) {
-          weightGradient(dy, n * topDim, x, n * bottomDim, blobs().get(0).diff());
+          weightGradient(dy, topDim, x, bottomDim, n, blobs().get(0).diff());
         }
       }
       if (propagateDown[i]) {
         for (int n0 = 0; n0 < num; n0 += chunk) {
           int c = Math.min(chunk, num - n0);
-          toColumns(dy, topDim, n0, c);
-          columnsToProduct(weights, c);
-          scatterProduct(bottom.get(i).diff(), bottomDim, n0, c, null);
+          forwardProduct(weights, dy, topDim, bottom.get(i).diff(), bottomDim, n0, c, null);
         }
       }
     }

@@ -83,88 +83,60 @@ record Pool2d(PoolMethod method, int kernelH, int kernelW, int padH, int padW, i
    * {@code mask} gets its index in the plane (h·W + w), −1 for an empty window (whose output is
    * −FLT_MAX, as Caffe's).
    */
-  /**
-   * A window's running maximum in one long, so that taking a larger value is integer arithmetic
-   * with no branch ({@link #larger}): the high half is the value's raw bits, the low half its
-   * index in the plane. It starts at −FLT_MAX with index −1, as Caffe's loop does.
-   */
-  private static final long MIN = pack(Float.floatToRawIntBits(-Float.MAX_VALUE), -1);
-
-  private static long pack(int bits, int index) {
-    return ((long) bits << 32) | (index & 0xffffffffL);
-  }
-
-  private static int bits(long best) {
-    return (int) (best >>> 32);
-  }
-
-  private static int index(long best) {
-    return (int) best;
-  }
-
-  /**
-   * {@code best} with (v, index) taken instead where v > best's value, as Caffe's {@code if
-   * (bottom > top) { top = bottom; mask = index; }}: the first largest wins ties, −0 equals +0,
-   * and a NaN never wins. Branch-free: a mispredicted branch per input (after a ReLU about one
-   * in two) cost several times the comparison.
-   */
-  static long larger(long best, float v, int index) {
-    int bits = Float.floatToRawIntBits(v);
-    // All ones where v's key is above best's, else zero.
-    long take = ((long) orderKey(bits(best)) - orderKey(bits)) >> 63;
-    return best ^ ((best ^ pack(bits, index)) & take);
-  }
-
-  /**
-   * An int that orders as the float with these raw bits does under {@code >}: −0 and +0 get one
-   * key, and a NaN the smallest key of all, below −FLT_MAX's, so it is never taken.
-   */
-  static int orderKey(int bits) {
-    int magnitude = bits & 0x7fffffff;
-    int key = bits < 0 ? -magnitude : magnitude;
-    return magnitude > 0x7f800000 ? Integer.MIN_VALUE : key;
-  }
-
   void maxForward(float[] in, float[] out, int[] mask, int planes) {
-    // Each window is scanned in Caffe's order (row by row, left to right) and keeps the first
-    // largest value through larger(), which has no branch. Windows are clipped to the image
-    // first, so padding never wins.
-    int plane = planeSize();
-    int pooled = pooledSize();
+    // Columns whose window lies wholly inside the row: [lo, hi). Those are pooled a row of windows
+    // at a time, the kernel's columns outside and the windows inside, which the JIT keeps in tight
+    // loops; each window still sees its inputs in Caffe's order (row by row, left to right), so
+    // the maximum and its index are Caffe's. Border windows take the general loop.
+    int lo = 0;
+    while (lo < pooledW && lo * strideW - padW < 0) {
+      lo++;
+    }
+    int hi = lo;
+    while (hi < pooledW && hi * strideW - padW + kernelW <= width) {
+      hi++;
+    }
+    float[] best = new float[pooledW];
+    int[] bestIndex = new int[pooledW];
     for (int p = 0; p < planes; p++) {
-      int inBase = p * plane;
-      int outBase = p * pooled;
+      int inBase = p * planeSize();
+      int outBase = p * pooledSize();
       for (int ph = 0; ph < pooledH; ph++) {
         int hstart = ph * strideH - padH;
         int hend = Math.min(hstart + kernelH, height);
         hstart = Math.max(hstart, 0);
-        int o = outBase + ph * pooledW;
-        for (int pw = 0; pw < pooledW; pw++, o++) {
-          int wstart = pw * strideW - padW;
-          int wend = Math.min(wstart + kernelW, width);
-          wstart = Math.max(wstart, 0);
-          long best = MIN;
-          for (int h = hstart; h < hend; h++) {
-            int index = h * width + wstart;
-            int end = h * width + wend;
-            if (end - index == 2) {
-              // The usual 2-wide (and, below, 3-wide) window row, unrolled: the loop's own
-              // bookkeeping would cost more than its two selects.
-              best = larger(best, in[inBase + index], index);
-              best = larger(best, in[inBase + index + 1], index + 1);
-            } else if (end - index == 3) {
-              best = larger(best, in[inBase + index], index);
-              best = larger(best, in[inBase + index + 1], index + 1);
-              best = larger(best, in[inBase + index + 2], index + 2);
-            } else {
-              for (; index < end; index++) {
-                best = larger(best, in[inBase + index], index);
+        for (int pw = 0; pw < pooledW; pw++) {
+          best[pw] = -Float.MAX_VALUE;
+          bestIndex[pw] = -1;
+        }
+        for (int h = hstart; h < hend; h++) {
+          for (int k = 0; k < kernelW; k++) {
+            int first = h * width + lo * strideW - padW + k;
+            for (int pw = lo, index = first; pw < hi; pw++, index += strideW) {
+              float v = in[inBase + index];
+              if (v > best[pw]) {
+                best[pw] = v;
+                bestIndex[pw] = index;
               }
             }
           }
-          out[o] = Float.intBitsToFloat(bits(best));
-          mask[o] = index(best);
+          for (int pw = 0; pw < pooledW; pw++) {
+            if (pw >= lo && pw < hi) {
+              continue;
+            }
+            int wstart = Math.max(pw * strideW - padW, 0);
+            int wend = Math.min(pw * strideW - padW + kernelW, width);
+            for (int w = wstart; w < wend; w++) {
+              int index = h * width + w;
+              if (in[inBase + index] > best[pw]) {
+                best[pw] = in[inBase + index];
+                bestIndex[pw] = index;
+              }
+            }
+          }
         }
+        System.arraycopy(best, 0, out, outBase + ph * pooledW, pooledW);
+        System.arraycopy(bestIndex, 0, mask, outBase + ph * pooledW, pooledW);
       }
     }
   }
