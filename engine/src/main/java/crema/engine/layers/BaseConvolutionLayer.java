@@ -61,15 +61,24 @@ abstract class BaseConvolutionLayer extends Layer {
   int topDim;
   /** Images per product. */
   int chunk;
+  /**
+   * Scratch arrays shared by every convolution on a thread, grown to the largest asked for: the
+   * columns (Caffe's col_buffer), the packed images and the product matrix of a chunk. Each is used
+   * within one call only, so a net needs one set per thread rather than one per layer.
+   */
+  private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
+  private static final int COL = 0;
+  private static final int PACKED = 1;
+  private static final int PRODUCT = 2;
   /** The columns of a chunk: kernelDim·group rows, chunk·convOutSpatialDim columns. */
-  private float[] col = new float[0];
+  private long colSize;
   /** The product side of a chunk: conv_out_channels rows, chunk·convOutSpatialDim columns. */
-  private float[] product = new float[0];
-  /** Where {@link #toColumns} left the chunk's columns: {@link #col}, or the image itself (1×1). */
+  private long productSize;
+  /** Where {@link #toColumns} left the chunk's columns (the scratch columns, or the image itself for 1×1). */
   private float[] cols;
   private int colsOff;
   /** The column side of a chunk, packed batch-minor and padded ({@link Im2col#pack}). */
-  private float[] packed = new float[0];
+  private long packedSize;
   private float[] biasMultiplier = new float[0];
 
   BaseConvolutionLayer(LayerParameter param) {
@@ -173,21 +182,22 @@ abstract class BaseConvolutionLayer extends Layer {
     weightOffset = convOutChannels * kernelDim / group;
     chunk = chunkFor(num, kernelDim * group, convOutSpatialDim, window.outputW(inWidth));
     long columns = (long) chunk * convOutSpatialDim;
-    // One image at a time needs only Caffe's col_buffer, and a 1×1 kernel not even that.
-    if ((chunk > 1 || !window.isOneByOne()) && col.length < kernelDim * group * columns) {
-      col = new float[Math.toIntExact(kernelDim * group * columns)];
-    }
-    long packedSize = (long) convInChannels * (inHeight + 2 * window.padH) * (inWidth + 2 * window.padW) * chunk;
-    if (chunk > 1 && !window.isOneByOne() && packed.length < packedSize) {
-      packed = new float[Math.toIntExact(packedSize)];
-    }
-    if (chunk > 1 && product.length < convOutChannels * columns) {
-      product = new float[Math.toIntExact(convOutChannels * columns)];
-    }
+    colSize = kernelDim * group * columns;
+    packedSize = (long) convInChannels * (inHeight + 2 * window.padH) * (inWidth + 2 * window.padW) * chunk;
+    productSize = convOutChannels * columns;
     if (p.getBiasTerm() && biasMultiplier.length != outSpatialDim) {
       biasMultiplier = new float[outSpatialDim];
       Arrays.fill(biasMultiplier, 1f);
     }
+  }
+
+  /** This thread's scratch array {@code which}, at least {@code size} floats long. */
+  private static float[] scratch(int which, long size) {
+    float[][] arrays = SCRATCH.get();
+    if (arrays[which].length < size) {
+      arrays[which] = new float[Math.toIntExact(size)];
+    }
+    return arrays[which];
   }
 
   /**
@@ -207,6 +217,7 @@ abstract class BaseConvolutionLayer extends Layer {
    * Leaves {@link #cols} and {@link #colsOff} pointing at them.
    */
   private void toColumns(float[] src, int dim, int n0, int c) {
+    float[] col = c == 1 && window.isOneByOne() ? null : scratch(COL, colSize);
     cols = col;
     colsOff = 0;
     if (c == 1) {
@@ -220,6 +231,7 @@ abstract class BaseConvolutionLayer extends Layer {
       // The packed images are the columns.
       window.pack(src, n0 * dim, dim, c, convInChannels, inHeight, inWidth, col);
     } else {
+      float[] packed = scratch(PACKED, packedSize);
       window.pack(src, n0 * dim, dim, c, convInChannels, inHeight, inWidth, packed);
       window.packedToColumns(packed, c, convInChannels, inHeight, inWidth, col);
     }
@@ -235,14 +247,15 @@ abstract class BaseConvolutionLayer extends Layer {
     toColumns(src, srcDim, n0, c);
     int ld = c * convOutSpatialDim;
     int outs = convOutChannels / group;
-    float[] out = c == 1 ? dst : product;
+    float[] out = c == 1 ? dst : scratch(PRODUCT, productSize);
     int outOff = c == 1 ? n0 * dstDim : 0;
     for (int g = 0; g < group; g++) {
       math().gemm(false, false, outs, ld, kernelDim, 1f, weights, weightOffset * g, cols,
           colsOff + kernelDim * ld * g, 0f, out, outOff + outs * ld * g);
     }
+    cols = null;
     if (c > 1) {
-      scatterProduct(dst, dstDim, n0, c, bias);
+      scatterProduct(out, dst, dstDim, n0, c, bias);
     } else if (bias != null) {
       addBias(dst, n0 * dstDim, bias);
     }
@@ -259,11 +272,12 @@ abstract class BaseConvolutionLayer extends Layer {
     float[] in = src;
     int inOff = n0 * srcDim;
     if (c > 1) {
-      gatherProduct(src, srcDim, n0, c);
-      in = product;
+      in = scratch(PRODUCT, productSize);
       inOff = 0;
+      gatherProduct(src, srcDim, n0, c, in);
     }
     boolean direct = c == 1 && window.isOneByOne();
+    float[] col = direct ? null : scratch(COL, colSize);
     float[] out = direct ? dst : col;
     int outOff = direct ? n0 * dstDim : 0;
     for (int g = 0; g < group; g++) {
@@ -278,13 +292,14 @@ abstract class BaseConvolutionLayer extends Layer {
     } else if (window.isOneByOne()) {
       window.unpack(col, c, convInChannels, inHeight, inWidth, dst, n0 * dstDim, dstDim);
     } else {
+      float[] packed = scratch(PACKED, packedSize);
       window.columnsToPacked(col, c, convInChannels, inHeight, inWidth, packed);
       window.unpack(packed, c, convInChannels, inHeight, inWidth, dst, n0 * dstDim, dstDim);
     }
   }
 
   /** The product side of images [n0, n0 + c) → the product matrix, position-major: (q·c + i). */
-  private void gatherProduct(float[] src, int dim, int n0, int c) {
+  private void gatherProduct(float[] src, int dim, int n0, int c, float[] product) {
     int ld = c * convOutSpatialDim;
     for (int i = 0; i < c; i++) {
       int from = (n0 + i) * dim;
@@ -298,7 +313,7 @@ abstract class BaseConvolutionLayer extends Layer {
   }
 
   /** The product matrix → the product side of images [n0, n0 + c), plus {@code bias} when given. */
-  private void scatterProduct(float[] dst, int dim, int n0, int c, float[] bias) {
+  private void scatterProduct(float[] product, float[] dst, int dim, int n0, int c, float[] bias) {
     int ld = c * convOutSpatialDim;
     for (int i = 0; i < c; i++) {
       int to = (n0 + i) * dim;
@@ -334,6 +349,7 @@ abstract class BaseConvolutionLayer extends Layer {
           prodOff + outs * convOutSpatialDim * g, cols, colsOff + kernelDim * convOutSpatialDim * g, 1f,
           weightDiff, weightOffset * g);
     }
+    cols = null;
   }
 
   /** output += bias broadcast over positions, for one image at {@code outOff}. */
