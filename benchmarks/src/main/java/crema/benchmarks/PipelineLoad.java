@@ -42,22 +42,35 @@ public final class PipelineLoad {
 
   private PipelineLoad() {}
 
+  /**
+   * Arguments: none for every figure; {@code ingest [ROUNDS]} for ingest against the producer only,
+   * {@code ROUNDS} times (default 5) alternately, each round a fresh dataset and topic, printing each
+   * round's figures and their medians.
+   */
   public static void main(String[] args) throws Exception {
+    boolean ingestOnly = args.length > 0 && args[0].equals("ingest");
+    int rounds = ingestOnly && args.length > 1 ? Integer.parseInt(args[1]) : 1;
     Path repo = Path.of("").toAbsolutePath();
     Path work = Files.createDirectories(repo.resolve("benchmarks/target/results/pipeline"));
     List<Process> services = new ArrayList<>();
     try (EmbeddedBroker broker = EmbeddedBroker.start()) {
       int[] ports = {18081, 18082, 18083};
       String[] names = {"ingest", "trainer", "inference"};
-      for (int i = 0; i < 3; i++) {
-        services.add(new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar",
-            repo.resolve(names[i] + "-service/target/crema-" + names[i] + ".jar").toString(),
-            "-micronaut.server.port=" + ports[i], "-kafka.bootstrap.servers=" + broker.bootstrapServers())
+      for (int i = 0; i < (ingestOnly ? 1 : 3); i++) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+            .toString(), "--add-opens=java.base/java.nio=ALL-UNNAMED"));
+        // CREMA_BENCH_SERVICE_OPTS: JVM options for the services (a profiler: -XX:StartFlightRecording=...).
+        String opts = System.getenv("CREMA_BENCH_SERVICE_OPTS");
+        if (opts != null && !opts.isBlank()) {
+          command.addAll(List.of(opts.strip().split("\\s+")));
+        }
+        command.addAll(List.of("-jar", repo.resolve(names[i] + "-service/target/crema-" + names[i] + ".jar").toString(),
+            "-micronaut.server.port=" + ports[i], "-kafka.bootstrap.servers=" + broker.bootstrapServers()));
+        services.add(new ProcessBuilder(command)
             .redirectErrorStream(true).redirectOutput(work.resolve(names[i] + ".log").toFile()).start());
       }
-      for (int p : ports) {
-        await("http://localhost:" + p + "/health/liveness");
+      for (int i = 0; i < services.size(); i++) {
+        await("http://localhost:" + ports[i] + "/health/liveness");
       }
       // Ingest: the Otto-shaped training file, one request.
       Path otto = work.resolve("otto");
@@ -68,17 +81,43 @@ public final class PipelineLoad {
       }
       // Both sides warmed up first (a JIT-cold service against a warm producer would flatter the
       // producer): one whole ingest into another dataset, and as many records through the producer.
-      ingest(otto.resolve("train.csv"), "otto_warmup");
-      double ingestRate = 61878 / ingest(otto.resolve("train.csv"), "otto");
       // Reference: Kafka's own producer on the same broker with the pipeline's producer settings,
-      // 61,878 records of a Datum's size (473 bytes) keyed like ingest's row ids.
+      // 61,878 records of a Datum's size (473 bytes) keyed like ingest's row ids. Rounds alternate
+      // the two so that a neighbour's load on the shared cores falls on both alike.
       KafkaClients clients = new KafkaClients(broker.bootstrapServers(), Map.of());
       byte[] value = new byte[473];
       new Random(1).nextBytes(value);
-      double producerRate;
+      double[] ingestRates = new double[rounds];
+      double[] producerRates = new double[rounds];
+      double[] ratios = new double[rounds];
       try (KafkaProducer<String, byte[]> p = clients.producer("reference")) {
+        ingest(otto.resolve("train.csv"), "otto_warmup");
         produce(p, "reference_warmup", value);
-        producerRate = 61878 / produce(p, "reference", value);
+        for (int i = 0; i < rounds; i++) {
+          ingestRates[i] = 61878 / ingest(otto.resolve("train.csv"), i == 0 ? "otto" : "otto_round" + i);
+          producerRates[i] = 61878 / produce(p, i == 0 ? "reference" : "reference_round" + i, value);
+          ratios[i] = ingestRates[i] / producerRates[i];
+          if (ingestOnly) {
+            System.out.printf("round %d: ingest %.0f rows/s, producer %.0f records/s, ratio %.2f%n", i + 1,
+                ingestRates[i], producerRates[i], ratios[i]);
+          }
+        }
+      }
+      double ingestRate = median(ingestRates);
+      double producerRate = median(producerRates);
+      if (ingestOnly) {
+        List<String> lines = new ArrayList<>();
+        lines.add("measured " + java.time.Instant.now() + " on " + Runtime.getRuntime().availableProcessors()
+            + " cores (a shared machine gives noisy figures); " + rounds + " rounds, medians");
+        lines.add(String.format("%-56s %16.0f", "ingest, 61,878 Otto rows in one request (rows/s)", ingestRate));
+        lines.add(String.format("%-56s %16.0f", "Kafka producer, same-size records, same broker (records/s)",
+            producerRate));
+        lines.add(String.format("%-56s %16.2f", "ingest / producer, median of the rounds' ratios", median(ratios)));
+        lines.add("  each round's ratio: " + java.util.Arrays.toString(java.util.Arrays.stream(ratios)
+            .map(r -> Math.round(r * 100) / 100.0).toArray()));
+        Files.write(work.resolve("ingest.txt"), lines);
+        lines.forEach(System.out::println);
+        return;
       }
       // A model: the seed net, 3 checkpoints.
       String net = Files.readString(repo.resolve("examples/otto/otto_kafka_train_test.prototxt"))
@@ -136,7 +175,17 @@ public final class PipelineLoad {
       lines.forEach(System.out::println);
     } finally {
       services.forEach(Process::destroy);
+      for (Process p : services) {
+        // Stopped, not abandoned: a service's shutdown writes what it was asked to (a flight recording).
+        p.waitFor(30, TimeUnit.SECONDS);
+      }
     }
+  }
+
+  private static double median(double[] values) {
+    double[] v = values.clone();
+    java.util.Arrays.sort(v);
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 
   private static void await(String url) throws Exception {
