@@ -40,6 +40,9 @@ import org.apache.kafka.common.TopicPartition;
 public final class PipelineLoad {
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
+  /** Whole ingests (and as many producer runs) before the measured ones. */
+  private static final int WARMUPS = 3;
+
   private PipelineLoad() {}
 
   /**
@@ -91,15 +94,25 @@ public final class PipelineLoad {
       double[] producerRates = new double[rounds];
       double[] ratios = new double[rounds];
       try (KafkaProducer<String, byte[]> p = clients.producer("reference")) {
-        ingest(otto.resolve("train.csv"), "otto_warmup");
-        produce(p, "reference_warmup", value);
+        // Three times each: the service's JIT compiler is still busy after one (a third of its CPU
+        // in the next ingest went to C2), the producer's path is short and warm after one.
+        for (int w = 0; w < WARMUPS; w++) {
+          ingest(otto.resolve("train.csv"), "otto_warmup" + w);
+          produce(p, "reference_warmup" + w, value);
+        }
         for (int i = 0; i < rounds; i++) {
+          // CPU time too (the ingest service's process; this one's, which holds the broker and the
+          // reference producer): on shared cores it shows where the work is when wall time is noise.
+          long[] cpu0 = cpuMillis(services.get(0));
           ingestRates[i] = 61878 / ingest(otto.resolve("train.csv"), i == 0 ? "otto" : "otto_round" + i);
+          long[] cpu1 = cpuMillis(services.get(0));
           producerRates[i] = 61878 / produce(p, i == 0 ? "reference" : "reference_round" + i, value);
+          long[] cpu2 = cpuMillis(services.get(0));
           ratios[i] = ingestRates[i] / producerRates[i];
           if (ingestOnly) {
-            System.out.printf("round %d: ingest %.0f rows/s, producer %.0f records/s, ratio %.2f%n", i + 1,
-                ingestRates[i], producerRates[i], ratios[i]);
+            System.out.printf("round %d: ingest %.0f rows/s, producer %.0f records/s, ratio %.2f; CPU ms: ingest"
+                + " (service %d, broker and driver %d), producer (broker and driver %d)%n", i + 1, ingestRates[i],
+                producerRates[i], ratios[i], cpu1[0] - cpu0[0], cpu1[1] - cpu0[1], cpu2[1] - cpu1[1]);
           }
         }
       }
@@ -180,6 +193,12 @@ public final class PipelineLoad {
         p.waitFor(30, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /** CPU milliseconds used so far by {@code service}'s process and by this one (-1 where the system does not say). */
+  private static long[] cpuMillis(Process service) {
+    return new long[] {service.info().totalCpuDuration().map(Duration::toMillis).orElse(-1L),
+        ProcessHandle.current().info().totalCpuDuration().map(Duration::toMillis).orElse(-1L)};
   }
 
   private static double median(double[] values) {

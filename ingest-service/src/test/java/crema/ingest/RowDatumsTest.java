@@ -86,6 +86,24 @@ class RowDatumsTest {
   }
 
   @Test
+  void manyFeaturesAndLargeLabelIndicesAsProtobufWritesThem() throws Exception {
+    // 200 channels and label 300 are two-byte varints.
+    List<String> header = new java.util.ArrayList<>();
+    StringBuilder line = new StringBuilder("300");
+    header.add("label");
+    for (int i = 0; i < 200; i++) {
+      header.add("f" + i);
+      line.append(',').append(i * 7919 % 1000);
+    }
+    CsvSchema schema = CsvSchema.of(header, null, "label");
+    byte[] bytes = line.toString().getBytes(StandardCharsets.US_ASCII);
+    RowDatums.Row row = new RowDatums(schema, Integer::parseInt, false, 1 << 20, null).parse(bytes, 2);
+    CsvRow general = new RowParser(schema, Integer::parseInt, () -> "", false, 1 << 20).parse(bytes, 2);
+    assertArrayEquals(general.datum().toByteArray(), row.datum());
+    assertEquals(300, Datum.parseFrom(row.datum()).getLabel());
+  }
+
+  @Test
   void everyOtherValueAndEveryRefusalAsTheGeneralReader() {
     CsvSchema schema = CsvSchema.of(List.of("f1", "label", "f2"), null, "label");
     String[] values = {"0", "7", "0.5", "-3", "1e3", " 12 ", "12 ", "007", "1234567890", "12345678901", "x", "",
