@@ -98,6 +98,12 @@ public class DatasetIngest {
 
   /** Parses and validates rows in parallel (see {@link ParallelRows}); shared by all requests. */
   private final ExecutorService parsePool;
+  /** Reads each request's body ahead of its thread (see {@link BodyReadAhead}): one thread per upload in progress. */
+  private final ExecutorService bodyPool = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "ingest-body");
+    t.setDaemon(true);
+    return t;
+  });
 
   public DatasetIngest(KafkaProducer<String, byte[]> producer, IngestConfig config,
       MeterRegistry meters, KafkaClients clients) {
@@ -120,6 +126,7 @@ public class DatasetIngest {
   @PreDestroy
   void stop() {
     parsePool.shutdownNow();
+    bodyPool.shutdownNow();
   }
 
   /** One line's outcome on a parse thread. */
@@ -298,7 +305,7 @@ public class DatasetIngest {
     long rejected = 0;
     FeatureMoments moments;
     CsvSchema schema;
-    try (CsvLines lines = new CsvLines(body, config.getMaxLineBytes())) {
+    try (CsvLines lines = new CsvLines(new BodyReadAhead(body, bodyPool, 64 << 10, 64), config.getMaxLineBytes())) {
       byte[] head = lines.next();
       if (head == null) {
         throw new IllegalArgumentException("the body is empty; it needs a CSV header line");
