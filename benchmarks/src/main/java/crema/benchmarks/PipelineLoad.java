@@ -42,6 +42,8 @@ public final class PipelineLoad {
 
   /** Whole ingests (and as many producer runs) before the measured ones. */
   private static final int WARMUPS = 3;
+  /** The port of the base ingest service (CREMA_BENCH_BASE_INGEST_JAR). */
+  private static final int BASE_PORT = 18084;
 
   private PipelineLoad() {}
 
@@ -72,7 +74,19 @@ public final class PipelineLoad {
         services.add(new ProcessBuilder(command)
             .redirectErrorStream(true).redirectOutput(work.resolve(names[i] + ".log").toFile()).start());
       }
-      for (int i = 0; i < services.size(); i++) {
+      // CREMA_BENCH_BASE_INGEST_JAR: another build of the ingest service (the one before a change),
+      // on its own port, measured in the same rounds: the change's effect under the same load.
+      String baseJar = System.getenv("CREMA_BENCH_BASE_INGEST_JAR");
+      Process baseIngest = null;
+      if (ingestOnly && baseJar != null && !baseJar.isBlank()) {
+        baseIngest = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar", baseJar, "-micronaut.server.port=" + BASE_PORT,
+            "-kafka.bootstrap.servers=" + broker.bootstrapServers())
+            .redirectErrorStream(true).redirectOutput(work.resolve("ingest-base.log").toFile()).start();
+        services.add(baseIngest);
+        await("http://localhost:" + BASE_PORT + "/health/liveness");
+      }
+      for (int i = 0; i < (ingestOnly ? 1 : 3); i++) {
         await("http://localhost:" + ports[i] + "/health/liveness");
       }
       // Ingest: the Otto-shaped training file, one request.
@@ -93,11 +107,16 @@ public final class PipelineLoad {
       double[] ingestRates = new double[rounds];
       double[] producerRates = new double[rounds];
       double[] ratios = new double[rounds];
+      double[] baseRates = new double[rounds];
+      double[] overBase = new double[rounds];
       try (KafkaProducer<String, byte[]> p = clients.producer("reference")) {
         // Three times each: the service's JIT compiler is still busy after one (a third of its CPU
         // in the next ingest went to C2), the producer's path is short and warm after one.
         for (int w = 0; w < WARMUPS; w++) {
           ingest(otto.resolve("train.csv"), "otto_warmup" + w);
+          if (baseIngest != null) {
+            ingest(BASE_PORT, otto.resolve("train.csv"), "otto_base_warmup" + w);
+          }
           produce(p, "reference_warmup" + w, value);
         }
         for (int i = 0; i < rounds; i++) {
@@ -109,6 +128,12 @@ public final class PipelineLoad {
           producerRates[i] = 61878 / produce(p, i == 0 ? "reference" : "reference_round" + i, value);
           long[] cpu2 = cpuMillis(services.get(0));
           ratios[i] = ingestRates[i] / producerRates[i];
+          if (baseIngest != null) {
+            baseRates[i] = 61878 / ingest(BASE_PORT, otto.resolve("train.csv"), "otto_base_round" + i);
+            overBase[i] = ingestRates[i] / baseRates[i];
+            System.out.printf("round %d: base ingest %.0f rows/s; this build / base %.2f%n", i + 1, baseRates[i],
+                overBase[i]);
+          }
           if (ingestOnly) {
             System.out.printf("round %d: ingest %.0f rows/s, producer %.0f records/s, ratio %.2f; CPU ms: ingest"
                 + " (service %d, broker and driver %d), producer (broker and driver %d)%n", i + 1, ingestRates[i],
@@ -128,6 +153,13 @@ public final class PipelineLoad {
         lines.add(String.format("%-56s %16.2f", "ingest / producer, median of the rounds' ratios", median(ratios)));
         lines.add("  each round's ratio: " + java.util.Arrays.toString(java.util.Arrays.stream(ratios)
             .map(r -> Math.round(r * 100) / 100.0).toArray()));
+        if (baseIngest != null) {
+          lines.add(String.format("%-56s %16.0f", "base ingest (" + Path.of(baseJar).getFileName() + ") (rows/s)",
+              median(baseRates)));
+          lines.add(String.format("%-56s %16.2f", "this ingest / base, median of the rounds' ratios", median(overBase)));
+          lines.add("  each round's ratio: " + java.util.Arrays.toString(java.util.Arrays.stream(overBase)
+              .map(r -> Math.round(r * 100) / 100.0).toArray()));
+        }
         Files.write(work.resolve("ingest.txt"), lines);
         lines.forEach(System.out::println);
         return;
@@ -224,8 +256,13 @@ public final class PipelineLoad {
 
   /** Seconds to ingest {@code csv} into {@code dataset} in one request. */
   private static double ingest(Path csv, String dataset) throws Exception {
+    return ingest(18081, csv, dataset);
+  }
+
+  /** The same on the ingest service at {@code port}. */
+  private static double ingest(int port, Path csv, String dataset) throws Exception {
     long t0 = System.nanoTime();
-    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:18081/v1/datasets/" + dataset
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/datasets/" + dataset
         + "/rows?label=target&id=id&log1p=true&split=train")).header("Content-Type", "text/csv")
         .POST(HttpRequest.BodyPublishers.ofFile(csv)).build(), HttpResponse.BodyHandlers.ofString());
     double seconds = (System.nanoTime() - t0) / 1e9;
