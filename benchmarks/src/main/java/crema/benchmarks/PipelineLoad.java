@@ -129,10 +129,12 @@ public final class PipelineLoad {
           long[] cpu2 = cpuMillis(services.get(0));
           ratios[i] = ingestRates[i] / producerRates[i];
           if (baseIngest != null) {
+            long[] b0 = cpuMillis(baseIngest);
             baseRates[i] = 61878 / ingest(BASE_PORT, otto.resolve("train.csv"), "otto_base_round" + i);
+            long[] b1 = cpuMillis(baseIngest);
             overBase[i] = ingestRates[i] / baseRates[i];
-            System.out.printf("round %d: base ingest %.0f rows/s; this build / base %.2f%n", i + 1, baseRates[i],
-                overBase[i]);
+            System.out.printf("round %d: base ingest %.0f rows/s (service CPU %d ms); this build / base %.2f%n", i + 1,
+                baseRates[i], b1[0] - b0[0], overBase[i]);
           }
           if (ingestOnly) {
             System.out.printf("round %d: ingest %.0f rows/s, producer %.0f records/s, ratio %.2f; CPU ms: ingest"
