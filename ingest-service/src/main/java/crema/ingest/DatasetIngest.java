@@ -193,7 +193,7 @@ public class DatasetIngest {
    * given); a label not among them is deferred, unless the request fixed the labels, in which case
    * it is unknown exactly as on the request's thread.
    */
-  private static LineParser chunkParser(CsvSchema schema, List<String> labels, boolean fixed, boolean log1p,
+  private static ChunkParser chunkParser(CsvSchema schema, List<String> labels, boolean fixed, boolean log1p,
       int maxLineBytes, int[] shape) {
     List<String> snapshot;
     synchronized (labels) {
@@ -207,12 +207,12 @@ public class DatasetIngest {
       }
       throw LabelNotYetKnown.INSTANCE;
     };
-    return new LineParser(new RowDatums(schema, index, log1p, maxLineBytes, shape),
+    return new ChunkParser(new RowDatums(schema, index, log1p, maxLineBytes, shape),
         new RowParser(schema, index, () -> known, log1p, maxLineBytes), shape, new FeatureMoments(schema.featureCount()));
   }
 
   /** One chunk's parsers (fast and general, sharing the chunk's label snapshot) and its rows' moments. */
-  private record LineParser(RowDatums fast, RowParser parser, int[] shape, FeatureMoments moments)
+  private record ChunkParser(RowDatums fast, RowParser parser, int[] shape, FeatureMoments moments)
       implements ParallelRows.LineParser<Parsed> {
     @Override
     public Parsed parse(byte[] line, long lineNumber) {
