@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Crema's benchmarks, and PyTorch and numpy on the same nets and data, all measured in this run:
-# JMH (training samples/s, inference µs/call and samples/s), end-to-end training iterations/s on
-# otto-mini, then a table (crema.benchmarks.BenchTable) whose every ratio divides two figures of
+# JMH (training samples/s, inference µs/call and samples/s, the vision nets' forward-backward
+# ms/iter), end-to-end training iterations/s on otto-mini, `crema time` on LeNet and
+# cifar10_quick, then a table (crema.benchmarks.BenchTable) whose every ratio divides two figures of
 # this run. This script computes nothing itself: it writes `name value unit` files and JMH's csv
 # into benchmarks/target/results/, and BenchTable reads only those (BenchTableTest checks that this
 # script has no arithmetic).
@@ -32,6 +33,28 @@ java "${opens[@]}" -jar cli/target/crema.jar train -solver "$out/e2e_solver.prot
 # The log's own rate for each display interval after the first (JIT warm-up), one line each:
 # BenchTable takes the mean of a figure given several times.
 grep -o '(\([0-9.e+]*\) iter/s' "$out/e2e.log" | tail -n +2 | tr -d '(' | sed 's/^/crema_e2e_otto_mini /' > "$out/crema_e2e.txt"
+
+# --- Crema: `crema time` (Caffe's `caffe time`) on LeNet and cifar10_quick, three runs each -------
+# LeNet's TRAIN net reads the fixture's training LMDB (gunzipped here) through its Data layer, as
+# Caffe's published 16.1 ms did; cifar10_quick has zero-filled Input blobs, as Caffe's 126 ms did.
+# BenchTable takes the mean of the three "Average Forward-Backward" lines of each.
+root=$PWD
+lenet_dir="$out/lenet"
+mkdir -p "$lenet_dir/data/train_lmdb"
+gunzip -c fixtures/vision-mini/lenet/data/train_lmdb/data.mdb.gz > "$lenet_dir/data/train_lmdb/data.mdb"
+cp fixtures/vision-mini/lenet/lenet_train_test.prototxt "$lenet_dir/"
+: > "$out/crema_time.txt"
+for run in 1 2 3; do
+  (cd "$lenet_dir" && java "${opens[@]}" -jar "$root/cli/target/crema.jar" time -model lenet_train_test.prototxt -iterations 50) \
+    > "$out/time_lenet_$run.log" 2>&1
+  grep -o 'Average Forward-Backward: [0-9.e+-]*' "$out/time_lenet_$run.log" \
+    | sed -e 's/^Average Forward-Backward: /crema_time_lenet /' -e 's#$# ms/iter#' >> "$out/crema_time.txt"
+  java "${opens[@]}" -jar cli/target/crema.jar time -model examples/model-zoo/cifar10_quick_input.prototxt -iterations 20 \
+    > "$out/time_cifar10_quick_$run.log" 2>&1
+  grep -o 'Average Forward-Backward: [0-9.e+-]*' "$out/time_cifar10_quick_$run.log" \
+    | sed -e 's/^Average Forward-Backward: /crema_time_cifar10_quick /' -e 's#$# ms/iter#' >> "$out/crema_time.txt"
+done
+rm -rf "$lenet_dir"
 
 # --- crema train end to end (benchmarks/train-e2e.sh) ---------------------------------------------
 # Owned by the `crema train` speed work. Contract: called with the results folder, it writes its
@@ -79,6 +102,9 @@ if [[ -n "$torch_python" ]]; then
   LD_LIBRARY_PATH="$PWD/$blas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
     "$torch_python" benchmarks/reference/torch_mlp.py fixtures/otto-mini/data/train.csv "$iterations" > "$out/torch.txt"
   grep -E '^torch_(version|blas)' "$out/torch.txt" | sed 's/ -$//'
+  # The vision nets, forward + backward as VisionBenchmark (torch's own convolution kernels).
+  LD_LIBRARY_PATH="$PWD/$blas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+    "$torch_python" benchmarks/reference/torch_vision.py > "$out/torch_vision.txt"
 else
   echo "PyTorch: not installed (apt-get install python3-torch); its columns and ratios are skipped."
 fi

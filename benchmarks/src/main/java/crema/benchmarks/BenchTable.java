@@ -23,7 +23,7 @@ import java.util.TreeMap;
  * were measured in this run, in the same unit.
  */
 public final class BenchTable {
-  /** One measured figure. "/s" units: higher is faster; "us/call": lower is faster. */
+  /** One measured figure. "/s" units: higher is faster; "us/call", "ms/iter": lower is faster. */
   public record Figure(String name, double value, String unit) {
     boolean higherIsFaster() {
       return unit.endsWith("/s");
@@ -43,6 +43,10 @@ public final class BenchTable {
     ROWS.put("infer1024_seed", "infer seed net, batch 1024");
     ROWS.put("infer1024_wide", "infer wide net, batch 1024");
     ROWS.put("e2e_otto_mini", "train otto-mini, 30k iterations, end to end (1)");
+    ROWS.put("fb_lenet", "LeNet TRAIN b64, forward+backward (2)");
+    ROWS.put("fb_cifar10_quick", "cifar10_quick TRAIN b100, forward+backward (2)");
+    ROWS.put("time_lenet", "crema time: LeNet TRAIN b64, LMDB (3)");
+    ROWS.put("time_cifar10_quick", "crema time: cifar10_quick TRAIN b100 (3)");
   }
 
   /** The tools, as columns; Crema is the numerator of every ratio. */
@@ -113,6 +117,7 @@ public final class BenchTable {
         case "InferenceBenchmark.batch1Reused" -> out.add(new Figure("crema_infer1reused_" + net, score, "us/call"));
         case "InferenceBenchmark.batch1024" -> out.add(new Figure("crema_infer1024_" + net,
             score * ReferenceBatch.INFER_MANY, "samples/s"));
+        case "VisionBenchmark.forwardBackward" -> out.add(new Figure("crema_fb_" + net, score, "ms/iter"));
         default -> { }
       }
     }
@@ -196,6 +201,15 @@ public final class BenchTable {
       b.append("(1) Crema: `crema train` decoding the otto-mini LMDB as it trains. PyTorch: the same rows from\n"
           + "    fixtures/otto-mini/data/train.csv read into memory once (inside the timed span), then the same\n"
           + "    30,000 SGD steps of batch 64 in order. Not the same reader: the same data and the same work.\n");
+    }
+    if (measured.containsKey("crema_fb_lenet") || measured.containsKey("crema_fb_cifar10_quick")) {
+      b.append("(2) One forward and one backward pass of the TRAIN net, no update (what `caffe time` measures), one\n"
+          + "    batch of uniform [0, 1) inputs in memory, filler weights. Crema: JMH (VisionBenchmark). PyTorch: the\n"
+          + "    same layers and shapes (reference/torch_vision.py: MAX/AVE pooling with ceil_mode as Caffe's).\n");
+    }
+    if (measured.containsKey("crema_time_lenet") || measured.containsKey("crema_time_cifar10_quick")) {
+      b.append("(3) `crema time -iterations 50` (Caffe's `caffe time`): Average Forward-Backward. LeNet reads the\n"
+          + "    fixtures/vision-mini LMDB through its Data layer; cifar10_quick has zero-filled Input blobs.\n");
     }
     if (!published.isEmpty()) {
       b.append("\npublished, not measured here (no ratio uses them):\n");

@@ -84,6 +84,35 @@ class BenchTableTest {
   }
 
   @Test
+  void visionNetsAreMillisecondsPerPassAndTheirRatiosTheOthersTimeOverCremas() throws Exception {
+    double lenet = draw();
+    double cifar = draw();
+    String head = "\"Benchmark\",\"Mode\",\"Threads\",\"Samples\",\"Score\",\"Score Error (99.9%)\",\"Unit\",\"Param: net\"\n";
+    Files.writeString(results.resolve("jmh.csv"), head
+        + row("VisionBenchmark.forwardBackward", "avgt", lenet, "ms/op", "lenet")
+        + row("VisionBenchmark.forwardBackward", "avgt", cifar, "ms/op", "cifar10_quick"));
+    double torchLenet = draw();
+    double torchCifar = draw();
+    Files.writeString(results.resolve("torch_vision.txt"), String.format(Locale.ROOT,
+        "torch_fb_lenet %f ms/iter%ntorch_fb_cifar10_quick %f ms/iter%n", torchLenet, torchCifar));
+    double t1 = draw();
+    double t2 = draw();
+    Files.writeString(results.resolve("crema_time.txt"), String.format(Locale.ROOT,
+        "crema_time_lenet %f ms/iter%ncrema_time_lenet %f ms/iter%n", t1, t2));
+
+    BenchTable t = BenchTable.read(results);
+    assertEquals(lenet, t.figure("crema_fb_lenet").orElseThrow().value(), 1e-6 * lenet);
+    assertEquals(torchLenet / lenet, t.speedRatio("fb_lenet", "torch").orElseThrow(), 1e-6 * torchLenet / lenet);
+    assertEquals(torchCifar / cifar, t.speedRatio("fb_cifar10_quick", "torch").orElseThrow(), 1e-6 * torchCifar / cifar);
+    // crema time's three runs are one mean figure, with no PyTorch counterpart.
+    assertEquals((t1 + t2) / 2, t.figure("crema_time_lenet").orElseThrow().value(), 1e-6 * t1);
+    assertTrue(t.speedRatio("time_lenet", "torch").isEmpty());
+    String table = t.render(List.of());
+    assertTrue(table.contains("LeNet TRAIN b64, forward+backward (2)"), table);
+    assertTrue(table.contains(String.format(Locale.ROOT, "%.2fx", torchCifar / cifar)), table);
+  }
+
+  @Test
   void withoutPyTorchItsRatiosAreSkippedAndSaidSo() throws Exception {
     jmh(draw(), draw(), draw(), draw());
     BenchTable t = BenchTable.read(results);

@@ -8,29 +8,41 @@ import java.util.Map;
  * README "Topics"). Nothing is left to the broker's defaults: Kafka deletes records after 7 days
  * unless a topic says otherwise, and the training sets, jobs and checkpoints must stay.
  *
- * <p>Every topic has one partition for now: the trainer's Kafka Data layer and the jobs follower
- * read partition 0 only. Replication factor and {@code min.insync.replicas} are the cluster's
- * (see {@link TopicsConfig}), not the kind's.
+ * <p>The predict topics have 6 partitions, shared by the inference replicas; the others one for
+ * now: the trainer's Kafka Data layer and the jobs follower read partition 0 only. Replication
+ * factor and {@code min.insync.replicas} are the cluster's (see {@link TopicsConfig}), not the kind's.
  */
 public enum TopicKind {
-  RAW(Topics.RAW, "source id", "one CSV line; headers name dataset and columns", 1, "delete", Week.MS, -1, 8 << 20,
+  RAW(Topics.RAW, "source id", "one CSV line; headers name dataset and columns", 1, "delete", Week.MS, -1,
+      Limit.KAFKA_DEFAULT,
       "lines waiting to be converted: kept a week, then gone (the datums are the record)"),
-  DATUMS("crema.datums.<dataset>.<split>", "row id", "caffe.Datum", 1, "delete", -1, -1, 8 << 20,
+  DATUMS("crema.datums.<dataset>.<split>", "row id", "caffe.Datum", 1, "delete", -1, -1, Limit.KAFKA_DEFAULT,
       "the training set itself: kept forever; one partition, the Data layer reads one"),
-  DATASETS(Topics.DATASETS, "dataset", "DatasetSchema", 1, "compact", -1, -1, 8 << 20,
+  DATASETS(Topics.DATASETS, "dataset", "DatasetSchema", 1, "compact", -1, -1, Limit.KAFKA_DEFAULT,
       "the newest schema of each dataset, kept forever by compaction"),
-  DEAD_LETTER(Topics.DEAD_LETTER, "source id", "DeadLetter", 1, "delete", -1, -1, 8 << 20,
+  DEAD_LETTER(Topics.DEAD_LETTER, "source id", "DeadLetter", 1, "delete", -1, -1, Limit.KAFKA_DEFAULT,
       "every rejected row and its reason: nothing is lost silently"),
-  JOBS(Topics.JOBS, "model", "Job", 1, "delete", -1, -1, 8 << 20,
+  JOBS(Topics.JOBS, "model", "Job", 1, "delete", -1, -1, Limit.KAFKA_DEFAULT,
       "submitted jobs, resumed after a restart: kept forever"),
-  CHECKPOINTS(Topics.CHECKPOINTS, "model", "Checkpoint (weights, solver state, offsets)", 1, "delete", -1, -1,
-      64 << 20, "trained models: kept forever; records up to 64 MiB"),
-  TRAIN_EVENTS(Topics.TRAIN_EVENTS, "run", "TrainEvent", 1, "delete", -1, -1, 8 << 20,
+  CHECKPOINTS(Topics.CHECKPOINTS, "model", "Checkpoint (weights, solver state, offsets), or its parts and manifest", 1,
+      "delete", -1, -1, Limit.KAFKA_DEFAULT,
+      "trained models: kept forever; one larger than a part goes as parts plus a manifest (never compacted: parts"
+          + " share their model's key)"),
+  TRAIN_EVENTS(Topics.TRAIN_EVENTS, "run", "TrainEvent", 1, "delete", -1, -1, Limit.KAFKA_DEFAULT,
       "the training curves: kept forever"),
-  PREDICT_REQUESTS(Topics.PREDICT_REQUESTS, "request id", "PredictRequest", 1, "delete", Week.MS, -1, 8 << 20,
-      "requests of Kafka clients: kept a week"),
-  PREDICTIONS(Topics.PREDICTIONS, "request id", "PredictResult", 1, "delete", Week.MS, -1, 8 << 20,
-      "answers to Kafka clients: kept a week");
+  PREDICT_REQUESTS(Topics.PREDICT_REQUESTS, "request id", "PredictRequest", 6, "delete", Week.MS, -1,
+      Limit.KAFKA_DEFAULT,
+      "requests of Kafka clients, shared by the inference replicas (one consumer group): kept a week"),
+  PREDICTIONS(Topics.PREDICTIONS, "request id", "PredictResult", 6, "delete", Week.MS, -1, Limit.KAFKA_DEFAULT,
+      "answers to Kafka clients, written in transactions: kept a week");
+
+  /**
+   * Kafka's default {@code max.message.bytes} (1 MiB + 12, the broker's {@code message.max.bytes}),
+   * stated explicitly: no topic needs more, a checkpoint larger than a record travels in parts.
+   */
+  static final class Limit {
+    static final int KAFKA_DEFAULT = 1_048_588;
+  }
 
   /** Kafka's default retention, stated explicitly for the topics that keep it. */
   static final class Week {

@@ -15,8 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 
 /** What the pipeline tests share: the digits CSV, HTTP posts, reading a topic to its end. */
 final class PipelineSupport {
@@ -57,25 +55,19 @@ final class PipelineSupport {
     return http().toBlocking().retrieve(HttpRequest.POST(base + path, body).contentType(type), Map.class);
   }
 
-  /** Every record of a one-partition topic, from the beginning to the end it has now. */
+  /** Every committed record of a topic, from the beginning to the end it has now, partition by partition. */
   static List<ConsumerRecord<String, byte[]>> readAll(EmbeddedBroker broker, String topic) {
     return readAll(broker.bootstrapServers(), topic);
   }
 
   /** {@link #readAll(EmbeddedBroker, String)} on any cluster. */
   static List<ConsumerRecord<String, byte[]>> readAll(String bootstrapServers, String topic) {
-    KafkaClients clients = new KafkaClients(bootstrapServers, Map.of());
-    try (KafkaConsumer<String, byte[]> c = clients.consumer("test-reader")) {
-      TopicPartition tp = new TopicPartition(topic, 0);
-      c.assign(List.of(tp));
-      c.seekToBeginning(List.of(tp));
-      long end = c.endOffsets(List.of(tp)).get(tp);
-      List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-      while (c.position(tp) < end) {
-        c.poll(Duration.ofMillis(200)).forEach(out::add);
-      }
-      return out;
-    }
+    List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+    crema.bus.TopicLog.readToEnd(new KafkaClients(bootstrapServers, Map.of()), "test-reader", topic,
+        Duration.ofSeconds(120), out::add);
+    out.sort(java.util.Comparator.<ConsumerRecord<String, byte[]>>comparingInt(ConsumerRecord::partition)
+        .thenComparingLong(ConsumerRecord::offset));
+    return out;
   }
 
   /** A small MLP on a digits Datum topic (pixels 0..16 scaled to 0..1): seconds to train. */

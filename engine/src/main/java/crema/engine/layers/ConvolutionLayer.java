@@ -7,8 +7,9 @@ import java.util.List;
 
 /**
  * 2-D convolution with Caffe's kernel, pad, stride, dilation, group and bias_term, lowered to
- * im2col and one GEMM per image and group, as Caffe does (a 1×1 kernel with stride 1 and no pad
- * skips im2col). Output size (in + 2·pad − (dilation·(kernel − 1) + 1)) / stride + 1.
+ * im2col and one GEMM per group over a chunk of images side by side (see
+ * {@link BaseConvolutionLayer}); a 1×1 kernel with stride 1 and no pad only copies the images into
+ * the column matrix. Output size (in + 2·pad − (dilation·(kernel − 1) + 1)) / stride + 1.
  */
 @LayerType("Convolution")
 final class ConvolutionLayer extends BaseConvolutionLayer {
@@ -29,14 +30,13 @@ final class ConvolutionLayer extends BaseConvolutionLayer {
   @Override
   protected void forwardCpu(List<Blob> bottom, List<Blob> top) {
     float[] weights = blobs().get(0).data();
+    float[] bias = p.getBiasTerm() ? blobs().get(1).data() : null;
     for (int i = 0; i < bottom.size(); i++) {
       float[] x = bottom.get(i).data();
       float[] y = top.get(i).data();
-      for (int n = 0; n < num; n++) {
-        forwardGemm(x, n * bottomDim, weights, y, n * topDim, false);
-        if (p.getBiasTerm()) {
-          forwardBias(y, n * topDim, blobs().get(1).data());
-        }
+      for (int n0 = 0; n0 < num; n0 += chunk) {
+        int c = Math.min(chunk, num - n0);
+        forwardProduct(weights, x, bottomDim, y, topDim, n0, c, bias);
       }
     }
   }
@@ -45,18 +45,22 @@ final class ConvolutionLayer extends BaseConvolutionLayer {
   protected void backwardCpu(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
     backwardBiasAll(top);
     float[] weights = blobs().get(0).data();
+    boolean weightDiff = paramPropagateDown(0);
     for (int i = 0; i < top.size(); i++) {
-      if (!paramPropagateDown(0) && !propagateDown[i]) {
+      if (!weightDiff && !propagateDown[i]) {
         continue;
       }
       float[] dy = top.get(i).diff();
       float[] x = bottom.get(i).data();
-      for (int n = 0; n < num; n++) {
-        if (paramPropagateDown(0)) {
-          weightGemm(x, n * bottomDim, dy, n * topDim, blobs().get(0).diff());
+      if (weightDiff) {
+        for (int n = 0; n < num; n++) {
+          weightGradient(x, bottomDim, dy, topDim, n, blobs().get(0).diff());
         }
-        if (propagateDown[i]) {
-          backwardGemm(dy, n * topDim, weights, bottom.get(i).diff(), n * bottomDim);
+      }
+      if (propagateDown[i]) {
+        for (int n0 = 0; n0 < num; n0 += chunk) {
+          int c = Math.min(chunk, num - n0);
+          backwardProduct(weights, dy, topDim, bottom.get(i).diff(), bottomDim, n0, c);
         }
       }
     }

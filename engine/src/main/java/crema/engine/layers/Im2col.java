@@ -129,24 +129,63 @@ final class Im2col {
 
   /** Caffe's im2col_cpu: image (channels × height × width at {@code imOff}) → columns at {@code colOff}. */
   void im2col(float[] im, int imOff, int channels, int height, int width, float[] col, int colOff) {
+    im2col(im, imOff, channels, height, width, col, colOff, outputH(height) * outputW(width));
+  }
+
+  /**
+   * im2col into a column matrix whose rows are {@code ldCol} apart: the image's output positions
+   * fill columns [colOff, colOff + outH·outW) of each row, so the columns of several images lie side
+   * by side and one matrix product covers them all. Each row reads the image's valid span with no
+   * per-element test (the padding's columns are zero-filled around it); the values are Caffe's.
+   */
+  private void im2col(float[] im, int imOff, int channels, int height, int width, float[] col,
+      int colOff, int ldCol) {
     int outH = outputH(height);
     int outW = outputW(width);
-    int c = colOff;
+    int plane = height * width;
+    if (kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0) {
+      for (int ch = 0; ch < channels; ch++) {
+        System.arraycopy(im, imOff + ch * plane, col, colOff + ch * ldCol, plane);
+      }
+      return;
+    }
+    int r = 0;
     for (int ch = 0; ch < channels; ch++) {
-      int base = imOff + ch * height * width;
+      int base = imOff + ch * plane;
       for (int kr = 0; kr < kernelH; kr++) {
-        for (int kc = 0; kc < kernelW; kc++) {
-          int row = -padH + kr * dilationH;
-          for (int oy = 0; oy < outH; oy++, row += strideH) {
-            if (row < 0 || row >= height) {
-              Arrays.fill(col, c, c + outW, 0f);
-              c += outW;
-              continue;
+        for (int kc = 0; kc < kernelW; kc++, r++) {
+          int offset = kc * dilationW - padW;
+          int lo = Math.min(outW, firstInside(offset, strideW));
+          int hi = Math.max(lo, Math.min(outW, firstInside(offset - width, strideW)));
+          int c = colOff + r * ldCol;
+          int row0 = kr * dilationH - padH;
+          int oyLo = Math.min(outH, firstInside(row0, strideH));
+          int oyHi = Math.max(oyLo, Math.min(outH, firstInside(row0 - height, strideH)));
+          // Rows of the window above and below the image read the padding: zeros.
+          Arrays.fill(col, c, c + oyLo * outW, 0f);
+          Arrays.fill(col, c + oyHi * outW, c + outH * outW, 0f);
+          int src = base + (row0 + oyLo * strideH) * width + offset;
+          int rowStep = strideH * width;
+          if (lo == 0 && hi == outW) {
+            // The whole row of windows inside the image: a plain strided copy, no padding to write.
+            for (int oy = oyLo, to = c + oyLo * outW; oy < oyHi; oy++, src += rowStep, to += outW) {
+              if (strideW == 1) {
+                for (int ox = 0; ox < outW; ox++) {
+                  col[to + ox] = im[src + ox];
+                }
+              } else {
+                for (int ox = 0, from = src; ox < outW; ox++, from += strideW) {
+                  col[to + ox] = im[from];
+                }
+              }
             }
-            int column = -padW + kc * dilationW;
-            int rowBase = base + row * width;
-            for (int ox = 0; ox < outW; ox++, column += strideW) {
-              col[c++] = column >= 0 && column < width ? im[rowBase + column] : 0f;
+          } else {
+            for (int oy = oyLo, to = c + oyLo * outW; oy < oyHi; oy++, src += rowStep, to += outW) {
+              Arrays.fill(col, to, to + lo, 0f);
+              for (int ox = lo, from = src + lo * strideW; ox < hi; ox++, from += strideW) {
+                col[to + ox] = im[from];
+              }
+              Arrays.fill(col, to + hi, to + outW, 0f);
             }
           }
         }
@@ -159,30 +198,175 @@ final class Im2col {
    * read it, in im2col's order. Overwrites the image.
    */
   void col2im(float[] col, int colOff, int channels, int height, int width, float[] im, int imOff) {
-    Arrays.fill(im, imOff, imOff + channels * height * width, 0f);
+    col2im(col, colOff, outputH(height) * outputW(width), channels, height, width, im, imOff);
+  }
+
+  /**
+   * col2im from a column matrix whose rows are {@code ldCol} apart (see the strided
+   * {@link #im2col(float[], int, int, int, int, float[], int, int) im2col}). The sums add in
+   * Caffe's order (kernel row, kernel column, output row, output column), so they are Caffe's.
+   */
+  private void col2im(float[] col, int colOff, int ldCol, int channels, int height, int width,
+      float[] im, int imOff) {
     int outH = outputH(height);
     int outW = outputW(width);
-    int c = colOff;
+    int plane = height * width;
+    if (kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0) {
+      for (int ch = 0; ch < channels; ch++) {
+        System.arraycopy(col, colOff + ch * ldCol, im, imOff + ch * plane, plane);
+      }
+      return;
+    }
+    Arrays.fill(im, imOff, imOff + channels * plane, 0f);
+    int r = 0;
     for (int ch = 0; ch < channels; ch++) {
-      int base = imOff + ch * height * width;
+      int base = imOff + ch * plane;
       for (int kr = 0; kr < kernelH; kr++) {
-        for (int kc = 0; kc < kernelW; kc++) {
-          int row = -padH + kr * dilationH;
-          for (int oy = 0; oy < outH; oy++, row += strideH) {
-            if (row < 0 || row >= height) {
-              c += outW;
-              continue;
-            }
-            int column = -padW + kc * dilationW;
-            int rowBase = base + row * width;
-            for (int ox = 0; ox < outW; ox++, column += strideW, c++) {
-              if (column >= 0 && column < width) {
-                im[rowBase + column] += col[c];
+        for (int kc = 0; kc < kernelW; kc++, r++) {
+          int offset = kc * dilationW - padW;
+          int lo = Math.min(outW, firstInside(offset, strideW));
+          int hi = Math.max(lo, Math.min(outW, firstInside(offset - width, strideW)));
+          int c = colOff + r * ldCol;
+          int row0 = kr * dilationH - padH;
+          int oyLo = Math.min(outH, firstInside(row0, strideH));
+          int oyHi = Math.max(oyLo, Math.min(outH, firstInside(row0 - height, strideH)));
+          int dst = base + (row0 + oyLo * strideH) * width + offset + lo * strideW;
+          int rowStep = strideH * width;
+          for (int oy = oyLo, from = c + oyLo * outW + lo; oy < oyHi; oy++, dst += rowStep, from += outW) {
+            if (strideW == 1) {
+              for (int ox = 0, n = hi - lo; ox < n; ox++) {
+                im[dst + ox] += col[from + ox];
+              }
+            } else {
+              for (int ox = 0, n = hi - lo, to = dst; ox < n; ox++, to += strideW) {
+                im[to] += col[from + ox];
               }
             }
           }
         }
       }
     }
+  }
+
+  /**
+   * Packs {@code c} images (each {@code dim} apart from {@code srcOff}; channels × height × width)
+   * batch-minor and zero-padded: {@code packed[((ch·Hp + y + padH)·Wp + x + padW)·c + i]}, with
+   * Hp = height + 2·padH and Wp = width + 2·padW. In this layout one window offset reads, for one
+   * output row, a single run of outW·c floats (stride 1), so {@link #packedToColumns} and
+   * {@link #columnsToPacked} move long runs instead of a few floats at a time.
+   */
+  void pack(float[] src, int srcOff, int dim, int c, int channels, int height, int width,
+      float[] packed) {
+    int hp = height + 2 * padH;
+    int wp = width + 2 * padW;
+    int rowLen = wp * c;
+    for (int ch = 0; ch < channels; ch++) {
+      int plane = ch * hp * rowLen;
+      Arrays.fill(packed, plane, plane + padH * rowLen, 0f);
+      Arrays.fill(packed, plane + (padH + height) * rowLen, plane + hp * rowLen, 0f);
+      for (int y = 0; y < height; y++) {
+        int row = plane + (y + padH) * rowLen;
+        Arrays.fill(packed, row, row + padW * c, 0f);
+        Arrays.fill(packed, row + (padW + width) * c, row + rowLen, 0f);
+        int inner = row + padW * c;
+        for (int i = 0; i < c; i++) {
+          int from = srcOff + i * dim + (ch * height + y) * width;
+          for (int x = 0, to = inner + i; x < width; x++, to += c) {
+            packed[to] = src[from + x];
+          }
+        }
+      }
+    }
+  }
+
+  /** The inverse of {@link #pack}: the images' interior back to their own layout (padding dropped). */
+  void unpack(float[] packed, int c, int channels, int height, int width, float[] dst, int dstOff,
+      int dim) {
+    int hp = height + 2 * padH;
+    int rowLen = (width + 2 * padW) * c;
+    for (int ch = 0; ch < channels; ch++) {
+      for (int y = 0; y < height; y++) {
+        int inner = (ch * hp + y + padH) * rowLen + padW * c;
+        for (int i = 0; i < c; i++) {
+          int to = dstOff + i * dim + (ch * height + y) * width;
+          for (int x = 0, from = inner + i; x < width; x++, from += c) {
+            dst[to + x] = packed[from];
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * im2col over {@link #pack packed} images: row (ch, kr, kc) of {@code col}, position
+   * (oy·outW + ox)·c + i, is the packed value the window reads; rows are outH·outW·c long.
+   */
+  void packedToColumns(float[] packed, int c, int channels, int height, int width, float[] col) {
+    int outH = outputH(height);
+    int outW = outputW(width);
+    int hp = height + 2 * padH;
+    int rowLen = (width + 2 * padW) * c;
+    int run = outW * c;
+    int r = 0;
+    for (int ch = 0; ch < channels; ch++) {
+      for (int kr = 0; kr < kernelH; kr++) {
+        for (int kc = 0; kc < kernelW; kc++, r++) {
+          int to = r * outH * run;
+          int from = (ch * hp + kr * dilationH) * rowLen + kc * dilationW * c;
+          for (int oy = 0; oy < outH; oy++, from += strideH * rowLen, to += run) {
+            if (strideW == 1) {
+              System.arraycopy(packed, from, col, to, run);
+            } else {
+              for (int ox = 0; ox < outW; ox++) {
+                System.arraycopy(packed, from + ox * strideW * c, col, to + ox * c, c);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * col2im into {@link #pack packed} images, which it overwrites: each packed value is the sum of
+   * the column entries that read it, added in Caffe's col2im order (kernel row, kernel column),
+   * so the sums are Caffe's.
+   */
+  void columnsToPacked(float[] col, int c, int channels, int height, int width, float[] packed) {
+    int outH = outputH(height);
+    int outW = outputW(width);
+    int hp = height + 2 * padH;
+    int rowLen = (width + 2 * padW) * c;
+    int run = outW * c;
+    Arrays.fill(packed, 0, channels * hp * rowLen, 0f);
+    int r = 0;
+    for (int ch = 0; ch < channels; ch++) {
+      for (int kr = 0; kr < kernelH; kr++) {
+        for (int kc = 0; kc < kernelW; kc++, r++) {
+          int from = r * outH * run;
+          int to = (ch * hp + kr * dilationH) * rowLen + kc * dilationW * c;
+          for (int oy = 0; oy < outH; oy++, to += strideH * rowLen, from += run) {
+            if (strideW == 1) {
+              for (int j = 0; j < run; j++) {
+                packed[to + j] += col[from + j];
+              }
+            } else {
+              for (int ox = 0; ox < outW; ox++) {
+                int t = to + ox * strideW * c;
+                int f = from + ox * c;
+                for (int i = 0; i < c; i++) {
+                  packed[t + i] += col[f + i];
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** The first output index whose input column offset + ox·stride is ≥ 0 (0 when offset ≥ 0). */
+  private static int firstInside(int offset, int stride) {
+    return offset >= 0 ? 0 : (-offset + stride - 1) / stride;
   }
 }

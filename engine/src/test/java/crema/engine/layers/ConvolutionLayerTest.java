@@ -97,6 +97,84 @@ class ConvolutionLayerTest {
         new int[] {3, 4, 4, 3});
   }
 
+  /**
+   * Forward and backward of a convolution with stride 1 and no groups against the definition in
+   * double: y, then dW, db and dx for a gaussian top gradient. Returns the layer's chunk.
+   */
+  private static int assertForwardBackwardAgainstTheDefinition(Blob x, int outs, int k, int pad) {
+    Layer layer = conv("num_output: " + outs + " kernel_size: " + k + " pad: " + pad);
+    List<Blob> top = tops(1);
+    layer.setUp(list(x), top);
+    layer.forward(list(x), top);
+    Blob w = layer.blobs().get(0);
+    double[] y = direct(x, w, layer.blobs().get(1).data(), 1, k, k, pad, pad, 1, 1, 1, 1);
+    for (int i = 0; i < y.length; i++) {
+      assertEquals(y[i], top.get(0).data()[i], 1e-4 * Math.max(1, Math.abs(y[i])), "y element " + i);
+    }
+    Blob t = top.get(0);
+    float[] dy = gaussian(99, 1, t.shape()).data();
+    System.arraycopy(dy, 0, t.diff(), 0, dy.length);
+    layer.setParamPropagateDown(0, true);
+    layer.setParamPropagateDown(1, true);
+    layer.backward(top, new boolean[] {true}, list(x));
+    int num = x.shape(0);
+    int channels = x.shape(1);
+    int h = x.shape(2);
+    int wd = x.shape(3);
+    int outH = t.shape(2);
+    int outW = t.shape(3);
+    double[] dw = new double[w.count()];
+    double[] db = new double[outs];
+    double[] dx = new double[x.count()];
+    for (int n = 0; n < num; n++) {
+      for (int o = 0; o < outs; o++) {
+        for (int i = 0; i < outH; i++) {
+          for (int j = 0; j < outW; j++) {
+            double g = dy[((n * outs + o) * outH + i) * outW + j];
+            db[o] += g;
+            for (int c = 0; c < channels; c++) {
+              for (int u = 0; u < k; u++) {
+                for (int v = 0; v < k; v++) {
+                  int r = i - pad + u;
+                  int q = j - pad + v;
+                  if (r >= 0 && r < h && q >= 0 && q < wd) {
+                    int xi = ((n * channels + c) * h + r) * wd + q;
+                    int wi = ((o * channels + c) * k + u) * k + v;
+                    dw[wi] += g * x.data()[xi];
+                    dx[xi] += g * w.data()[wi];
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    assertClose(dw, w.diff(), "dW");
+    assertClose(db, layer.blobs().get(1).diff(), "db");
+    assertClose(dx, x.diff(), "dx");
+    return ((BaseConvolutionLayer) layer).chunk;
+  }
+
+  private static void assertClose(double[] expected, float[] actual, String what) {
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], actual[i], 1e-4 * Math.max(1, Math.abs(expected[i])), what + " element " + i);
+    }
+  }
+
+  @Test
+  void shortRowsGoInChunksOfImagesAndMatchTheDefinition() {
+    // 8-wide output rows: chunks of 2 of the 3 images (1440 rows × 64 positions per image within
+    // 2^18 floats), so the last chunk holds one image.
+    assertEquals(2, assertForwardBackwardAgainstTheDefinition(gaussian(11, 1, 3, 160, 10, 10), 4, 3, 0));
+  }
+
+  @Test
+  void longRowsGoOneImageAtATimeAndMatchTheDefinition() {
+    // 20-wide output rows (pad 1): Caffe's per-image lowering.
+    assertEquals(1, assertForwardBackwardAgainstTheDefinition(gaussian(12, 1, 2, 3, 20, 20), 5, 3, 1));
+  }
+
   @Test
   void weightsAreOutputsByGroupChannelsByKernel() {
     Layer layer = conv("num_output: 6 kernel_h: 3 kernel_w: 2 group: 3");
