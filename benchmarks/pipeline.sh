@@ -6,9 +6,13 @@
 #     batch 256 rows/s;
 #   - checkpoint published -> first predict answered by it, over 20 checkpoints (p50 / p99).
 # Prints a table; it also lands in benchmarks/target/results/pipeline/table.txt.
+# `pipeline.sh ingest [ROUNDS]`: ingest against the producer only, ROUNDS (5) alternating rounds after
+# three warm-ups each, each round's figures and CPU time and the medians (results/pipeline/ingest.txt);
+# with CREMA_BENCH_BASE_INGEST_JAR=path/to/crema-ingest.jar another ingest build runs in the same
+# rounds (this build / base). CREMA_BENCH_SERVICE_OPTS: JVM options for the services (a profiler).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for this run (preset, they slow OpenBLAS by half on this CPU)."
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 mvn -q -B -DskipTests -pl benchmarks,ingest-service,trainer-service,inference-service -am package
-java --add-opens=java.base/java.nio=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar crema.benchmarks.PipelineLoad
+java --add-opens=java.base/java.nio=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar crema.benchmarks.PipelineLoad "$@"

@@ -40,24 +40,54 @@ import org.apache.kafka.common.TopicPartition;
 public final class PipelineLoad {
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
+  /** Whole ingests (and as many producer runs) before the measured ones. */
+  private static final int WARMUPS = 3;
+  /** The port of the base ingest service (CREMA_BENCH_BASE_INGEST_JAR). */
+  private static final int BASE_PORT = 18084;
+
   private PipelineLoad() {}
 
+  /**
+   * Arguments: none for every figure; {@code ingest [ROUNDS]} for ingest against the producer only,
+   * {@code ROUNDS} times (default 5) alternately, each round a fresh dataset and topic, printing each
+   * round's figures and their medians.
+   */
   public static void main(String[] args) throws Exception {
+    boolean ingestOnly = args.length > 0 && args[0].equals("ingest");
+    int rounds = ingestOnly && args.length > 1 ? Integer.parseInt(args[1]) : 1;
     Path repo = Path.of("").toAbsolutePath();
     Path work = Files.createDirectories(repo.resolve("benchmarks/target/results/pipeline"));
     List<Process> services = new ArrayList<>();
     try (EmbeddedBroker broker = EmbeddedBroker.start()) {
       int[] ports = {18081, 18082, 18083};
       String[] names = {"ingest", "trainer", "inference"};
-      for (int i = 0; i < 3; i++) {
-        services.add(new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar",
-            repo.resolve(names[i] + "-service/target/crema-" + names[i] + ".jar").toString(),
-            "-micronaut.server.port=" + ports[i], "-kafka.bootstrap.servers=" + broker.bootstrapServers())
+      for (int i = 0; i < (ingestOnly ? 1 : 3); i++) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+            .toString(), "--add-opens=java.base/java.nio=ALL-UNNAMED"));
+        // CREMA_BENCH_SERVICE_OPTS: JVM options for the services (a profiler: -XX:StartFlightRecording=...).
+        String opts = System.getenv("CREMA_BENCH_SERVICE_OPTS");
+        if (opts != null && !opts.isBlank()) {
+          command.addAll(List.of(opts.strip().split("\\s+")));
+        }
+        command.addAll(List.of("-jar", repo.resolve(names[i] + "-service/target/crema-" + names[i] + ".jar").toString(),
+            "-micronaut.server.port=" + ports[i], "-kafka.bootstrap.servers=" + broker.bootstrapServers()));
+        services.add(new ProcessBuilder(command)
             .redirectErrorStream(true).redirectOutput(work.resolve(names[i] + ".log").toFile()).start());
       }
-      for (int p : ports) {
-        await("http://localhost:" + p + "/health/liveness");
+      // CREMA_BENCH_BASE_INGEST_JAR: another build of the ingest service (the one before a change),
+      // on its own port, measured in the same rounds: the change's effect under the same load.
+      String baseJar = System.getenv("CREMA_BENCH_BASE_INGEST_JAR");
+      Process baseIngest = null;
+      if (ingestOnly && baseJar != null && !baseJar.isBlank()) {
+        baseIngest = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar", baseJar, "-micronaut.server.port=" + BASE_PORT,
+            "-kafka.bootstrap.servers=" + broker.bootstrapServers())
+            .redirectErrorStream(true).redirectOutput(work.resolve("ingest-base.log").toFile()).start();
+        services.add(baseIngest);
+        await("http://localhost:" + BASE_PORT + "/health/liveness");
+      }
+      for (int i = 0; i < (ingestOnly ? 1 : 3); i++) {
+        await("http://localhost:" + ports[i] + "/health/liveness");
       }
       // Ingest: the Otto-shaped training file, one request.
       Path otto = work.resolve("otto");
@@ -68,17 +98,73 @@ public final class PipelineLoad {
       }
       // Both sides warmed up first (a JIT-cold service against a warm producer would flatter the
       // producer): one whole ingest into another dataset, and as many records through the producer.
-      ingest(otto.resolve("train.csv"), "otto_warmup");
-      double ingestRate = 61878 / ingest(otto.resolve("train.csv"), "otto");
       // Reference: Kafka's own producer on the same broker with the pipeline's producer settings,
-      // 61,878 records of a Datum's size (473 bytes) keyed like ingest's row ids.
+      // 61,878 records of a Datum's size (473 bytes) keyed like ingest's row ids. Rounds alternate
+      // the two so that a neighbour's load on the shared cores falls on both alike.
       KafkaClients clients = new KafkaClients(broker.bootstrapServers(), Map.of());
       byte[] value = new byte[473];
       new Random(1).nextBytes(value);
-      double producerRate;
+      double[] ingestRates = new double[rounds];
+      double[] producerRates = new double[rounds];
+      double[] ratios = new double[rounds];
+      double[] baseRates = new double[rounds];
+      double[] overBase = new double[rounds];
       try (KafkaProducer<String, byte[]> p = clients.producer("reference")) {
-        produce(p, "reference_warmup", value);
-        producerRate = 61878 / produce(p, "reference", value);
+        // Three times each: the service's JIT compiler is still busy after one (a third of its CPU
+        // in the next ingest went to C2), the producer's path is short and warm after one.
+        for (int w = 0; w < WARMUPS; w++) {
+          ingest(otto.resolve("train.csv"), "otto_warmup" + w);
+          if (baseIngest != null) {
+            ingest(BASE_PORT, otto.resolve("train.csv"), "otto_base_warmup" + w);
+          }
+          produce(p, "reference_warmup" + w, value);
+        }
+        for (int i = 0; i < rounds; i++) {
+          // CPU time too (the ingest service's process; this one's, which holds the broker and the
+          // reference producer): on shared cores it shows where the work is when wall time is noise.
+          long[] cpu0 = cpuMillis(services.get(0));
+          ingestRates[i] = 61878 / ingest(otto.resolve("train.csv"), i == 0 ? "otto" : "otto_round" + i);
+          long[] cpu1 = cpuMillis(services.get(0));
+          producerRates[i] = 61878 / produce(p, i == 0 ? "reference" : "reference_round" + i, value);
+          long[] cpu2 = cpuMillis(services.get(0));
+          ratios[i] = ingestRates[i] / producerRates[i];
+          if (baseIngest != null) {
+            long[] b0 = cpuMillis(baseIngest);
+            baseRates[i] = 61878 / ingest(BASE_PORT, otto.resolve("train.csv"), "otto_base_round" + i);
+            long[] b1 = cpuMillis(baseIngest);
+            overBase[i] = ingestRates[i] / baseRates[i];
+            System.out.printf("round %d: base ingest %.0f rows/s (service CPU %d ms); this build / base %.2f%n", i + 1,
+                baseRates[i], b1[0] - b0[0], overBase[i]);
+          }
+          if (ingestOnly) {
+            System.out.printf("round %d: ingest %.0f rows/s, producer %.0f records/s, ratio %.2f; CPU ms: ingest"
+                + " (service %d, broker and driver %d), producer (broker and driver %d)%n", i + 1, ingestRates[i],
+                producerRates[i], ratios[i], cpu1[0] - cpu0[0], cpu1[1] - cpu0[1], cpu2[1] - cpu1[1]);
+          }
+        }
+      }
+      double ingestRate = median(ingestRates);
+      double producerRate = median(producerRates);
+      if (ingestOnly) {
+        List<String> lines = new ArrayList<>();
+        lines.add("measured " + java.time.Instant.now() + " on " + Runtime.getRuntime().availableProcessors()
+            + " cores (a shared machine gives noisy figures); " + rounds + " rounds, medians");
+        lines.add(String.format("%-56s %16.0f", "ingest, 61,878 Otto rows in one request (rows/s)", ingestRate));
+        lines.add(String.format("%-56s %16.0f", "Kafka producer, same-size records, same broker (records/s)",
+            producerRate));
+        lines.add(String.format("%-56s %16.2f", "ingest / producer, median of the rounds' ratios", median(ratios)));
+        lines.add("  each round's ratio: " + java.util.Arrays.toString(java.util.Arrays.stream(ratios)
+            .map(r -> Math.round(r * 100) / 100.0).toArray()));
+        if (baseIngest != null) {
+          lines.add(String.format("%-56s %16.0f", "base ingest (" + Path.of(baseJar).getFileName() + ") (rows/s)",
+              median(baseRates)));
+          lines.add(String.format("%-56s %16.2f", "this ingest / base, median of the rounds' ratios", median(overBase)));
+          lines.add("  each round's ratio: " + java.util.Arrays.toString(java.util.Arrays.stream(overBase)
+              .map(r -> Math.round(r * 100) / 100.0).toArray()));
+        }
+        Files.write(work.resolve("ingest.txt"), lines);
+        lines.forEach(System.out::println);
+        return;
       }
       // A model: the seed net, 3 checkpoints.
       String net = Files.readString(repo.resolve("examples/otto/otto_kafka_train_test.prototxt"))
@@ -136,7 +222,23 @@ public final class PipelineLoad {
       lines.forEach(System.out::println);
     } finally {
       services.forEach(Process::destroy);
+      for (Process p : services) {
+        // Stopped, not abandoned: a service's shutdown writes what it was asked to (a flight recording).
+        p.waitFor(30, TimeUnit.SECONDS);
+      }
     }
+  }
+
+  /** CPU milliseconds used so far by {@code service}'s process and by this one (-1 where the system does not say). */
+  private static long[] cpuMillis(Process service) {
+    return new long[] {service.info().totalCpuDuration().map(Duration::toMillis).orElse(-1L),
+        ProcessHandle.current().info().totalCpuDuration().map(Duration::toMillis).orElse(-1L)};
+  }
+
+  private static double median(double[] values) {
+    double[] v = values.clone();
+    java.util.Arrays.sort(v);
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 
   private static void await(String url) throws Exception {
@@ -156,8 +258,13 @@ public final class PipelineLoad {
 
   /** Seconds to ingest {@code csv} into {@code dataset} in one request. */
   private static double ingest(Path csv, String dataset) throws Exception {
+    return ingest(18081, csv, dataset);
+  }
+
+  /** The same on the ingest service at {@code port}. */
+  private static double ingest(int port, Path csv, String dataset) throws Exception {
     long t0 = System.nanoTime();
-    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:18081/v1/datasets/" + dataset
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/datasets/" + dataset
         + "/rows?label=target&id=id&log1p=true&split=train")).header("Content-Type", "text/csv")
         .POST(HttpRequest.BodyPublishers.ofFile(csv)).build(), HttpResponse.BodyHandlers.ofString());
     double seconds = (System.nanoTime() - t0) / 1e9;

@@ -78,6 +78,12 @@ public class DatasetIngest {
   private final IngestConfig config;
   private final MeterRegistry meters;
   private final Timer producerLatency;
+  /**
+   * One record in this many is timed for {@link #producerLatency}: the histogram's update runs on
+   * the producer's one network thread, which every record's acknowledgement passes through.
+   */
+  private static final int LATENCY_SAMPLE = 64;
+  private final AtomicLong sends = new AtomicLong();
   private final KafkaClients clients;
   /**
    * Each dataset's schema as this service last wrote it, read from {@code crema.datasets} on first
@@ -92,6 +98,12 @@ public class DatasetIngest {
 
   /** Parses and validates rows in parallel (see {@link ParallelRows}); shared by all requests. */
   private final ExecutorService parsePool;
+  /** Reads each request's body ahead of its thread (see {@link BodyReadAhead}): one thread per upload in progress. */
+  private final ExecutorService bodyPool = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "ingest-body");
+    t.setDaemon(true);
+    return t;
+  });
 
   public DatasetIngest(KafkaProducer<String, byte[]> producer, IngestConfig config,
       MeterRegistry meters, KafkaClients clients) {
@@ -106,13 +118,15 @@ public class DatasetIngest {
     this.clients = clients;
     this.meters = meters;
     this.producerLatency = Timer.builder("crema.ingest.producer.latency")
-        .description("Time from handing a record to the Kafka producer to its acknowledgement (acks=all)")
+        .description("Time from handing a record to the Kafka producer to its acknowledgement (acks=all),"
+            + " one record in " + LATENCY_SAMPLE)
         .publishPercentileHistogram().register(meters);
   }
 
   @PreDestroy
   void stop() {
     parsePool.shutdownNow();
+    bodyPool.shutdownNow();
   }
 
   /** One line's outcome on a parse thread. */
@@ -121,10 +135,10 @@ public class DatasetIngest {
   }
 
   /**
-   * A valid row, its Datum serialised and its features as a plain array (for the statistics),
-   * both done on the parse thread.
+   * A valid row, its Datum serialised and its features as a plain array, both done on the parse
+   * thread, which also added its features to its chunk's {@code moments}.
    */
-  private record Accepted(byte[] line, CsvRow row, byte[] datum, float[] features) implements Parsed {}
+  private record Accepted(byte[] line, RowDatums.Row row, FeatureMoments moments) implements Parsed {}
 
   private record Rejected(byte[] line, RowRejectedException error) implements Parsed {}
 
@@ -144,22 +158,29 @@ public class DatasetIngest {
   }
 
   /**
-   * One line parsed; with a {@code shape} (C, H, W) its features become a uint8 image Datum by
-   * {@code crema convert --shape}'s rule (a value that is no pixel rejects the row).
+   * One line parsed, its features added to {@code moments}; with a {@code shape} (C, H, W) its
+   * features become a uint8 image Datum by {@code crema convert --shape}'s rule (a value that is no
+   * pixel rejects the row). {@code fast} takes the plain lines; the others, and every line that may
+   * be refused, go through {@code parser}, which names the reason.
    */
-  private static Parsed parseOne(RowParser parser, byte[] line, long lineNumber, int[] shape) {
+  private static Parsed parseOne(RowDatums fast, RowParser parser, byte[] line, long lineNumber, int[] shape,
+      FeatureMoments moments) {
     try {
-      CsvRow row = parser.parse(line, lineNumber);
-      Datum d = row.datum();
-      float[] features = new float[d.getFloatDataCount()];
-      for (int j = 0; j < features.length; j++) {
-        features[j] = d.getFloatData(j);
+      RowDatums.Row row = fast.parse(line, lineNumber);
+      if (row == null) {
+        CsvRow parsed = parser.parse(line, lineNumber);
+        Datum d = parsed.datum();
+        float[] features = new float[d.getFloatDataCount()];
+        for (int j = 0; j < features.length; j++) {
+          features[j] = d.getFloatData(j);
+        }
+        if (shape != null) {
+          d = CsvConverter.image(d, shape, parser.schema());
+        }
+        row = new RowDatums.Row(parsed.id(), parsed.label(), d.getLabel(), d.toByteArray(), features);
       }
-      if (shape != null) {
-        row = new CsvRow(row.line(), row.id(), row.label(), CsvConverter.image(d, shape, parser.schema()));
-        d = row.datum();
-      }
-      return new Accepted(line, row, d.toByteArray(), features);
+      moments.add(row.features());
+      return new Accepted(line, row, moments);
     } catch (RowRejectedException e) {
       return new Rejected(line, e);
     } catch (LabelNotYetKnown e) {
@@ -172,20 +193,31 @@ public class DatasetIngest {
    * given); a label not among them is deferred, unless the request fixed the labels, in which case
    * it is unknown exactly as on the request's thread.
    */
-  private static RowParser chunkParser(CsvSchema schema, List<String> labels, boolean fixed, boolean log1p,
-      int maxLineBytes) {
+  private static ChunkParser chunkParser(CsvSchema schema, List<String> labels, boolean fixed, boolean log1p,
+      int maxLineBytes, int[] shape) {
     List<String> snapshot;
     synchronized (labels) {
       snapshot = List.copyOf(labels);
     }
     String known = String.valueOf(snapshot);
-    return new RowParser(schema, name -> {
+    RowParser.LabelIndex index = name -> {
       int i = snapshot.indexOf(name);
       if (i >= 0 || fixed) {
         return i;
       }
       throw LabelNotYetKnown.INSTANCE;
-    }, () -> known, log1p, maxLineBytes);
+    };
+    return new ChunkParser(new RowDatums(schema, index, log1p, maxLineBytes, shape),
+        new RowParser(schema, index, () -> known, log1p, maxLineBytes), shape, new FeatureMoments(schema.featureCount()));
+  }
+
+  /** One chunk's parsers (fast and general, sharing the chunk's label snapshot) and its rows' moments. */
+  private record ChunkParser(RowDatums fast, RowParser parser, int[] shape, FeatureMoments moments)
+      implements ParallelRows.LineParser<Parsed> {
+    @Override
+    public Parsed parse(byte[] line, long lineNumber) {
+      return parseOne(fast, parser, line, lineNumber, shape, moments);
+    }
   }
 
   /** crema.ingest.rows{dataset, result, reason}: one counter per reason kind, never per value. */
@@ -264,18 +296,16 @@ public class DatasetIngest {
     List<String> reasons = new ArrayList<>();
     Map<String, Long> perSplit = new LinkedHashMap<>();
     Map<String, long[]> classCounts = new LinkedHashMap<>();
-    Map<String, Integer> seenPerClass = new HashMap<>();
+    Map<String, long[]> splitCounts = new LinkedHashMap<>();
+    Map<String, int[]> seenPerClass = new HashMap<>();
     Map<String, Double> phase = new HashMap<>();
     Random random = new Random(r.seed());
     long received = 0;
     long accepted = 0;
     long rejected = 0;
-    double[] min = null;
-    double[] max = null;
-    double[] mean = null;
-    double[] m2 = null;
+    FeatureMoments moments;
     CsvSchema schema;
-    try (CsvLines lines = new CsvLines(body, config.getMaxLineBytes())) {
+    try (CsvLines lines = new CsvLines(new BodyReadAhead(body, bodyPool, 64 << 10, 64), config.getMaxLineBytes())) {
       byte[] head = lines.next();
       if (head == null) {
         throw new IllegalArgumentException("the body is empty; it needs a CSV header line");
@@ -306,15 +336,12 @@ public class DatasetIngest {
               + sh[0] * sh[1] * sh[2] + " feature columns, the header has " + schema.featureCount());
         }
       }
-      RowParser parser = new RowParser(schema, name -> labelIndex(labels, name, fixedLabels),
-          () -> String.valueOf(labels), r.log1p(), config.getMaxLineBytes());
+      RowParser.LabelIndex growing = name -> labelIndex(labels, name, fixedLabels);
+      RowParser parser = new RowParser(schema, growing, () -> String.valueOf(labels), r.log1p(),
+          config.getMaxLineBytes());
+      RowDatums fast = new RowDatums(schema, growing, r.log1p(), config.getMaxLineBytes(), r.shape());
       int features = schema.featureCount();
-      min = new double[features];
-      max = new double[features];
-      mean = new double[features];
-      m2 = new double[features];
-      Arrays.fill(min, Double.POSITIVE_INFINITY);
-      Arrays.fill(max, Double.NEGATIVE_INFINITY);
+      moments = new FeatureMoments(features);
       var acceptedRows = rows(r.dataset(), "accepted", "none");
       var bytes = Counter.builder("crema.ingest.bytes")
           .description("CSV bytes received (lines and their line ends)").baseUnit("bytes")
@@ -325,21 +352,36 @@ public class DatasetIngest {
       // Rows are parsed on the pool, a few chunks ahead; everything that depends on their order
       // (labels' first appearance, the split, statistics, keys, the order of sends) happens here.
       try (ParallelRows<Parsed> parsed = new ParallelRows<>(lines, parsePool, config.getChunkLines(), 4 * threads,
-          () -> {
-            RowParser p = chunkParser(rowSchema, labels, fixedLabels, r.log1p(), config.getMaxLineBytes());
-            return (l, n) -> parseOne(p, l, n, r.shape());
-          })) {
+          () -> chunkParser(rowSchema, labels, fixedLabels, r.log1p(), config.getMaxLineBytes(), r.shape()))) {
         Parsed next;
         long lineNumber = 1;
         // Topic names are checked when made; once per split is enough.
         Map<String, String> topicOf = new HashMap<>();
+        // The meters are counted here and added every few thousand rows: once per row was a
+        // measurable share of this thread, which every row passes through.
+        long bytesToCount = 0;
+        long acceptedToCount = 0;
+        FeatureMoments merged = null;
         while ((next = parsed.next()) != null) {
           received++;
           lineNumber++;
           byte[] line = next.line();
-          bytes.increment(line.length + 1);
+          bytesToCount += line.length + 1;
+          if ((received & 4095) == 0) {
+            bytes.increment(bytesToCount);
+            acceptedRows.increment(acceptedToCount);
+            bytesToCount = 0;
+            acceptedToCount = 0;
+          }
           if (next instanceof Deferred) {
-            next = parseOne(parser, line, lineNumber, r.shape());
+            // A label first seen here: parsed again with the growing label list, in line order.
+            FeatureMoments one = new FeatureMoments(features);
+            next = parseOne(fast, parser, line, lineNumber, r.shape(), one);
+            moments.merge(one);
+          } else if (next instanceof Accepted a && a.moments() != merged) {
+            // A chunk's first row here: its rows' moments (all its accepted rows but the deferred) join the total.
+            merged = a.moments();
+            moments.merge(merged);
           }
           if (next instanceof Rejected rej) {
             RowRejectedException e = rej.error();
@@ -355,58 +397,44 @@ public class DatasetIngest {
             continue;
           }
           Accepted ok = (Accepted) next;
-          CsvRow row = ok.row();
+          RowDatums.Row row = ok.row();
           accepted++;
-          acceptedRows.increment();
+          acceptedToCount++;
           String target = split;
           if (target == null) {
             // Exact stratification on a stream: within each class, every 1/F-th row (with a seeded
             // phase) goes to test.
             String c = row.label() == null ? "" : row.label();
             double ph = phase.computeIfAbsent(c, k -> random.nextDouble() / r.testFraction());
-            int k = seenPerClass.merge(c, 1, Integer::sum) - 1;
+            int k = seenPerClass.computeIfAbsent(c, x -> new int[1])[0]++;
             boolean test = Math.floor((k + 1 + ph) * r.testFraction()) > Math.floor((k + ph) * r.testFraction());
             target = test ? "test" : "train";
           }
-          perSplit.merge(target, 1L, Long::sum);
-          Datum d = row.datum();
+          splitCounts.computeIfAbsent(target, t -> new long[1])[0]++;
           if (row.label() != null) {
             long[] counts = classCounts.computeIfAbsent(target, t -> new long[0]);
-            int label = d.getLabel();
+            int label = row.labelIndex();
             if (counts.length <= label) {
               counts = Arrays.copyOf(counts, label + 1);
               classCounts.put(target, counts);
             }
             counts[label]++;
           }
-          // This loop is the request thread's largest cost per row: plain comparisons, not
-          // Math.min/max (their NaN and -0.0 handling is wasted on finite features), over an array.
-          float[] values = ok.features();
-          for (int j = 0; j < features; j++) {
-            double v = values[j];
-            if (v < min[j]) {
-              min[j] = v;
-            }
-            if (v > max[j]) {
-              max[j] = v;
-            }
-            double delta = v - mean[j];
-            mean[j] += delta / accepted;
-            m2[j] += delta * (v - mean[j]);
-          }
           send(new ProducerRecord<>(topicOf.computeIfAbsent(target, t -> Topics.datums(r.dataset(), t)), row.id(),
-              ok.datum()), sendError, acked);
+              row.datum()), sendError, acked);
         }
+        bytes.increment(bytesToCount);
+        acceptedRows.increment(acceptedToCount);
       }
     }
+    splitCounts.forEach((split1, n) -> perSplit.put(split1, n[0]));
     DatasetSchema.Builder s = DatasetSchema.newBuilder().setDataset(r.dataset())
         .addAllFeatureNames(schema.featureNames()).setRejected(rejected).setLog1P(r.log1p())
         .setIdColumn(r.idColumn() == null ? "" : r.idColumn())
         .setLabelColumn(r.labelColumn() == null ? "" : r.labelColumn()).setAccepted(accepted);
     for (int j = 0; j < schema.featureCount(); j++) {
       s.addFeatures(FeatureStats.newBuilder().setName(schema.featureNames().get(j))
-          .setMin(accepted > 0 ? min[j] : 0).setMax(accepted > 0 ? max[j] : 0).setMean(mean[j])
-          .setStd(accepted > 1 ? Math.sqrt(m2[j] / (accepted - 1)) : 0));
+          .setMin(moments.min(j)).setMax(moments.max(j)).setMean(moments.mean(j)).setStd(moments.std(j)));
     }
     return publishSchema(r, s, known, labels, classCounts, sendError, acked,
         new Result(r.dataset(), received, accepted, rejected, perSplit, List.of(), reasons));
@@ -722,6 +750,16 @@ public class DatasetIngest {
 
   private void send(ProducerRecord<String, byte[]> record, AtomicReference<Exception> error, AtomicLong acked) {
     topics.ensureOnce(record.topic());
+    if ((sends.getAndIncrement() & (LATENCY_SAMPLE - 1)) != 0) {
+      producer.send(record, (meta, e) -> {
+        if (e != null) {
+          error.compareAndSet(null, e);
+        } else {
+          acked.incrementAndGet();
+        }
+      });
+      return;
+    }
     long start = System.nanoTime();
     producer.send(record, (meta, e) -> {
       producerLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import caffe.Caffe.Datum;
 import crema.bus.EmbeddedBroker;
 import crema.bus.Topics;
+import crema.proto.DatasetSchema;
 import crema.proto.DeadLetter;
+import crema.proto.FeatureStats;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.client.HttpClient;
@@ -25,8 +27,9 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * Rows parsed in parallel come out as a sequential pass would give them: with chunks of 7 lines on
  * 3 threads, labels that first appear deep into the body (and digits that name their own index)
- * get their indices in line order, every datum is keyed by its row id in line order, and every bad
- * row is a dead letter with its own line number and reason.
+ * get their indices in line order, every datum is keyed by its row id in line order, every bad
+ * row is a dead letter with its own line number and reason, and the schema's statistics are the
+ * accepted rows'.
  */
 @MicronautTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -51,6 +54,7 @@ class ParallelIngestTest implements TestPropertyProvider {
     List<Integer> expectedLabels = new ArrayList<>();
     Map<String, Integer> firstSeen = new LinkedHashMap<>();
     Map<Long, String> expectedDead = new LinkedHashMap<>();
+    List<double[]> values = new ArrayList<>();
     // Labels arrive in stages: new ones keep appearing after many chunks have been handed out.
     String[] names = {"c", "a", "e", "b", "d", "f"};
     for (int i = 0; i < 2000; i++) {
@@ -67,8 +71,10 @@ class ParallelIngestTest implements TestPropertyProvider {
         expectedDead.put(line, "expected 4 columns");
         continue;
       }
-      csv.append("r").append(i).append(',').append(r.nextInt(30)).append(',').append(r.nextInt(5)).append(',')
-          .append(label).append('\n');
+      int a = r.nextInt(30);
+      int b = r.nextInt(5);
+      csv.append("r").append(i).append(',').append(a).append(',').append(b).append(',').append(label).append('\n');
+      values.add(new double[] {a, b});
       firstSeen.putIfAbsent(label, firstSeen.size());
       expectedKeys.add("r" + i);
       expectedLabels.add(firstSeen.get(label));
@@ -98,6 +104,35 @@ class ParallelIngestTest implements TestPropertyProvider {
     for (DeadLetter d : letters) {
       assertTrue(d.getReason().contains(expectedDead.get(d.getLineNumber())), "seed " + seed + ": " + d.getReason());
       assertTrue(d.getRawLine().startsWith("r" + (d.getLineNumber() - 2) + ","), d.getRawLine());
+    }
+    // The schema's statistics, summed per chunk on the parse threads (rows with a label first seen
+    // deferred to the request's thread) and merged, are a two-pass computation's over the accepted rows.
+    DatasetSchema schema = null;
+    for (var rec : IngestServiceTest.readAll(Topics.DATASETS)) {
+      if (rec.key().equals("inorder")) {
+        schema = DatasetSchema.parseFrom(rec.value());
+      }
+    }
+    assertEquals(values.size(), schema.getAccepted(), "seed " + seed);
+    for (int j = 0; j < 2; j++) {
+      double sum = 0;
+      double min = Double.POSITIVE_INFINITY;
+      double max = Double.NEGATIVE_INFINITY;
+      for (double[] v : values) {
+        sum += v[j];
+        min = Math.min(min, v[j]);
+        max = Math.max(max, v[j]);
+      }
+      double mean = sum / values.size();
+      double ss = 0;
+      for (double[] v : values) {
+        ss += (v[j] - mean) * (v[j] - mean);
+      }
+      FeatureStats f = schema.getFeatures(j);
+      assertEquals(mean, f.getMean(), 1e-9, "seed " + seed + ": mean of " + f.getName());
+      assertEquals(Math.sqrt(ss / (values.size() - 1)), f.getStd(), 1e-9, "seed " + seed + ": std of " + f.getName());
+      assertEquals(min, f.getMin(), "seed " + seed);
+      assertEquals(max, f.getMax(), "seed " + seed);
     }
   }
 }

