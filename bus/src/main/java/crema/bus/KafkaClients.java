@@ -46,6 +46,9 @@ public final class KafkaClients {
     p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 300_000);
+    // crema.datasets takes schemas up to 16 MiB; every other topic still holds its records to
+    // Kafka's default through its own max.message.bytes, which the broker enforces.
+    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicKind.DATASETS.maxMessageBytes());
     return p;
   }
 

@@ -18,8 +18,9 @@ public enum TopicKind {
       "lines waiting to be converted: kept a week, then gone (the datums are the record)"),
   DATUMS("crema.datums.<dataset>.<split>", "row id", "caffe.Datum", 1, "delete", -1, -1, Limit.KAFKA_DEFAULT,
       "the training set itself: kept forever; one partition, the Data layer reads one"),
-  DATASETS(Topics.DATASETS, "dataset", "DatasetSchema", 1, "compact", -1, -1, Limit.KAFKA_DEFAULT,
-      "the newest schema of each dataset, kept forever by compaction"),
+  DATASETS(Topics.DATASETS, "dataset", "DatasetSchema", 1, "compact", -1, -1, Limit.SCHEMA,
+      "the newest schema of each dataset, kept forever by compaction; up to 16 MiB (an image dataset's schema"
+          + " has a name and statistics per pixel: about 10 MB for 224x224x3)"),
   DEAD_LETTER(Topics.DEAD_LETTER, "source id", "DeadLetter", 1, "delete", -1, -1, Limit.KAFKA_DEFAULT,
       "every rejected row and its reason: nothing is lost silently"),
   JOBS(Topics.JOBS, "model", "Job", 1, "delete", -1, -1, Limit.KAFKA_DEFAULT,
@@ -42,6 +43,8 @@ public enum TopicKind {
    */
   static final class Limit {
     static final int KAFKA_DEFAULT = 1_048_588;
+    /** The one topic over Kafka's default: schemas are one record each and cannot be cut. */
+    static final int SCHEMA = 16 << 20;
   }
 
   /** Kafka's default retention, stated explicitly for the topics that keep it. */
@@ -123,6 +126,11 @@ public enum TopicKind {
 
   public int partitions() {
     return partitions;
+  }
+
+  /** The largest record this kind of topic takes ({@code max.message.bytes}). */
+  public int maxMessageBytes() {
+    return maxMessageBytes;
   }
 
   public String why() {

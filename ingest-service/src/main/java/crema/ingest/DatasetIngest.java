@@ -2,6 +2,7 @@ package crema.ingest;
 
 import caffe.Caffe.Datum;
 import crema.bus.KafkaClients;
+import crema.bus.TopicKind;
 import crema.bus.TopicLog;
 import crema.bus.TopicSetup;
 import crema.bus.Topics;
@@ -83,6 +84,8 @@ public class DatasetIngest {
    * the producer's one network thread, which every record's acknowledgement passes through.
    */
   private static final int LATENCY_SAMPLE = 64;
+  /** A record batch's header and one record's framing around key and value, rounded up. */
+  private static final int RECORD_OVERHEAD_BYTES = 128;
   private final AtomicLong sends = new AtomicLong();
   private final KafkaClients clients;
   /**
@@ -640,6 +643,14 @@ public class DatasetIngest {
         } catch (IOException | RuntimeException ex) {
           String m = ex.getMessage() == null ? ex.toString() : ex.getMessage();
           throw new ImageRejected("not_an_image", m.startsWith(name) ? m : name + ": " + m);
+        }
+        // The datums topic keeps Kafka's default record limit (about 1 MiB), and so does the
+        // producer: a bigger Datum would fail the whole upload at the send, so it is refused here.
+        int recordBytes = d.getSerializedSize() + name.length() + RECORD_OVERHEAD_BYTES;
+        if (recordBytes > TopicKind.DATUMS.maxMessageBytes()) {
+          throw new ImageRejected("too_large", name + ": its Datum is " + d.getSerializedSize() + " bytes, more than"
+              + " a datums topic's record limit of " + TopicKind.DATUMS.maxMessageBytes() + " bytes (max.message.bytes);"
+              + " make it smaller with resize_height/resize_width, or keep the file with encoded=true");
         }
         int[] s = {raw.getChannels(), raw.getHeight(), raw.getWidth()};
         int n = s[0] * s[1] * s[2];

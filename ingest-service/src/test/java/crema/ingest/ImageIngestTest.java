@@ -144,6 +144,31 @@ class ImageIngestTest implements TestPropertyProvider {
   }
 
   @Test
+  void anImageTooLargeForADatumRecordIsADeadLetterAndTheRestGoIn() throws Exception {
+    // 200 x 200 grey is 40,000 values: fine (its schema, a name and statistics per pixel, is
+    // over 1 MiB: crema.datasets takes it). 1,100 x 1,000 is 1.1 MB of pixels: over Kafka's default
+    // record limit, which the datums topics keep.
+    Map<String, byte[]> entries = new LinkedHashMap<>();
+    entries.put("a/small.png", png(greyPixels(1), 200, 200));
+    entries.put("a/huge.png", png(greyPixels(2), 1100, 1000));
+    entries.put("a/small2.png", png(greyPixels(3), 200, 200));
+    var reply = http.toBlocking().retrieve(HttpRequest.POST("/v1/datasets/huge/images?gray=true&source=huge.zip",
+        zip(entries)).contentType(MediaType.of("application/zip")), Map.class);
+    assertEquals(3, ((Number) reply.get("received")).intValue());
+    assertEquals(2, ((Number) reply.get("accepted")).intValue());
+    assertEquals(1, ((Number) reply.get("rejected")).intValue());
+    assertEquals(2, readAll(Topics.datums("huge", "train")).size());
+    List<DeadLetter> letters = letters("huge");
+    assertEquals(1, letters.size());
+    assertEquals("a/huge.png", letters.get(0).getRawLine());
+    assertTrue(letters.get(0).getReason().startsWith("a/huge.png: its Datum is 110001"), letters.get(0).getReason());
+    assertTrue(letters.get(0).getReason().contains("max.message.bytes"), letters.get(0).getReason());
+    DatasetSchema schema = schema("huge");
+    assertEquals(40_000, schema.getFeatureNamesCount());
+    assertTrue(schema.getSerializedSize() > 1 << 20, "schema of " + schema.getSerializedSize() + " bytes");
+  }
+
+  @Test
   void aListFileLabelsTheEntriesResizesAndEncodedKeepsTheFiles() throws Exception {
     Map<String, byte[]> entries = new LinkedHashMap<>();
     entries.put("img/a.png", png(greyPixels(1), 8, 8));
