@@ -132,7 +132,7 @@ public class TopicSetup {
       List<NewTopic> create = new ArrayList<>();
       for (TopicSpec t : byName.values()) {
         if (!existing.contains(t.name())) {
-          create.add(new NewTopic(t.name(), t.kind().partitions(), (short) rf).configs(t.kind().configs(minIsr)));
+          create.add(new NewTopic(t.name(), config.partitions(t.kind()), (short) rf).configs(t.kind().configs(minIsr)));
         }
       }
       List<TopicSpec> check = new ArrayList<>();
@@ -144,7 +144,7 @@ public class TopicSetup {
         }
         try {
           get(created.get(t.name()));
-          LOG.info("created topic {}: {} partition(s), replication factor {}, {}", t.name(), t.kind().partitions(),
+          LOG.info("created topic {}: {} partition(s), replication factor {}, {}", t.name(), config.partitions(t.kind()),
               rf, t.kind().configs(minIsr));
         } catch (IllegalStateException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {
@@ -181,10 +181,15 @@ public class TopicSetup {
     for (TopicSpec t : topics) {
       TopicDescription d = described.get(t.name());
       int partitions = d.partitions().size();
-      if (partitions != t.kind().partitions()) {
-        out.add(warn("topic " + t.name() + ": has " + partitions + " partitions, Crema expects "
-            + t.kind().partitions() + " (its readers read partition 0 only for now); recreate it with "
-            + t.kind().partitions() + " partition(s)"));
+      int expected = config.partitions(t.kind());
+      // A datum topic of any partition count is read whole (one partition, as before 4, included).
+      if (partitions != expected && t.kind() != TopicKind.DATUMS) {
+        out.add(warn("topic " + t.name() + ": has " + partitions + " partitions, Crema expects " + expected
+            + (t.kind() == TopicKind.JOBS ? " (crema.topics.jobs-partitions: trainer replicas share its partitions,"
+                + " so at most " + partitions + " of them run jobs); add partitions with kafka-topics.sh"
+                + " --bootstrap-server " + bootstrap + " --alter --topic " + t.name() + " --partitions " + expected
+                + " while no job is unfinished (a job's records stay in the partition of its first)"
+                : "; recreate it with " + expected + " partition(s)")));
       }
       int replicas = d.partitions().isEmpty() ? 0 : d.partitions().get(0).replicas().size();
       if (replicas != rf) {

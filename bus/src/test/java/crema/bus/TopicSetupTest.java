@@ -138,7 +138,7 @@ class TopicSetupTest {
     assertTrue(retention.startsWith("topic b.checkpoints: retention.ms is 604800000 (7 days), Crema expects -1"
         + " (kept forever); alter it with kafka-configs.sh"), retention);
     assertTrue(retention.contains("--entity-name b.checkpoints --add-config retention.ms=-1"), retention);
-    assertTrue(found.get(1).startsWith("topic b.jobs: has 3 partitions, Crema expects 1"), found.get(1));
+    assertTrue(found.get(1).startsWith("topic b.jobs: has 3 partitions, Crema expects 12 (crema.topics.jobs-partitions"), found.get(1));
     assertEquals("604800000", configOf("b.checkpoints").get("retention.ms").value(), "not altered silently");
 
     TopicsConfig fix = new TopicsConfig();
