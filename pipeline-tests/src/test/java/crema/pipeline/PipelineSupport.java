@@ -57,7 +57,10 @@ final class PipelineSupport {
     return http().toBlocking().retrieve(HttpRequest.POST(base + path, body).contentType(type), Map.class);
   }
 
-  /** Every record of a one-partition topic, from the beginning to the end it has now. */
+  /**
+   * Every record of a topic, from the beginning to the end it has now, in the order the trainer's
+   * Kafka Data layer reads a pass: by offset, then partition (one partition: offset order).
+   */
   static List<ConsumerRecord<String, byte[]>> readAll(EmbeddedBroker broker, String topic) {
     return readAll(broker.bootstrapServers(), topic);
   }
@@ -66,14 +69,22 @@ final class PipelineSupport {
   static List<ConsumerRecord<String, byte[]>> readAll(String bootstrapServers, String topic) {
     KafkaClients clients = new KafkaClients(bootstrapServers, Map.of());
     try (KafkaConsumer<String, byte[]> c = clients.consumer("test-reader")) {
-      TopicPartition tp = new TopicPartition(topic, 0);
-      c.assign(List.of(tp));
-      c.seekToBeginning(List.of(tp));
-      long end = c.endOffsets(List.of(tp)).get(tp);
-      List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-      while (c.position(tp) < end) {
-        c.poll(Duration.ofMillis(200)).forEach(out::add);
+      List<TopicPartition> tps = new ArrayList<>();
+      var parts = c.partitionsFor(topic, Duration.ofSeconds(10));
+      for (int q = 0; q < (parts == null || parts.isEmpty() ? 1 : parts.size()); q++) {
+        tps.add(new TopicPartition(topic, q));
       }
+      List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+      for (TopicPartition tp : tps) {
+        c.assign(List.of(tp));
+        c.seekToBeginning(List.of(tp));
+        long end = c.endOffsets(List.of(tp)).get(tp);
+        while (c.position(tp) < end) {
+          c.poll(Duration.ofMillis(200)).forEach(out::add);
+        }
+      }
+      out.sort(java.util.Comparator.<ConsumerRecord<String, byte[]>>comparingLong(ConsumerRecord::offset)
+          .thenComparingInt(ConsumerRecord::partition));
       return out;
     }
   }
