@@ -25,6 +25,7 @@ import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -173,7 +174,7 @@ public class TopicSetup {
 
   private List<String> check(Admin admin, List<TopicSpec> topics, int rf, int minIsr) {
     List<String> out = new ArrayList<>();
-    Map<String, TopicDescription> described = get(admin.describeTopics(names(topics)).allTopicNames());
+    Map<String, TopicDescription> described = describe(admin, names(topics));
     List<ConfigResource> resources = topics.stream()
         .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t.name())).toList();
     Map<ConfigResource, Config> configs = get(admin.describeConfigs(resources).all());
@@ -223,6 +224,29 @@ public class TopicSetup {
       }
     }
     return out;
+  }
+
+  /**
+   * The topics' descriptions. A topic created a moment ago (by another service, racing this one)
+   * may be unknown to the broker answering for a little while: asked again for up to 10 s.
+   */
+  private Map<String, TopicDescription> describe(Admin admin, List<String> names) {
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (true) {
+      try {
+        return get(admin.describeTopics(names).allTopicNames());
+      } catch (IllegalStateException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.currentTimeMillis() > deadline) {
+          throw e;
+        }
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while talking to Kafka", e);
+      }
+    }
   }
 
   private static String warn(String message) {
