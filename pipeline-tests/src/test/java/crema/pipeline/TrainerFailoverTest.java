@@ -61,12 +61,12 @@ class TrainerFailoverTest {
     broker.close();
   }
 
-  /** A trainer of its own log folder ({@code name}), in the trainer group. */
+  /** A trainer of its own log folder ({@code name}), in the trainer group; not started. */
   static ServiceProcess trainer(String name, String... args) throws Exception {
     Path dir = Files.createDirectories(tmp.resolve(name));
     ServiceProcess t = new ServiceProcess("trainer", broker.bootstrapServers(), dir, args);
     trainers.add(t);
-    return t.start();
+    return t;
   }
 
   /** Job {@code i}: the small digits net, its own seed. */
@@ -115,7 +115,7 @@ class TrainerFailoverTest {
   @SuppressWarnings("rawtypes")
   void aTrainerKilledMidRunHandsItsJobsToTheOthersAndEachFinishesOnceAsAlone() throws Exception {
     // Each job alone: one trainer, one job at a time.
-    ServiceProcess alone = trainer("alone", "-crema.trainer.max-concurrent-jobs=1");
+    ServiceProcess alone = trainer("alone", "-crema.trainer.max-concurrent-jobs=1").start();
     Map<Integer, String> aloneRuns = new LinkedHashMap<>();
     for (int i = 1; i <= JOBS; i++) {
       aloneRuns.put(i, submit(alone, i));
@@ -124,10 +124,20 @@ class TrainerFailoverTest {
     alone.close();
 
     // Three replicas in the group; each has its share of the 12 partitions before jobs come.
+    // (A replica unheard for 6 s, the broker's least session timeout, loses its jobs.)
     List<ServiceProcess> replicas = new ArrayList<>();
     for (int k = 0; k < 3; k++) {
-      replicas.add(trainer("replica-" + k));
+      replicas.add(trainer("replica-" + k, "-crema.trainer.session-timeout-ms=6000"));
     }
+    List<java.util.concurrent.CompletableFuture<ServiceProcess>> starting = replicas.stream()
+        .map(t -> java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+          try {
+            return t.start();
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        })).toList();
+    starting.forEach(java.util.concurrent.CompletableFuture::join);
     long deadline = System.currentTimeMillis() + 60_000;
     while (!replicas.stream().allMatch(t -> {
       try {

@@ -306,9 +306,10 @@ final class KafkaDatumCursor implements DatumCursor {
     for (ConsumerRecord<String, byte[]> r : consumer.poll(POLL)) {
       int q = r.partition();
       ArrayDeque<ConsumerRecord<String, byte[]>> b = buffer[q];
+      // Records past the known end (appended since it was asked) wait in the buffer: the pass
+      // ends where the partitions ended, and only asking again at its end lets them in.
       if (r.offset() >= lower(q) && (b.isEmpty() || r.offset() > b.peekLast().offset())) {
         b.add(r);
-        knownEnd[q] = Math.max(knownEnd[q], r.offset() + 1);
       }
     }
     long behind = 0;
