@@ -34,8 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainerFailoverTest {
   static final String TOPIC = "crema.datums.fo.train";
   static final int JOBS = 6;
-  static final int MAX_ITER = 20000;
-  static final int SNAPSHOT = 1000;
+  static final int MAX_ITER = 12000;
+  static final int SNAPSHOT = 500;
 
   @TempDir
   static Path tmp;

@@ -230,7 +230,7 @@ public class Jobs {
         ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 100);
     try (KafkaConsumer<String, byte[]> c = clients.consumer("crema-trainer-replica", group)) {
       topicsReady.join();
-      /** Per newly assigned partition: its end when assigned, and its jobs' newest states read so far. */
+      // Per newly assigned partition: its end when assigned, and its jobs' newest states read so far.
       Map<TopicPartition, Long> catchingUp = new HashMap<>();
       Map<Integer, Map<String, crema.proto.Job>> newest = new HashMap<>();
       c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
@@ -286,7 +286,8 @@ public class Jobs {
           }
         }
       }
-      // Stopping: this replica's jobs snapshot and stop before it leaves the group on close.
+      // Stopping: this replica's jobs snapshot and stop before it leaves the group on close (whose
+      // own call of the listener then finds nothing left to stop).
       release(c.assignment(), catchingUp, newest);
     } catch (RuntimeException e) {
       if (following) {
