@@ -34,6 +34,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -228,7 +229,8 @@ public class Jobs {
         ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, session,
         ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(500, session / 5),
         ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 100);
-    try (KafkaConsumer<String, byte[]> c = clients.consumer("crema-trainer-replica", group)) {
+    KafkaConsumer<String, byte[]> c = clients.consumer("crema-trainer-replica", group);
+    try {
       topicsReady.join();
       // Per newly assigned partition: its end when assigned, and its jobs' newest states read so far.
       Map<TopicPartition, Long> catchingUp = new HashMap<>();
@@ -293,6 +295,9 @@ public class Jobs {
       if (following) {
         LOG.error("jobs topic (trainer group {}): {}", config.getGroupId(), e.getMessage());
       }
+    } finally {
+      // Leaving the group hands the partitions on at once; with Kafka gone, stopping takes no longer than this.
+      c.close(CloseOptions.timeout(Duration.ofSeconds(10)));
     }
   }
 
@@ -528,6 +533,10 @@ public class Jobs {
   void close() {
     following = false;
     waiting.shutdownNow();
+    if (topicsReady != null) {
+      // Kafka never answered: the threads waiting for the topics stop waiting.
+      topicsReady.cancel(false);
+    }
     all().stream().filter(Job::local).forEach(Job::stop);
     Thread t = owner;
     if (t != null) {
