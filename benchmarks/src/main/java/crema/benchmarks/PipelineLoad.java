@@ -191,7 +191,8 @@ public final class PipelineLoad {
       while (System.currentTimeMillis() < deadline) {
         for (var r : c.poll(Duration.ofMillis(100))) {
           Checkpoint cp = Checkpoint.parseFrom(r.value());
-          if (cp.getIteration() == iteration) {
+          // The seed net's checkpoints are whole records; a part is no checkpoint.
+          if (!cp.hasPart() && cp.getIteration() == iteration) {
             while (System.currentTimeMillis() < deadline) {
               HttpResponse<String> m = HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:18083/v1/models/otto"))
                   .build(), HttpResponse.BodyHandlers.ofString());

@@ -14,7 +14,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Kafka clients as the pipeline uses them: string keys, protobuf bytes as values; producers
- * idempotent with acks=all; consumers that never auto-commit (progress lives in checkpoints).
+ * idempotent with acks=all; consumers that never auto-commit (progress lives in checkpoints) and
+ * read committed records only (the inference service answers requests in transactions). Record
+ * and fetch sizes are Kafka's defaults: a checkpoint larger than a record goes in parts.
  * Consumers never create topics ({@link TopicSetup} does, with Crema's settings). Every extra
  * setting given (TLS, SASL, timeouts) is passed to every client unchanged.
  */
@@ -43,7 +45,6 @@ public final class KafkaClients {
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 64 << 20);
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 300_000);
     return p;
   }
@@ -78,10 +79,11 @@ public final class KafkaClients {
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    // Answers of an inference replica killed mid-transaction are aborted and answered again by
+    // another: a reader must not count both. On topics without transactions this changes nothing.
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     // Topics are created by TopicSetup with Crema's settings, never by a reader with the broker's defaults.
     p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
-    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 64 << 20);
-    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 << 20);
     p.putAll(overrides);
     return p;
   }

@@ -10,29 +10,42 @@ import java.util.Map;
  *
  * <p>Datum topics have {@link TopicsConfig#getDatumsPartitions()} partitions (default 4; the
  * trainer's Kafka Data layer reads every partition in one deterministic interleave, and any count,
- * one included, works) and {@code crema.jobs} has {@link TopicsConfig#getJobsPartitions()} (default
- * 12: trainer replicas share them in one consumer group); the others have one. Replication factor
- * and {@code min.insync.replicas} are the cluster's (see {@link TopicsConfig}), not the kind's.
+ * one included, works), {@code crema.jobs} has {@link TopicsConfig#getJobsPartitions()} (default
+ * 12: trainer replicas share them in one consumer group), the predict topics have 6, shared by the
+ * inference replicas; the others have one. Replication factor and {@code min.insync.replicas} are
+ * the cluster's (see {@link TopicsConfig}), not the kind's.
  */
 public enum TopicKind {
-  RAW(Topics.RAW, "source id", "one CSV line; headers name dataset and columns", 1, "delete", Week.MS, -1, 8 << 20,
+  RAW(Topics.RAW, "source id", "one CSV line; headers name dataset and columns", 1, "delete", Week.MS, -1,
+      Limit.KAFKA_DEFAULT,
       "lines waiting to be converted: kept a week, then gone (the datums are the record)"),
-  DATUMS("crema.datums.<dataset>.<split>", "row id", "caffe.Datum", 4, "delete", -1, -1, 8 << 20,
+  DATUMS("crema.datums.<dataset>.<split>", "row id", "caffe.Datum", 4, "delete", -1, -1, Limit.KAFKA_DEFAULT,
       "the training set itself: kept forever; rows spread over the partitions by key, read in one interleave"),
-  DATASETS(Topics.DATASETS, "dataset", "DatasetSchema", 1, "compact", -1, -1, 8 << 20,
+  DATASETS(Topics.DATASETS, "dataset", "DatasetSchema", 1, "compact", -1, -1, Limit.KAFKA_DEFAULT,
       "the newest schema of each dataset, kept forever by compaction"),
-  DEAD_LETTER(Topics.DEAD_LETTER, "source id", "DeadLetter", 1, "delete", -1, -1, 8 << 20,
+  DEAD_LETTER(Topics.DEAD_LETTER, "source id", "DeadLetter", 1, "delete", -1, -1, Limit.KAFKA_DEFAULT,
       "every rejected row and its reason: nothing is lost silently"),
-  JOBS(Topics.JOBS, "job id", "Job", 12, "delete", -1, -1, 8 << 20,
+  JOBS(Topics.JOBS, "job id", "Job", 12, "delete", -1, -1, Limit.KAFKA_DEFAULT,
       "submitted jobs, resumed after a restart: kept forever; trainer replicas share its partitions"),
-  CHECKPOINTS(Topics.CHECKPOINTS, "model", "Checkpoint (weights, solver state, offsets)", 1, "delete", -1, -1,
-      64 << 20, "trained models: kept forever; records up to 64 MiB"),
-  TRAIN_EVENTS(Topics.TRAIN_EVENTS, "run", "TrainEvent", 1, "delete", -1, -1, 8 << 20,
+  CHECKPOINTS(Topics.CHECKPOINTS, "model", "Checkpoint (weights, solver state, offsets), or its parts and manifest", 1,
+      "delete", -1, -1, Limit.KAFKA_DEFAULT,
+      "trained models: kept forever; one larger than a part goes as parts plus a manifest (never compacted: parts"
+          + " share their model's key)"),
+  TRAIN_EVENTS(Topics.TRAIN_EVENTS, "run", "TrainEvent", 1, "delete", -1, -1, Limit.KAFKA_DEFAULT,
       "the training curves: kept forever"),
-  PREDICT_REQUESTS(Topics.PREDICT_REQUESTS, "request id", "PredictRequest", 1, "delete", Week.MS, -1, 8 << 20,
-      "requests of Kafka clients: kept a week"),
-  PREDICTIONS(Topics.PREDICTIONS, "request id", "PredictResult", 1, "delete", Week.MS, -1, 8 << 20,
-      "answers to Kafka clients: kept a week");
+  PREDICT_REQUESTS(Topics.PREDICT_REQUESTS, "request id", "PredictRequest", 6, "delete", Week.MS, -1,
+      Limit.KAFKA_DEFAULT,
+      "requests of Kafka clients, shared by the inference replicas (one consumer group): kept a week"),
+  PREDICTIONS(Topics.PREDICTIONS, "request id", "PredictResult", 6, "delete", Week.MS, -1, Limit.KAFKA_DEFAULT,
+      "answers to Kafka clients, written in transactions: kept a week");
+
+  /**
+   * Kafka's default {@code max.message.bytes} (1 MiB + 12, the broker's {@code message.max.bytes}),
+   * stated explicitly: no topic needs more, a checkpoint larger than a record travels in parts.
+   */
+  static final class Limit {
+    static final int KAFKA_DEFAULT = 1_048_588;
+  }
 
   /** Kafka's default retention, stated explicitly for the topics that keep it. */
   static final class Week {

@@ -55,14 +55,25 @@ class TopicSetupTest {
     return all;
   }
 
+  /** The earliest offsets of every partition of {@code topic}, added up (0 while none is deleted). */
   static long earliest(String topic) throws Exception {
-    TopicPartition tp = new TopicPartition(topic, 0);
-    return admin.listOffsets(Map.of(tp, OffsetSpec.earliest())).partitionResult(tp).get().offset();
+    return offsets(topic, OffsetSpec.earliest());
   }
 
+  /** The end offsets of every partition of {@code topic}, added up: the records it ever had. */
   static long latest(String topic) throws Exception {
-    TopicPartition tp = new TopicPartition(topic, 0);
-    return admin.listOffsets(Map.of(tp, OffsetSpec.latest())).partitionResult(tp).get().offset();
+    return offsets(topic, OffsetSpec.latest());
+  }
+
+  static long offsets(String topic, OffsetSpec spec) throws Exception {
+    TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+    Map<TopicPartition, OffsetSpec> request = new java.util.HashMap<>();
+    d.partitions().forEach(p -> request.put(new TopicPartition(topic, p.partition()), spec));
+    long sum = 0;
+    for (var r : admin.listOffsets(request).all().get().values()) {
+      sum += r.offset();
+    }
+    return sum;
   }
 
   static Config configOf(String topic) throws Exception {
@@ -117,7 +128,7 @@ class TopicSetupTest {
       }
     }
     assertEquals("-1", configOf("c.checkpoints").get("retention.ms").value());
-    assertEquals(Integer.toString(64 << 20), configOf("c.checkpoints").get("max.message.bytes").value());
+    assertEquals("1048588", configOf("c.checkpoints").get("max.message.bytes").value(), "Kafka's default");
     assertEquals("604800000", configOf("c.raw").get("retention.ms").value());
     assertEquals("compact", configOf("c.datasets").get("cleanup.policy").value());
     // Checked again: nothing to report.
@@ -168,9 +179,9 @@ class TopicSetupTest {
   @Test
   void anExistingTopicThatDiffersIsReportedAndAlteredOnlyWhenAsked() throws Exception {
     admin.createTopics(List.of(new NewTopic("b.checkpoints", 1, (short) 1)
-        .configs(Map.of("retention.ms", "604800000", "max.message.bytes", Integer.toString(64 << 20))),
+        .configs(Map.of("retention.ms", "604800000", "max.message.bytes", "1048588")),
         new NewTopic("b.jobs", 3, (short) 1).configs(Map.of("retention.ms", "-1", "max.message.bytes",
-            Integer.toString(8 << 20))))).all().get(30, TimeUnit.SECONDS);
+            "1048588")))).all().get(30, TimeUnit.SECONDS);
     TopicSpec checkpoints = TopicKind.CHECKPOINTS.named("b.checkpoints");
     TopicSpec jobs = TopicKind.JOBS.named("b.jobs");
     List<String> found = new TopicSetup(clients, new TopicsConfig()).ensure(checkpoints, jobs);

@@ -71,6 +71,11 @@ final class PredictCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     Checkpoint cp = checkpoint == null ? null : Checkpoint.parseFrom(Files.readAllBytes(checkpoint));
+    if (cp != null && (cp.hasManifest() || cp.hasPart())) {
+      throw new IllegalArgumentException(checkpoint + " is " + (cp.hasPart() ? "a part" : "the manifest")
+          + " of a checkpoint in parts, not a whole one: take it out with crema checkpoints --out DIR and predict"
+          + " with -model DIR/<run>/deploy.prototxt -weights DIR/<run>/<model>_iter_<N>.caffemodel");
+    }
     if ((model == null || weights == null) && cp == null) {
       throw new IllegalArgumentException("predict needs -model and -weights, or -checkpoint");
     }

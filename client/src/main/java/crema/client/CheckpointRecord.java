@@ -1,6 +1,7 @@
 package crema.client;
 
 import crema.proto.Checkpoint;
+import crema.proto.CheckpointParts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,22 +31,25 @@ public final class CheckpointRecord {
   }
 
   /**
-   * Parses and verifies a record's value: the sha256 it carries must be that of its caffemodel
-   * then its solverstate bytes.
+   * Parses and verifies a record's value holding a whole checkpoint: the sha256 it carries must be
+   * that of its caffemodel then its solverstate bytes. A checkpoint in parts is read through
+   * {@link CremaClient#checkpoints}, which reassembles it.
    *
-   * @throws IllegalArgumentException when the bytes are not a Checkpoint or do not verify
+   * @throws IllegalArgumentException when the bytes are not a whole Checkpoint or do not verify
    */
   public static CheckpointRecord verify(byte[] value, int partition, long offset) {
-    Checkpoint c;
-    try {
-      c = Checkpoint.parseFrom(value);
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      throw new IllegalArgumentException("not a Checkpoint record: " + e.getMessage(), e);
+    Checkpoint c = CheckpointParts.parse(value, partition + "@" + offset);
+    if (c.hasManifest() || c.hasPart()) {
+      throw new IllegalArgumentException(partition + "@" + offset + " is " + (c.hasPart() ? "a part" : "the manifest")
+          + " of a checkpoint in parts (" + c.getModel() + " at iteration " + c.getIteration()
+          + "): read it with CremaClient.checkpoints, which reassembles it");
     }
-    String actual = sha256(c.getCaffemodel().toByteArray(), c.getSolverstate().toByteArray());
-    if (!actual.equals(c.getSha256())) {
+    try {
+      CheckpointParts.verify(c);
+    } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("checkpoint of " + c.getModel() + " at iteration " + c.getIteration()
-          + " does not verify: it says sha256 " + c.getSha256() + ", its bytes have " + actual);
+          + " does not verify: it says sha256 " + c.getSha256() + ", its bytes have "
+          + CheckpointParts.sha256(c.getCaffemodel(), c.getSolverstate()), e);
     }
     return new CheckpointRecord(c, partition, offset, value.length);
   }
@@ -90,11 +94,12 @@ public final class CheckpointRecord {
     return checkpoint.getSha256();
   }
 
-  /** The record's size on the topic, in bytes. */
+  /** The checkpoint's size on the topic, in bytes (of all its parts, for one in parts). */
   public int size() {
     return size;
   }
 
+  /** Where the record lies: the checkpoint's own, or its manifest's. */
   public int partition() {
     return partition;
   }

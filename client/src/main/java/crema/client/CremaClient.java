@@ -1,5 +1,7 @@
 package crema.client;
 
+import crema.proto.Checkpoint;
+import crema.proto.CheckpointAssembler;
 import crema.proto.PredictRequest;
 import crema.proto.PredictResult;
 import crema.proto.Row;
@@ -176,7 +178,10 @@ public final class CremaClient implements AutoCloseable {
 
   // ---------------------------------------------------------------- Kafka
 
-  /** The consumer settings: the common ones (security), no group, no auto-commit, large fetches. */
+  /**
+   * The consumer settings: the common ones (security), no group, no auto-commit, Kafka's default
+   * fetch sizes (a checkpoint larger than a record comes in parts).
+   */
   Map<String, Object> consumerConfig() {
     Map<String, Object> p = new HashMap<>(kafka);
     p.put("bootstrap.servers", requireKafka());
@@ -184,8 +189,6 @@ public final class CremaClient implements AutoCloseable {
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
-    p.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 64 << 20);
-    p.putIfAbsent(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 << 20);
     // A follower hears of a new record within ~100 ms, not the default 500.
     p.putIfAbsent(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
     return p;
@@ -204,8 +207,9 @@ public final class CremaClient implements AutoCloseable {
 
   /**
    * The checkpoints {@code query} asks for, from {@code crema.checkpoints}, each verified (its
-   * sha256 over caffemodel then solverstate); one that does not verify is skipped and reported to
-   * {@code onRejected}.
+   * sha256 over caffemodel then solverstate; one in parts reassembled from them, each part and the
+   * whole checked against its manifest's sha256); one that does not verify is skipped and reported
+   * to {@code onRejected}. Parts that no manifest follows (a torn write) are never delivered.
    */
   public Subscription<CheckpointRecord> checkpoints(CheckpointQuery query, Consumer<String> onRejected) {
     return checkpoints(CHECKPOINTS, query, onRejected);
@@ -219,9 +223,24 @@ public final class CremaClient implements AutoCloseable {
   /** The same on a topic of another name. */
   public Subscription<CheckpointRecord> checkpoints(String topic, CheckpointQuery query, Consumer<String> onRejected) {
     Objects.requireNonNull(query, "query");
+    // Parts of wanted checkpoints are kept until their manifest; the others, and any the
+    // subscription started after, are read back by the offsets the manifest names.
+    CheckpointAssembler assembler = new CheckpointAssembler(
+        p -> query.matches(p.getModel(), p.getRun(), p.getIteration()), 1L << 30);
+    RecordsByOffset parts = new RecordsByOffset(this::consumer, topic);
     return new Subscription<>(consumer(), topic, query.follow(), r -> {
-      CheckpointRecord c = CheckpointRecord.verify(r.value(), r.partition(), r.offset());
-      return query.matches(c.model(), c.run(), c.iteration()) ? c : null;
+      Checkpoint record = assembler.offer(r.partition(), r.offset(), r.value());
+      if (record == null || !query.matches(record.getModel(), record.getRun(), record.getIteration())) {
+        return null;
+      }
+      Checkpoint whole;
+      try {
+        whole = assembler.complete(record, parts);
+      } catch (IllegalStateException e) {
+        throw new IllegalArgumentException(e.getMessage(), e);
+      }
+      long size = record.hasManifest() ? record.getManifest().getSize() : r.value().length;
+      return new CheckpointRecord(whole, r.partition(), r.offset(), (int) Math.min(Integer.MAX_VALUE, size));
     }, onRejected);
   }
 

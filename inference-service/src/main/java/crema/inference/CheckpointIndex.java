@@ -1,10 +1,11 @@
 package crema.inference;
 
-import crema.bus.CheckpointDigest;
+import crema.bus.CheckpointLog;
 import crema.bus.ConsumerLoop;
 import crema.bus.KafkaClients;
 import crema.bus.TopicLog;
 import crema.proto.Checkpoint;
+import crema.proto.CheckpointParts;
 import io.micronaut.context.annotation.Requires;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
@@ -28,7 +29,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Every checkpoint on the checkpoint topic, by model, as an index: where each lies (partition and
  * offset) and what it is (run, iteration, metrics, size, sha256), in the order this service met
- * them. The bytes stay on the topic; {@link #read} fetches one record back by its offset.
+ * them. The bytes stay on the topic; {@link #read} fetches one back by its offset (a checkpoint in
+ * parts is indexed by its manifest).
  */
 @Requires(property = "crema.services.inference", notEquals = "false")
 @Singleton
@@ -54,7 +56,7 @@ public class CheckpointIndex {
     }
   };
   private ConsumerLoop follower;
-  private KafkaConsumer<String, byte[]> reader;
+  private CheckpointLog reader;
   private volatile long version;
 
   public CheckpointIndex(KafkaClients clients, InferenceConfig config) {
@@ -87,13 +89,18 @@ public class CheckpointIndex {
     }
     Checkpoint c;
     try {
-      c = Checkpoint.parseFrom(r.value());
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      LOG.warn("{}/{}@{} is not a Checkpoint: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
+      c = CheckpointParts.parse(r.value(), r.topic() + "/" + r.partition() + "@" + r.offset());
+    } catch (IllegalArgumentException e) {
+      LOG.warn("{}", e.getMessage());
       return;
     }
+    if (c.hasPart()) {
+      return; // its manifest is the entry: parts without one (a torn write) are no checkpoint
+    }
+    // A manifest stands for the whole checkpoint: its size is the whole's.
+    int size = c.hasManifest() ? (int) Math.min(Integer.MAX_VALUE, c.getManifest().getSize()) : r.value().length;
     Entry e = new Entry(c.getModel(), c.getRun(), c.getIteration(), new TreeMap<>(c.getMetricsMap()),
-        r.value().length, c.getSha256(), c.getCreatedMs(), r.partition(), r.offset());
+        size, c.getSha256(), c.getCreatedMs(), r.partition(), r.offset());
     seen.add(where);
     byModel.computeIfAbsent(c.getModel(), m -> java.util.Collections.synchronizedList(new ArrayList<>())).add(e);
     version++;
@@ -127,41 +134,27 @@ public class CheckpointIndex {
     return Optional.empty();
   }
 
-  /** The whole record of an entry, read back from the topic by its offset and verified. */
+  /**
+   * The checkpoint of an entry, read back from the topic by its offset (and, for one in parts,
+   * its parts by theirs), reassembled and verified.
+   */
   public synchronized Checkpoint read(Entry e) {
     Checkpoint cached = recent.get(e.id());
     if (cached != null) {
       return cached;
     }
     if (reader == null) {
-      reader = clients.consumer("crema-inference-checkpoint-reader", Map.of("max.poll.records", 1));
+      reader = new CheckpointLog(clients, "crema-inference-checkpoint-reader", config.getCheckpointTopic());
     }
-    TopicPartition tp = new TopicPartition(config.getCheckpointTopic(), e.partition());
-    reader.assign(List.of(tp));
-    reader.seek(tp, e.offset());
-    long deadline = System.currentTimeMillis() + 30_000;
-    while (System.currentTimeMillis() < deadline) {
-      for (ConsumerRecord<String, byte[]> r : reader.poll(Duration.ofMillis(500))) {
-        if (r.offset() != e.offset()) {
-          continue;
-        }
-        Checkpoint c;
-        try {
-          c = Checkpoint.parseFrom(r.value());
-        } catch (com.google.protobuf.InvalidProtocolBufferException x) {
-          throw new IllegalStateException(tp + "@" + e.offset() + " is not a checkpoint: " + x.getMessage());
-        }
-        String actual = CheckpointDigest.sha256(c.getCaffemodel().toByteArray(), c.getSolverstate().toByteArray());
-        if (!actual.equals(c.getSha256())) {
-          throw new IllegalStateException("the checkpoint at " + tp + "@" + e.offset() + " does not verify: it says"
-              + " sha256 " + c.getSha256() + ", its bytes have " + actual);
-        }
-        recent.put(e.id(), c);
-        return c;
-      }
+    Checkpoint c;
+    try {
+      c = reader.checkpointAt(e.partition(), e.offset());
+    } catch (IllegalArgumentException x) {
+      throw new IllegalStateException("the checkpoint at " + config.getCheckpointTopic() + "-" + e.partition() + "@"
+          + e.offset() + " does not verify: " + x.getMessage(), x);
     }
-    throw new IllegalStateException("the checkpoint at " + tp + "@" + e.offset()
-        + " could not be read back (deleted by retention?)");
+    recent.put(e.id(), c);
+    return c;
   }
 
   @PreDestroy

@@ -12,6 +12,12 @@ public class InferenceConfig {
   private String checkpointTopic = "crema.checkpoints";
   /** Most rows run through the net at once when requests are batched. Default 256. */
   private int maxBatch = 256;
+  /**
+   * This replica's name among the replicas sharing crema.predict-requests; empty: a new random one
+   * each start. Default empty. A replica that keeps its name across restarts gets its partitions
+   * back at once (static group membership) and aborts the answers its predecessor left half-sent.
+   */
+  private String replicaId = "";
 
   public String getCheckpointTopic() {
     return checkpointTopic;
@@ -19,6 +25,14 @@ public class InferenceConfig {
 
   public void setCheckpointTopic(String checkpointTopic) {
     this.checkpointTopic = checkpointTopic;
+  }
+
+  public String getReplicaId() {
+    return replicaId;
+  }
+
+  public void setReplicaId(String replicaId) {
+    this.replicaId = replicaId == null ? "" : replicaId;
   }
 
   public int getMaxBatch() {

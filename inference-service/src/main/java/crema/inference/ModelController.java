@@ -75,7 +75,21 @@ public class ModelController {
   @ExecuteOn(TaskExecutors.BLOCKING)
   public HttpResponse<?> get(@PathVariable String name) {
     return models.get(name).<HttpResponse<?>>map(m -> HttpResponse.ok(ModelView.of(m)))
-        .orElse(HttpResponse.notFound(error("no model '" + name + "' is served")));
+        .orElse(unknown(name));
+  }
+
+  /**
+   * A model that is not served: 404, or 503 with Retry-After while this replica is still loading
+   * the checkpoints that were on the topic when it started (the model may be among them).
+   */
+  private HttpResponse<?> unknown(String name) {
+    if (!models.caughtUp()) {
+      return HttpResponse.status(io.micronaut.http.HttpStatus.SERVICE_UNAVAILABLE)
+          .header("Retry-After", "1")
+          .body(error("model '" + name + "' is not served yet: this replica is still loading the checkpoints"
+              + " on the topic"));
+    }
+    return HttpResponse.notFound(error("no model '" + name + "' is served"));
   }
 
   private static Map<String, String> error(String message) {
@@ -103,7 +117,7 @@ public class ModelController {
       @Body Map<String, Object> body) {
     var m = models.get(name);
     if (m.isEmpty()) {
-      return CompletableFuture.completedFuture(HttpResponse.notFound(error("no model '" + name + "' is served")));
+      return CompletableFuture.completedFuture(unknown(name));
     }
     Object instances = body == null ? null : body.get("instances");
     if (!(instances instanceof List<?> list) || list.isEmpty()) {
@@ -133,7 +147,7 @@ public class ModelController {
       @Body String body) {
     var m = models.get(name);
     if (m.isEmpty()) {
-      return HttpResponse.notFound(error("no model '" + name + "' is served"));
+      return unknown(name);
     }
     try (ContractRows in = ContractRows.csv(m.get().contract, m.get().classes(),
         new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), RowParser.DEFAULT_MAX_LINE_BYTES,
@@ -165,7 +179,7 @@ public class ModelController {
       @Nullable @QueryValue String label, @Body byte[] body) {
     var m = models.get(name);
     if (m.isEmpty()) {
-      return HttpResponse.notFound(error("no model '" + name + "' is served"));
+      return unknown(name);
     }
     try {
       if (body == null || body.length == 0) {

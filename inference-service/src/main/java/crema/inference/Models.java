@@ -1,12 +1,14 @@
 package crema.inference;
 
-import com.google.protobuf.InvalidProtocolBufferException;
+import crema.bus.CheckpointLog;
 import crema.bus.ConsumerLoop;
 import crema.bus.KafkaClients;
 import crema.bus.TopicLog;
 import crema.bus.TopicKind;
 import crema.bus.TopicSetup;
 import crema.proto.Checkpoint;
+import crema.proto.CheckpointAssembler;
+import crema.proto.CheckpointParts;
 import io.micronaut.context.annotation.Requires;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -28,8 +31,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The served models. A background thread follows the checkpoint topic from its beginning; for each
- * model it loads every newer checkpoint that verifies, warms it up beside the old one and swaps it
+ * model it loads every newer checkpoint that verifies (one in parts once its manifest comes,
+ * reassembled and verified part by part and whole), warms it up beside the old one and swaps it
  * in atomically. A checkpoint that fails is logged and counted; the old model keeps serving.
+ *
+ * <p>It is {@linkplain #caughtUp() caught up} once every record that was on the topic when it
+ * started has been considered: every model named there is then loaded or has failed to load.
+ * Until then the replica takes no requests from Kafka and its readiness is down, so no request for
+ * a model that exists is answered "no model is served".
  */
 // Off when crema up runs this service beside the others in one process and this context is another's.
 @Requires(property = "crema.services.inference", notEquals = "false")
@@ -43,6 +52,8 @@ public class Models {
   private final AtomicLong rejected = new AtomicLong();
   private final AtomicLong swaps = new AtomicLong();
   private ConsumerLoop follower;
+  /** Open until the follower has read the topic to the end it had at start. */
+  private final CountDownLatch caughtUp = new CountDownLatch(1);
   /** Closes replaced models. */
   private final ExecutorService retirer = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "retire-models");
@@ -73,37 +84,53 @@ public class Models {
     try (var kafkaMeters = meters.bind(c)) {
       String topic = config.getCheckpointTopic();
       List<TopicPartition> tps = TopicLog.assignFromBeginning(c, topic, running);
-      while (running.getAsBoolean()) {
-        // poll returns as soon as a record arrives (the broker answers a waiting fetch on append):
-        // the timeout only bounds how long a stop request waits.
-        for (var r : c.poll(Duration.ofMillis(200))) {
-          if (r.value() != null) {
-            offer(r.key(), r.value());
+      Map<TopicPartition, Long> end = tps.isEmpty() ? Map.of() : c.endOffsets(tps);
+      markCaughtUpAt(c, end);
+      // Parts are kept until their manifest comes; any not seen here are read back by offset.
+      CheckpointAssembler assembler = new CheckpointAssembler();
+      try (CheckpointLog parts = new CheckpointLog(clients, "crema-inference-checkpoint-parts", topic)) {
+        while (running.getAsBoolean()) {
+          // poll returns as soon as a record arrives (the broker answers a waiting fetch on append):
+          // the timeout only bounds how long a stop request waits.
+          for (var r : c.poll(Duration.ofMillis(200))) {
+            if (r.value() != null) {
+              offer(r.key(), r.partition(), r.offset(), r.value(), assembler, parts);
+            }
           }
+          markCaughtUpAt(c, end);
         }
       }
     }
   }
 
-  /** Considers one checkpoint record: loads it when it is newer than what is served and verifies. */
-  void offer(String key, byte[] value) {
-    Checkpoint c;
+  /**
+   * Considers one record of the checkpoint topic: a whole checkpoint, or the manifest that
+   * completes one in parts, is loaded when it is newer than what is served and verifies.
+   */
+  void offer(String key, int partition, long offset, byte[] value, CheckpointAssembler assembler,
+      CheckpointParts.PartReader parts) {
+    Checkpoint record;
     try {
-      c = Checkpoint.parseFrom(value);
-    } catch (InvalidProtocolBufferException e) {
-      reject(key, "not a Checkpoint record: " + e.getMessage());
+      record = assembler.offer(partition, offset, value);
+    } catch (IllegalArgumentException e) {
+      reject(key, e.getMessage());
       return;
     }
-    ServedModel current = served.get(c.getModel());
-    if (current != null && current.checkpoint.getSha256().equals(c.getSha256())) {
+    if (record == null) {
+      return; // a part: its manifest decides
+    }
+    ServedModel current = served.get(record.getModel());
+    if (current != null && current.checkpoint.getSha256().equals(record.getSha256())) {
       return;
     }
-    if (current != null && current.checkpoint.getRun().equals(c.getRun())
-        && current.checkpoint.getIteration() > c.getIteration()) {
+    if (current != null && current.checkpoint.getRun().equals(record.getRun())
+        && current.checkpoint.getIteration() > record.getIteration()) {
       return;
     }
+    Checkpoint c = record;
     ServedModel next;
     try {
+      c = assembler.complete(record, parts);
       next = ServedModel.load(c, config.getMaxBatch(), meters);
     } catch (RuntimeException e) {
       reject(c.getModel(), "checkpoint at iteration " + c.getIteration() + ": " + e.getMessage());
@@ -119,6 +146,39 @@ public class Models {
       // checkpoint on the topic must not wait for them.
       retirer.execute(old::close);
     }
+  }
+
+  /** Opens {@link #caughtUp} once {@code c} has read past every end offset in {@code end}. */
+  private void markCaughtUpAt(KafkaConsumer<String, byte[]> c, Map<TopicPartition, Long> end) {
+    if (caughtUp.getCount() == 0) {
+      return;
+    }
+    for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
+      if (c.position(e.getKey()) < e.getValue()) {
+        return;
+      }
+    }
+    caughtUp.countDown();
+    LOG.info("caught up on {}: {} model(s) served, {} checkpoint(s) rejected; taking requests",
+        config.getCheckpointTopic(), served.size(), rejected.get());
+  }
+
+  /**
+   * Whether every checkpoint that was on the topic when this service started has been loaded or
+   * rejected: before that, a model that is not served yet may still be on its way.
+   */
+  public boolean caughtUp() {
+    return caughtUp.getCount() == 0;
+  }
+
+  /** Waits until {@link #caughtUp()}, or {@code running} says to stop; returns whether caught up. */
+  boolean awaitCaughtUp(BooleanSupplier running) throws InterruptedException {
+    while (running.getAsBoolean()) {
+      if (caughtUp.await(200, TimeUnit.MILLISECONDS)) {
+        return true;
+      }
+    }
+    return caughtUp();
   }
 
   private void reject(String model, String why) {

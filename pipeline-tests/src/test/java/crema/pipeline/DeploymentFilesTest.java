@@ -32,6 +32,54 @@ class DeploymentFilesTest {
     assertTrue(errors.isEmpty(), "docker-compose.yml: " + errors);
     // The check can fail: a misspelt key is an error.
     assertFalse(schema.validate(compose.replace("    ports:", "    portz:"), InputFormat.YAML).isEmpty());
+    String cluster = Files.readString(REPO.resolve("deploy/compose-cluster.yml"));
+    errors = schema.validate(cluster, InputFormat.YAML);
+    assertTrue(errors.isEmpty(), "deploy/compose-cluster.yml: " + errors);
+    assertFalse(schema.validate(cluster.replace("    deploy:", "    deplot:"), InputFormat.YAML).isEmpty());
+  }
+
+  /** deploy/compose-cluster.yml: 3 brokers of one KRaft quorum, every service on all 3, inference replicas behind nginx. */
+  @Test
+  @SuppressWarnings("unchecked")
+  void clusterComposeRunsThreeBrokersAndInferenceReplicas() throws Exception {
+    Map<String, Object> compose = new Yaml().load(Files.readString(REPO.resolve("deploy/compose-cluster.yml")));
+    Map<String, Map<String, Object>> services = (Map<String, Map<String, Object>>) compose.get("services");
+    List<String> brokers = List.of("kafka-1", "kafka-2", "kafka-3");
+    java.util.Set<Object> clusterIds = new java.util.HashSet<>();
+    for (int i = 0; i < brokers.size(); i++) {
+      Map<String, Object> b = services.get(brokers.get(i));
+      assertTrue(((String) b.get("image")).startsWith("apache/kafka:"), "the official image");
+      Map<String, Object> env = (Map<String, Object>) b.get("environment");
+      assertEquals(i + 1, env.get("KAFKA_NODE_ID"));
+      assertEquals("broker,controller", env.get("KAFKA_PROCESS_ROLES"));
+      assertEquals("1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093", env.get("KAFKA_CONTROLLER_QUORUM_VOTERS"),
+          "one quorum of the three");
+      assertEquals("PLAINTEXT://" + brokers.get(i) + ":9092", env.get("KAFKA_ADVERTISED_LISTENERS"));
+      assertEquals(3, env.get("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"));
+      assertEquals(3, env.get("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"));
+      assertEquals(2, env.get("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"));
+      assertEquals(2, env.get("KAFKA_MIN_INSYNC_REPLICAS"));
+      assertEquals(null, env.get("KAFKA_MESSAGE_MAX_BYTES"),
+          "Kafka's default record limit: large checkpoints go in parts");
+      clusterIds.add(env.get("CLUSTER_ID"));
+    }
+    assertEquals(1, clusterIds.size(), "one cluster id: " + clusterIds);
+    for (String s : List.of("ingest", "trainer", "inference", "visualizer")) {
+      Map<String, Object> env = (Map<String, Object>) services.get(s).get("environment");
+      assertEquals("kafka-1:9092,kafka-2:9092,kafka-3:9092", env.get("KAFKA_BOOTSTRAP_SERVERS"), s);
+      String build = (String) services.get(s).get("build");
+      assertTrue(Files.exists(REPO.resolve("deploy").resolve(build).resolve("Dockerfile")), s + " builds its image");
+    }
+    Map<String, Object> deploy = (Map<String, Object>) services.get("inference").get("deploy");
+    assertTrue((Integer) deploy.get("replicas") >= 2, "inference replicas");
+    assertTrue(services.get("inference").get("ports") == null, "replicas publish no port of their own");
+    String lbMount = ((List<String>) services.get("inference-lb").get("volumes")).get(0);
+    String nginx = Files.readString(REPO.resolve("deploy").resolve(lbMount.split(":")[0]));
+    assertTrue(nginx.contains("server inference:8083"), "nginx sends to every inference replica");
+    assertTrue(nginx.matches("(?s).*proxy_next_upstream [^;]*http_503[^;]*non_idempotent.*"),
+        "a 503 (a replica still loading its models) goes to the next replica, POST included");
+    assertEquals("http://inference-lb:8083", ((Map<String, Object>) services.get("visualizer").get("environment"))
+        .get("CREMA_VISUALIZER_INFERENCE_URL"));
   }
 
   @Test

@@ -15,8 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 
 /** What the pipeline tests share: the digits CSV, HTTP posts, reading a topic to its end. */
 final class PipelineSupport {
@@ -58,7 +56,7 @@ final class PipelineSupport {
   }
 
   /**
-   * Every record of a topic, from the beginning to the end it has now, in the order the trainer's
+   * Every committed record of a topic, from the beginning to the end it has now, in the order the trainer's
    * Kafka Data layer reads a pass: by offset, then partition (one partition: offset order).
    */
   static List<ConsumerRecord<String, byte[]>> readAll(EmbeddedBroker broker, String topic) {
@@ -67,26 +65,12 @@ final class PipelineSupport {
 
   /** {@link #readAll(EmbeddedBroker, String)} on any cluster. */
   static List<ConsumerRecord<String, byte[]>> readAll(String bootstrapServers, String topic) {
-    KafkaClients clients = new KafkaClients(bootstrapServers, Map.of());
-    try (KafkaConsumer<String, byte[]> c = clients.consumer("test-reader")) {
-      List<TopicPartition> tps = new ArrayList<>();
-      var parts = c.partitionsFor(topic, Duration.ofSeconds(10));
-      for (int q = 0; q < (parts == null || parts.isEmpty() ? 1 : parts.size()); q++) {
-        tps.add(new TopicPartition(topic, q));
-      }
-      List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-      for (TopicPartition tp : tps) {
-        c.assign(List.of(tp));
-        c.seekToBeginning(List.of(tp));
-        long end = c.endOffsets(List.of(tp)).get(tp);
-        while (c.position(tp) < end) {
-          c.poll(Duration.ofMillis(200)).forEach(out::add);
-        }
-      }
-      out.sort(java.util.Comparator.<ConsumerRecord<String, byte[]>>comparingLong(ConsumerRecord::offset)
-          .thenComparingInt(ConsumerRecord::partition));
-      return out;
-    }
+    List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+    crema.bus.TopicLog.readToEnd(new KafkaClients(bootstrapServers, Map.of()), "test-reader", topic,
+        Duration.ofSeconds(120), out::add);
+    out.sort(java.util.Comparator.<ConsumerRecord<String, byte[]>>comparingLong(ConsumerRecord::offset)
+        .thenComparingInt(ConsumerRecord::partition));
+    return out;
   }
 
   /** A small MLP on a digits Datum topic (pixels 0..16 scaled to 0..1): seconds to train. */

@@ -36,6 +36,12 @@ final class ServiceProcess implements AutoCloseable {
     this.log = logDir.resolve(name + ".log");
   }
 
+  /** The process's maximum heap, {@code -Xmx} (before {@link #start}; default 1g). */
+  ServiceProcess heap(String xmx) {
+    command.replaceAll(a -> a.startsWith("-Xmx") ? "-Xmx" + xmx : a);
+    return this;
+  }
+
   /** Sets an environment variable of the process (before {@link #start}). */
   ServiceProcess env(String name, String value) {
     env.put(name, value);

@@ -1,54 +1,75 @@
 package crema.trainer;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import crema.bus.CheckpointDigest;
+import crema.bus.CheckpointLog;
 import crema.bus.KafkaClients;
 import crema.bus.TopicLog;
 import crema.proto.Checkpoint;
+import crema.proto.CheckpointParts;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Publishing checkpoints whole (one record, key = model) and finding a run's newest one. */
+/**
+ * Publishing checkpoints (key = model): whole in one record when they fit a part, else as parts
+ * and then their manifest ({@link CheckpointParts}); and finding a run's newest one.
+ */
 final class Checkpoints {
+  private static final Logger LOG = LoggerFactory.getLogger(Checkpoints.class);
+
   private Checkpoints() {}
 
-  /** Sends and waits for the broker's acknowledgement: a checkpoint is published or it is not. */
-  static void publish(KafkaProducer<String, byte[]> producer, String topic, Checkpoint c) {
-    try {
-      producer.send(new ProducerRecord<>(topic, c.getModel(), c.toByteArray())).get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while publishing checkpoint " + c.getIteration());
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("checkpoint " + c.getIteration() + " of " + c.getModel()
-          + " was not published: " + e.getCause().getMessage(), e.getCause());
-    }
+  /**
+   * Sends and waits for the broker's acknowledgement: a checkpoint is published or it is not. One
+   * in parts is published once its manifest is acknowledged; parts without one are ignored by
+   * every reader.
+   */
+  static void publish(KafkaProducer<String, byte[]> producer, String topic, Checkpoint c, int partBytes) {
+    CheckpointLog.publish(producer, topic, c, partBytes);
   }
 
+  /** A whole checkpoint or a manifest, and where it lies. */
+  private record Candidate(Checkpoint record, int partition, long offset) {}
+
   /**
-   * The newest checkpoint of run {@code run} whose checksum verifies, reading the topic to its end.
-   * A run is a job: a new job for a model name that trained before starts from nothing.
+   * The newest checkpoint of run {@code run} that verifies (reassembled, when in parts), reading
+   * the topic to its end. A run is a job: a new job for a model name that trained before starts
+   * from nothing.
    */
   static Optional<Checkpoint> newest(KafkaClients clients, String topic, String run) {
-    Checkpoint[] best = {null};
-    TopicLog.readToEnd(clients, "crema-trainer-resume", topic, Duration.ofSeconds(60), r -> {
+    List<Candidate> candidates = new ArrayList<>();
+    TopicLog.readToEnd(clients, "crema-trainer-resume", topic, Duration.ofSeconds(120), r -> {
       if (r.value() == null) {
         return;
       }
+      Checkpoint cp;
       try {
-        Checkpoint cp = Checkpoint.parseFrom(r.value());
-        if (run.equals(cp.getRun()) && (best[0] == null || cp.getIteration() >= best[0].getIteration())
-            && cp.getSha256().equals(CheckpointDigest.sha256(cp.getCaffemodel().toByteArray(),
-                cp.getSolverstate().toByteArray()))) {
-          best[0] = cp;
-        }
-      } catch (InvalidProtocolBufferException e) {
-        // A record that is not a checkpoint cannot be resumed from; the previous one stands.
+        cp = CheckpointParts.parse(r.value(), topic + "/" + r.partition() + "@" + r.offset());
+      } catch (IllegalArgumentException e) {
+        return; // A record that is not a checkpoint cannot be resumed from; the previous one stands.
+      }
+      // Parts are read back only for the manifest chosen; those without one are a torn write.
+      if (run.equals(cp.getRun()) && CheckpointParts.kind(cp) != CheckpointParts.Kind.PART) {
+        candidates.add(new Candidate(cp, r.partition(), r.offset()));
       }
     });
-    return Optional.ofNullable(best[0]);
+    // Newest iteration first; at the same iteration, the later record.
+    candidates.sort(Comparator.comparingInt((Candidate c) -> c.record().getIteration())
+        .thenComparingLong(Candidate::offset).reversed());
+    try (CheckpointLog log = new CheckpointLog(clients, "crema-trainer-resume-parts", topic)) {
+      for (Candidate c : candidates) {
+        try {
+          return Optional.of(CheckpointParts.complete(c.record(), log));
+        } catch (RuntimeException e) {
+          LOG.warn("run {}: not resuming from the checkpoint at {}/{}@{}: {}", run, topic, c.partition(), c.offset(),
+              e.getMessage());
+        }
+      }
+    }
+    return Optional.empty();
   }
 }

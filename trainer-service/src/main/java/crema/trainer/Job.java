@@ -5,8 +5,8 @@ import caffe.Caffe.LayerParameter;
 import caffe.Caffe.NetParameter;
 import caffe.Caffe.SolverParameter;
 import caffe.Caffe.SolverState;
-import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.UnsafeByteOperations;
 import crema.bus.CheckpointDigest;
 import crema.bus.KafkaClients;
 import crema.bus.TopicLog;
@@ -411,14 +411,15 @@ final class Job implements Runnable {
     return 1;
   }
 
-  /** The solver's snapshot, as one Checkpoint record: weights, solver state and topic offsets. */
+  /** The solver's snapshot, as a Checkpoint (one record, or parts and a manifest): weights, solver state, offsets. */
   private void publishCheckpoint(Solver s) {
     long start = System.nanoTime();
     byte[] caffemodel = s.net().toProto(false).toByteArray();
     byte[] state = s.solverState(spec.model() + "_iter_" + s.iter() + ".caffemodel").toByteArray();
     Checkpoint.Builder c = Checkpoint.newBuilder().setModel(spec.model()).setRun(id).setIteration(s.iter())
-        .setDeployPrototxt(deployText).setCaffemodel(ByteString.copyFrom(caffemodel))
-        .setSolverstate(ByteString.copyFrom(state)).setSha256(CheckpointDigest.sha256(caffemodel, state))
+        // Wrapped, not copied: a large net's checkpoint would otherwise be in memory twice more.
+        .setDeployPrototxt(deployText).setCaffemodel(UnsafeByteOperations.unsafeWrap(caffemodel))
+        .setSolverstate(UnsafeByteOperations.unsafeWrap(state)).setSha256(CheckpointDigest.sha256(caffemodel, state))
         .setCreatedMs(System.currentTimeMillis()).setSolverPrototxt(spec.solver()).setNetPrototxt(spec.net())
         .addAllLabelNames(contract.getLabelNamesList()).setContract(contract).putAllMetrics(metrics());
     for (Layer l : s.net().layers()) {
@@ -432,7 +433,7 @@ final class Job implements Runnable {
       }
     }
     Checkpoint checkpoint = c.build();
-    Checkpoints.publish(producer, config.getCheckpointTopic(), checkpoint);
+    Checkpoints.publish(producer, config.getCheckpointTopic(), checkpoint, config.getCheckpointPartBytes());
     meters.checkpointPublish.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     meters.checkpointSize.record(checkpoint.getSerializedSize());
     iteration = s.iter();

@@ -177,7 +177,8 @@ public class Jobs {
       TopicLog.readToEnd(clients, "crema-trainer-resume", config.getCheckpointTopic(), Duration.ofSeconds(120), r -> {
         try {
           Checkpoint cp = r.value() == null ? null : Checkpoint.parseFrom(r.value());
-          if (cp != null) {
+          // A part is not a checkpoint: a torn write's iteration was never reached.
+          if (cp != null && !cp.hasPart()) {
             reached.merge(cp.getRun(), cp.getIteration(), Math::max);
           }
         } catch (InvalidProtocolBufferException e) {

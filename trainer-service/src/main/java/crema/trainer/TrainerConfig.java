@@ -104,4 +104,23 @@ public class TrainerConfig {
   public void setDatasetsTopic(String datasetsTopic) {
     this.datasetsTopic = datasetsTopic;
   }
+
+  /**
+   * A checkpoint whose serialized size is over this many bytes goes out as parts of this size plus
+   * a manifest (each part record is this plus ~200 bytes: keep it under the topic's
+   * max.message.bytes and the producer's max.request.size, 1 MiB by default). Default 524288.
+   */
+  private int checkpointPartBytes = 512 * 1024;
+
+  public int getCheckpointPartBytes() {
+    return checkpointPartBytes;
+  }
+
+  public void setCheckpointPartBytes(int checkpointPartBytes) {
+    if (checkpointPartBytes < 1024) {
+      throw new IllegalArgumentException("crema.trainer.checkpoint-part-bytes must be at least 1024, not "
+          + checkpointPartBytes);
+    }
+    this.checkpointPartBytes = checkpointPartBytes;
+  }
 }

@@ -63,8 +63,13 @@ public final class CremaUp implements Callable<Integer> {
     return API_TOKEN.isEmpty() ? b : b.header("Authorization", "Bearer " + API_TOKEN);
   }
 
-  @Option(names = "--kafka-port", defaultValue = "9092", description = "The broker's port (0: any free port).")
+  @Option(names = "--kafka-port", defaultValue = "9092", description = "The broker's port (0: any free port);"
+      + " with --brokers N, broker i listens on this port + i - 1.")
   int kafkaPort;
+
+  @Option(names = "--brokers", defaultValue = "1", description = "Kafka brokers in the cluster (3: topics on 3"
+      + " replicas with min.insync.replicas 2, so one broker can fail).")
+  int brokers;
 
   @Option(names = "--data-dir", defaultValue = "target/crema-up", description = "Where the broker and the example data live.")
   Path dataDir;
@@ -169,8 +174,12 @@ public final class CremaUp implements Callable<Integer> {
     }
     Files.createDirectories(dataDir);
     List<ApplicationContext> contexts = new ArrayList<>();
-    LOG.info("starting a Kafka broker (KRaft) and the {} services in this process", String.join(", ", SERVICES));
-    try (EmbeddedBroker broker = EmbeddedBroker.start(dataDir.resolve("kafka"), false, kafkaPort)) {
+    if (brokers < 1) {
+      throw new IllegalStateException("--brokers must be at least 1, not " + brokers);
+    }
+    LOG.info("starting {} (KRaft) and the {} services in this process",
+        brokers == 1 ? "a Kafka broker" : "a cluster of " + brokers + " Kafka brokers", String.join(", ", SERVICES));
+    try (EmbeddedBroker broker = EmbeddedBroker.start(dataDir.resolve("kafka"), false, kafkaPort, brokers, Map.of())) {
       try {
         runPipeline(broker, contexts, repo);
       } finally {

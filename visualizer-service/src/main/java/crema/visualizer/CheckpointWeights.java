@@ -4,7 +4,7 @@ import caffe.Caffe.BlobProto;
 import caffe.Caffe.LayerParameter;
 import caffe.Caffe.NetParameter;
 import com.fasterxml.jackson.annotation.JsonInclude;
-import com.google.protobuf.InvalidProtocolBufferException;
+import crema.bus.CheckpointLog;
 import crema.bus.KafkaClients;
 import crema.engine.Blob;
 import crema.engine.data.ImageDatums;
@@ -14,15 +14,11 @@ import io.micronaut.context.annotation.Requires;
 import io.micronaut.serde.annotation.Serdeable;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 
 /**
  * The weights of one checkpoint as the dashboard draws them: a heatmap per 2-D weight matrix
@@ -70,7 +66,7 @@ public class CheckpointWeights {
       return size() > 64;
     }
   };
-  private KafkaConsumer<String, byte[]> reader;
+  private CheckpointLog reader;
 
   public CheckpointWeights(KafkaClients clients, VisualizerConfig config) {
     this.clients = clients;
@@ -121,27 +117,17 @@ public class CheckpointWeights {
     return png;
   }
 
+  /** The checkpoint at the ref's offset, verified (and reassembled from its parts when in parts). */
   private Checkpoint read(Run.CheckpointRef ref) {
     if (reader == null) {
-      reader = clients.consumer("crema-visualizer-weights", Map.of("max.poll.records", 1));
+      reader = new CheckpointLog(clients, "crema-visualizer-weights", config.getCheckpointTopic());
     }
-    TopicPartition tp = new TopicPartition(config.getCheckpointTopic(), ref.partition());
-    reader.assign(List.of(tp));
-    reader.seek(tp, ref.offset());
-    long deadline = System.currentTimeMillis() + 30_000;
-    while (System.currentTimeMillis() < deadline) {
-      for (ConsumerRecord<String, byte[]> r : reader.poll(Duration.ofMillis(500))) {
-        if (r.offset() == ref.offset()) {
-          try {
-            return Checkpoint.parseFrom(r.value());
-          } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException(tp + "@" + ref.offset() + " is not a checkpoint: " + e.getMessage());
-          }
-        }
-      }
+    try {
+      return reader.checkpointAt(ref.partition(), ref.offset());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException(config.getCheckpointTopic() + "-" + ref.partition() + "@" + ref.offset() + ": "
+          + e.getMessage(), e);
     }
-    throw new IllegalStateException("the checkpoint at " + tp + "@" + ref.offset()
-        + " could not be read back (deleted by retention?)");
   }
 
   @PreDestroy

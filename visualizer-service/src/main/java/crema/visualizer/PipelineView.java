@@ -213,7 +213,11 @@ public class PipelineView {
         runOf(e.getRun()).onEvent(e);
       } else if (topic.equals(config.getCheckpointTopic())) {
         Checkpoint cp = Checkpoint.parseFrom(r.value());
-        runOf(cp.getRun()).onCheckpoint(cp, r.partition(), r.offset(), r.value().length);
+        // A checkpoint in parts is seen by its manifest (its weights are read back when drawn).
+        if (!cp.hasPart()) {
+          long bytes = cp.hasManifest() ? cp.getManifest().getSize() : r.value().length;
+          runOf(cp.getRun()).onCheckpoint(cp, r.partition(), r.offset(), (int) Math.min(Integer.MAX_VALUE, bytes));
+        }
       } else if (topic.equals(config.getJobsTopic())) {
         Job j = Job.parseFrom(r.value());
         if (!j.getId().isEmpty()) {

@@ -151,7 +151,10 @@ final class Run {
       solver = c.getSolverPrototxt();
       net = c.getNetPrototxt();
     }
-    deploy = c.getDeployPrototxt();
+    // A manifest too large with its prototxts leaves them to its parts: keep what is known.
+    if (!c.getDeployPrototxt().isEmpty()) {
+      deploy = c.getDeployPrototxt();
+    }
     labels = List.copyOf(c.getLabelNamesList());
     checkpoints.removeIf(r -> r.iteration() == c.getIteration());
     checkpoints.add(new CheckpointRef(c.getIteration(), c.getCreatedMs(), partition, offset, bytes, c.getSha256(),

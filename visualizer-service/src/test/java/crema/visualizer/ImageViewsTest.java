@@ -132,7 +132,8 @@ class ImageViewsTest {
         p.send(new ProducerRecord<>(Topics.datums(RGB, "train"), "c" + l, encoded(l).toByteArray()));
       }
       p.send(new ProducerRecord<>(Topics.CHECKPOINTS, "tiny", Checkpoint.newBuilder().setRun("img-run")
-          .setModel("tiny").setIteration(5).setSha256("t").setCaffemodel(trained.toByteString())
+          .setModel("tiny").setIteration(5).setCaffemodel(trained.toByteString())
+          .setSha256(crema.proto.CheckpointParts.sha256(trained.toByteString(), ByteString.EMPTY))
           .setDeployPrototxt(DEPLOY).setNetPrototxt(NET).addAllLabelNames(LABELS)
           .setContract(ModelContract.newBuilder().setDataset(GREY)
               .setTransform(TransformationParameter.newBuilder().setScale(SCALE)))

@@ -63,8 +63,15 @@ class VisualizerServiceTest {
             .setState(i == 10 ? "FINISHED" : "RUNNING").build().toByteArray()));
       }
       p.send(new ProducerRecord<>(Topics.CHECKPOINTS, "otto", Checkpoint.newBuilder().setRun("svc-run").setModel("otto")
-          .setIteration(1000).setCaffemodel(ByteString.copyFrom(caffemodel)).setSha256("x")
+          .setIteration(1000).setCaffemodel(ByteString.copyFrom(caffemodel))
+          .setSha256(crema.proto.CheckpointParts.sha256(ByteString.copyFrom(caffemodel), ByteString.EMPTY))
           .setDeployPrototxt(Files.readString(root.resolve("otto_deploy.prototxt"))).build().toByteArray()));
+      // The same weights again at iteration 2000, as parts plus a manifest (4 KiB parts).
+      ByteString weights = ByteString.copyFrom(caffemodel);
+      crema.bus.CheckpointLog.publish(p, Topics.CHECKPOINTS, Checkpoint.newBuilder().setRun("svc-run")
+          .setModel("otto").setIteration(2000).setCaffemodel(weights)
+          .setSha256(crema.proto.CheckpointParts.sha256(weights, ByteString.EMPTY))
+          .setDeployPrototxt(Files.readString(root.resolve("otto_deploy.prototxt"))).build(), 4096);
       p.send(new ProducerRecord<>(Topics.DATASETS, "svc-set", DatasetSchema.newBuilder().setDataset("svc-set")
           .addLabelNames("a").addLabelNames("b").putCountsBySplit("train", ClassCounts.newBuilder().addCount(3).addCount(4)
               .build()).addFeatures(FeatureStats.newBuilder().setName("f").setMax(1)).setRejected(1).build().toByteArray()));
@@ -115,6 +122,20 @@ class VisualizerServiceTest {
       }
       assertTrue(page.contains("/webjars/echarts/5.3.1/dist/echarts.min.js"), page);
       assertTrue(page.contains("/webjars/dagre/0.8.4/dist/dagre.min.js"), page);
+    }
+  }
+
+  @Test
+  void aCheckpointInPartsIsListedByItsManifestAndDrawnReassembled() throws Exception {
+    try (ApplicationContext ctx = start()) {
+      caughtUpOverview(ctx);
+      String run = get(ctx, "/api/runs/svc-run").body();
+      assertTrue(run.contains("\"iteration\":2000"), run);
+      String whole = get(ctx, "/api/runs/svc-run/checkpoints/1000").body();
+      String parts = get(ctx, "/api/runs/svc-run/checkpoints/2000").body();
+      assertTrue(parts.contains("\"rows\":30,\"cols\":93"), parts);
+      assertEquals(whole.substring(whole.indexOf("\"layers\"")), parts.substring(parts.indexOf("\"layers\"")),
+          "the same weights, drawn the same, whole or in parts");
     }
   }
 

@@ -1,0 +1,83 @@
+package crema.client;
+
+import crema.proto.CheckpointParts;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Records of one topic read back by offset, with a consumer of their own for each read: the parts
+ * of a checkpoint's manifest that a subscription did not keep (it started after them, or they
+ * belong to a checkpoint its query skipped until the manifest). Reads are rare (one per manifest).
+ */
+final class RecordsByOffset implements CheckpointParts.PartReader {
+  /** How long a read may go without receiving a record before it fails. */
+  private static final Duration STALL = Duration.ofSeconds(30);
+
+  private final Supplier<KafkaConsumer<String, byte[]>> consumers;
+  private final String topic;
+
+  RecordsByOffset(Supplier<KafkaConsumer<String, byte[]>> consumers, String topic) {
+    this.consumers = consumers;
+    this.topic = topic;
+  }
+
+  @Override
+  public List<byte[]> read(int partition, List<Long> offsets) {
+    if (offsets.isEmpty()) {
+      return List.of();
+    }
+    TopicPartition tp = new TopicPartition(topic, partition);
+    Map<Long, Integer> wanted = new HashMap<>();
+    for (int i = 0; i < offsets.size(); i++) {
+      wanted.put(offsets.get(i), i);
+    }
+    long first = offsets.stream().mapToLong(Long::longValue).min().getAsLong();
+    long last = offsets.stream().mapToLong(Long::longValue).max().getAsLong();
+    byte[][] out = new byte[offsets.size()][];
+    int found = 0;
+    try (KafkaConsumer<String, byte[]> c = consumers.get()) {
+      c.assign(List.of(tp));
+      c.seek(tp, first);
+      long stalled = System.nanoTime() + STALL.toNanos();
+      while (found < out.length) {
+        boolean progress = false;
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+          progress = true;
+          Integer i = wanted.get(r.offset());
+          if (i != null && out[i] == null) {
+            out[i] = r.value();
+            found++;
+          }
+        }
+        if (found < out.length && c.position(tp) > last) {
+          throw new IllegalStateException("a record named by a checkpoint manifest, " + tp + "@" + missing(offsets, out)
+              + ", could not be read back (deleted by retention?)");
+        }
+        if (progress) {
+          stalled = System.nanoTime() + STALL.toNanos();
+        } else if (System.nanoTime() > stalled) {
+          throw new IllegalStateException("reading " + tp + "@" + missing(offsets, out) + " back received nothing for "
+              + STALL.toSeconds() + " s");
+        }
+      }
+    }
+    return new ArrayList<>(Arrays.asList(out));
+  }
+
+  private static long missing(List<Long> offsets, byte[][] out) {
+    for (int i = 0; i < out.length; i++) {
+      if (out[i] == null) {
+        return offsets.get(i);
+      }
+    }
+    return -1;
+  }
+}
