@@ -8,23 +8,26 @@ import java.util.Map;
  * README "Topics"). Nothing is left to the broker's defaults: Kafka deletes records after 7 days
  * unless a topic says otherwise, and the training sets, jobs and checkpoints must stay.
  *
- * <p>The predict topics have 6 partitions, shared by the inference replicas; the others one for
- * now: the trainer's Kafka Data layer and the jobs follower read partition 0 only. Replication
- * factor and {@code min.insync.replicas} are the cluster's (see {@link TopicsConfig}), not the kind's.
+ * <p>Datum topics have {@link TopicsConfig#getDatumsPartitions()} partitions (default 4; the
+ * trainer's Kafka Data layer reads every partition in one deterministic interleave, and any count,
+ * one included, works), {@code crema.jobs} has {@link TopicsConfig#getJobsPartitions()} (default
+ * 12: trainer replicas share them in one consumer group), the predict topics have 6, shared by the
+ * inference replicas; the others have one. Replication factor and {@code min.insync.replicas} are
+ * the cluster's (see {@link TopicsConfig}), not the kind's.
  */
 public enum TopicKind {
   RAW(Topics.RAW, "source id", "one CSV line; headers name dataset and columns", 1, "delete", Week.MS, -1,
       Limit.KAFKA_DEFAULT,
       "lines waiting to be converted: kept a week, then gone (the datums are the record)"),
-  DATUMS("crema.datums.<dataset>.<split>", "row id", "caffe.Datum", 1, "delete", -1, -1, Limit.KAFKA_DEFAULT,
-      "the training set itself: kept forever; one partition, the Data layer reads one"),
+  DATUMS("crema.datums.<dataset>.<split>", "row id", "caffe.Datum", 4, "delete", -1, -1, Limit.KAFKA_DEFAULT,
+      "the training set itself: kept forever; rows spread over the partitions by key, read in one interleave"),
   DATASETS(Topics.DATASETS, "dataset", "DatasetSchema", 1, "compact", -1, -1, Limit.SCHEMA,
       "the newest schema of each dataset, kept forever by compaction; up to 16 MiB (an image dataset's schema"
           + " has a name and statistics per pixel: about 10 MB for 224x224x3)"),
   DEAD_LETTER(Topics.DEAD_LETTER, "source id", "DeadLetter", 1, "delete", -1, -1, Limit.KAFKA_DEFAULT,
       "every rejected row and its reason: nothing is lost silently"),
-  JOBS(Topics.JOBS, "model", "Job", 1, "delete", -1, -1, Limit.KAFKA_DEFAULT,
-      "submitted jobs, resumed after a restart: kept forever"),
+  JOBS(Topics.JOBS, "job id", "Job", 12, "delete", -1, -1, Limit.KAFKA_DEFAULT,
+      "submitted jobs, resumed after a restart: kept forever; trainer replicas share its partitions"),
   CHECKPOINTS(Topics.CHECKPOINTS, "model", "Checkpoint (weights, solver state, offsets), or its parts and manifest", 1,
       "delete", -1, -1, Limit.KAFKA_DEFAULT,
       "trained models: kept forever; one larger than a part goes as parts plus a manifest (never compacted: parts"
@@ -124,6 +127,7 @@ public enum TopicKind {
     return value;
   }
 
+  /** The partitions Crema creates this kind with by default ({@link TopicsConfig#partitions} may say otherwise). */
   public int partitions() {
     return partitions;
   }

@@ -25,6 +25,7 @@ import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -132,7 +133,7 @@ public class TopicSetup {
       List<NewTopic> create = new ArrayList<>();
       for (TopicSpec t : byName.values()) {
         if (!existing.contains(t.name())) {
-          create.add(new NewTopic(t.name(), t.kind().partitions(), (short) rf).configs(t.kind().configs(minIsr)));
+          create.add(new NewTopic(t.name(), config.partitions(t.kind()), (short) rf).configs(t.kind().configs(minIsr)));
         }
       }
       List<TopicSpec> check = new ArrayList<>();
@@ -144,7 +145,7 @@ public class TopicSetup {
         }
         try {
           get(created.get(t.name()));
-          LOG.info("created topic {}: {} partition(s), replication factor {}, {}", t.name(), t.kind().partitions(),
+          LOG.info("created topic {}: {} partition(s), replication factor {}, {}", t.name(), config.partitions(t.kind()),
               rf, t.kind().configs(minIsr));
         } catch (IllegalStateException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {
@@ -173,7 +174,7 @@ public class TopicSetup {
 
   private List<String> check(Admin admin, List<TopicSpec> topics, int rf, int minIsr) {
     List<String> out = new ArrayList<>();
-    Map<String, TopicDescription> described = get(admin.describeTopics(names(topics)).allTopicNames());
+    Map<String, TopicDescription> described = describe(admin, names(topics));
     List<ConfigResource> resources = topics.stream()
         .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t.name())).toList();
     Map<ConfigResource, Config> configs = get(admin.describeConfigs(resources).all());
@@ -181,10 +182,15 @@ public class TopicSetup {
     for (TopicSpec t : topics) {
       TopicDescription d = described.get(t.name());
       int partitions = d.partitions().size();
-      if (partitions != t.kind().partitions()) {
-        out.add(warn("topic " + t.name() + ": has " + partitions + " partitions, Crema expects "
-            + t.kind().partitions() + " (its readers read partition 0 only for now); recreate it with "
-            + t.kind().partitions() + " partition(s)"));
+      int expected = config.partitions(t.kind());
+      // A datum topic of any partition count is read whole (one partition, as before 4, included).
+      if (partitions != expected && t.kind() != TopicKind.DATUMS) {
+        out.add(warn("topic " + t.name() + ": has " + partitions + " partitions, Crema expects " + expected
+            + (t.kind() == TopicKind.JOBS ? " (crema.topics.jobs-partitions: trainer replicas share its partitions,"
+                + " so at most " + partitions + " of them run jobs); add partitions with kafka-topics.sh"
+                + " --bootstrap-server " + bootstrap + " --alter --topic " + t.name() + " --partitions " + expected
+                + " while no job is unfinished (a job's records stay in the partition of its first)"
+                : "; recreate it with " + expected + " partition(s)")));
       }
       int replicas = d.partitions().isEmpty() ? 0 : d.partitions().get(0).replicas().size();
       if (replicas != rf) {
@@ -218,6 +224,29 @@ public class TopicSetup {
       }
     }
     return out;
+  }
+
+  /**
+   * The topics' descriptions. A topic created a moment ago (by another service, racing this one)
+   * may be unknown to the broker answering for a little while: asked again for up to 10 s.
+   */
+  private Map<String, TopicDescription> describe(Admin admin, List<String> names) {
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (true) {
+      try {
+        return get(admin.describeTopics(names).allTopicNames());
+      } catch (IllegalStateException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.currentTimeMillis() > deadline) {
+          throw e;
+        }
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while talking to Kafka", e);
+      }
+    }
   }
 
   private static String warn(String message) {

@@ -15,6 +15,41 @@ public class TopicsConfig {
   private int minInsyncReplicas;
   /** Alter the configs of existing topics that differ from Crema's instead of only warning. Default false. */
   private boolean fix;
+  /** Partitions of each {@code crema.datums.<dataset>.<split>} topic created. Default 4. */
+  private int datumsPartitions = TopicKind.DATUMS.partitions();
+  /** Partitions of {@code crema.jobs} when created: at least the trainer replicas. Default 12. */
+  private int jobsPartitions = TopicKind.JOBS.partitions();
+
+  public int getDatumsPartitions() {
+    return datumsPartitions;
+  }
+
+  public void setDatumsPartitions(int datumsPartitions) {
+    if (datumsPartitions < 1) {
+      throw new IllegalArgumentException("crema.topics.datums-partitions must be at least 1, not " + datumsPartitions);
+    }
+    this.datumsPartitions = datumsPartitions;
+  }
+
+  public int getJobsPartitions() {
+    return jobsPartitions;
+  }
+
+  public void setJobsPartitions(int jobsPartitions) {
+    if (jobsPartitions < 1) {
+      throw new IllegalArgumentException("crema.topics.jobs-partitions must be at least 1, not " + jobsPartitions);
+    }
+    this.jobsPartitions = jobsPartitions;
+  }
+
+  /** The partitions a topic of {@code kind} is created with. */
+  public int partitions(TopicKind kind) {
+    return switch (kind) {
+      case DATUMS -> datumsPartitions;
+      case JOBS -> jobsPartitions;
+      default -> kind.partitions();
+    };
+  }
 
   public int getReplicationFactor() {
     return replicationFactor;

@@ -91,7 +91,8 @@ class TopicSetupTest {
     try (KafkaProducer<String, byte[]> p = clients.producer("test")) {
       for (int i = 0; i < n; i++) {
         for (TopicSpec t : crema) {
-          p.send(new ProducerRecord<>(t.name(), "k" + i, new byte[] {(byte) i}));
+          // Partition 0 of each, where the offsets below are read (datums and jobs have several).
+          p.send(new ProducerRecord<>(t.name(), 0, "k" + i, new byte[] {(byte) i}));
         }
         p.send(new ProducerRecord<>("control", "k" + i, new byte[] {(byte) i})).get();
       }
@@ -117,8 +118,7 @@ class TopicSetupTest {
         TopicKind.DATASETS.named("c.datasets"), TopicKind.datums("c", "test"));
     TopicSetup setup = new TopicSetup(clients, new TopicsConfig());
     assertEquals(List.of(), setup.ensure(topics));
-    Map<String, TopicDescription> described = admin.describeTopics(topics.stream().map(TopicSpec::name).toList())
-        .allTopicNames().get();
+    Map<String, TopicDescription> described = described(topics.stream().map(TopicSpec::name).toArray(String[]::new));
     for (TopicSpec t : topics) {
       assertEquals(t.kind().partitions(), described.get(t.name()).partitions().size(), t.name());
       assertEquals(1, described.get(t.name()).partitions().get(0).replicas().size(), t.name());
@@ -135,6 +135,47 @@ class TopicSetupTest {
     assertEquals(List.of(), setup.ensure(topics));
   }
 
+  /** The topics as described, once the broker knows every one just created (metadata lags a little). */
+  private static Map<String, TopicDescription> described(String... names) throws Exception {
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (true) {
+      try {
+        return admin.describeTopics(List.of(names)).allTopicNames().get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)
+            || System.currentTimeMillis() > deadline) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
+    }
+  }
+
+  @Test
+  void datumAndJobTopicsGetTheirConfiguredPartitionsAndAnOldOnePartitionDatumTopicIsFine() throws Exception {
+    TopicSpec datums = TopicKind.datums("parts", "train");
+    TopicSpec jobs = TopicKind.JOBS.named("parts.jobs");
+    assertEquals(List.of(), new TopicSetup(clients, new TopicsConfig()).ensure(datums, jobs));
+    Map<String, TopicDescription> d = described(datums.name(), jobs.name());
+    assertEquals(4, d.get(datums.name()).partitions().size());
+    assertEquals(12, d.get(jobs.name()).partitions().size());
+
+    TopicsConfig two = new TopicsConfig();
+    two.setDatumsPartitions(2);
+    two.setJobsPartitions(3);
+    TopicSpec other = TopicKind.datums("parts2", "train");
+    TopicSpec otherJobs = TopicKind.JOBS.named("parts2.jobs");
+    assertEquals(List.of(), new TopicSetup(clients, two).ensure(other, otherJobs));
+    d = described(other.name(), otherJobs.name());
+    assertEquals(2, d.get(other.name()).partitions().size());
+    assertEquals(3, d.get(otherJobs.name()).partitions().size());
+
+    // A datum topic made with one partition (before partitions) is read as it is: nothing to report.
+    admin.createTopics(List.of(new NewTopic("crema.datums.old.train", 1, (short) 1).configs(
+        TopicKind.DATUMS.configs(1)))).all().get(30, TimeUnit.SECONDS);
+    assertEquals(List.of(), new TopicSetup(clients, new TopicsConfig()).ensure(TopicKind.datums("old", "train")));
+  }
+
   @Test
   void anExistingTopicThatDiffersIsReportedAndAlteredOnlyWhenAsked() throws Exception {
     admin.createTopics(List.of(new NewTopic("b.checkpoints", 1, (short) 1)
@@ -149,7 +190,7 @@ class TopicSetupTest {
     assertTrue(retention.startsWith("topic b.checkpoints: retention.ms is 604800000 (7 days), Crema expects -1"
         + " (kept forever); alter it with kafka-configs.sh"), retention);
     assertTrue(retention.contains("--entity-name b.checkpoints --add-config retention.ms=-1"), retention);
-    assertTrue(found.get(1).startsWith("topic b.jobs: has 3 partitions, Crema expects 1"), found.get(1));
+    assertTrue(found.get(1).startsWith("topic b.jobs: has 3 partitions, Crema expects 12 (crema.topics.jobs-partitions"), found.get(1));
     assertEquals("604800000", configOf("b.checkpoints").get("retention.ms").value(), "not altered silently");
 
     TopicsConfig fix = new TopicsConfig();

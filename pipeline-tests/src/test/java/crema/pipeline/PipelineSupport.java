@@ -55,7 +55,10 @@ final class PipelineSupport {
     return http().toBlocking().retrieve(HttpRequest.POST(base + path, body).contentType(type), Map.class);
   }
 
-  /** Every committed record of a topic, from the beginning to the end it has now, partition by partition. */
+  /**
+   * Every committed record of a topic, from the beginning to the end it has now, in the order the trainer's
+   * Kafka Data layer reads a pass: by offset, then partition (one partition: offset order).
+   */
   static List<ConsumerRecord<String, byte[]>> readAll(EmbeddedBroker broker, String topic) {
     return readAll(broker.bootstrapServers(), topic);
   }
@@ -65,8 +68,8 @@ final class PipelineSupport {
     List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
     crema.bus.TopicLog.readToEnd(new KafkaClients(bootstrapServers, Map.of()), "test-reader", topic,
         Duration.ofSeconds(120), out::add);
-    out.sort(java.util.Comparator.<ConsumerRecord<String, byte[]>>comparingInt(ConsumerRecord::partition)
-        .thenComparingLong(ConsumerRecord::offset));
+    out.sort(java.util.Comparator.<ConsumerRecord<String, byte[]>>comparingLong(ConsumerRecord::offset)
+        .thenComparingInt(ConsumerRecord::partition));
     return out;
   }
 

@@ -38,4 +38,19 @@ final class DataSources {
       return null;
     }
   }
+
+  /** The partition count of every topic the net's Data layers read (a checkpoint records an offset for each). */
+  static Map<String, Integer> partitions(KafkaClients clients, NetParameter net) {
+    Map<String, Integer> out = new java.util.LinkedHashMap<>();
+    try (KafkaConsumer<String, byte[]> c = clients.consumer("crema-trainer-sources")) {
+      for (LayerParameter l : net.getLayerList()) {
+        if (l.hasDataParam() && l.getDataParam().getBackend() == DB.KAFKA) {
+          String topic = l.getDataParam().getSource();
+          List<PartitionInfo> parts = c.partitionsFor(topic, Duration.ofSeconds(10));
+          out.put(topic, parts == null ? 0 : parts.size());
+        }
+      }
+    }
+    return out;
+  }
 }

@@ -67,6 +67,8 @@ final class Job implements Runnable {
   private String deployText;
   private ModelContract contract;
   private long startedMs;
+  /** Partitions of each topic the Data layers read, as the run started. */
+  private Map<String, Integer> partitionsOf = Map.of();
   private final Host host;
 
   private final TrainingMetrics meters;
@@ -136,24 +138,73 @@ final class Job implements Runnable {
     return Map.copyOf(metrics);
   }
 
+  /** Whether this replica runs the job (not merely lists it as crema.jobs tells it). */
+  boolean local() {
+    return host != null;
+  }
+
   /** Asks the run to stop after the current iteration; it snapshots first. */
   void stop() {
-    if (state == State.FINISHED || state == State.FAILED || state == State.STOPPED) {
-      return;
+    synchronized (runLock) {
+      if (state == State.FINISHED || state == State.FAILED || state == State.STOPPED) {
+        return;
+      }
+      state = State.STOPPING;
     }
-    state = State.STOPPING;
     Solver s = solver;
     if (s != null) {
       s.request(Solver.Action.STOP);
     }
   }
 
+  /** Guards {@link #active} and the check of a stop before a run. */
+  private final Object runLock = new Object();
+  /** Inside {@link #run}: a stop waits for it to end ({@link #awaitIdle}). */
+  private boolean active;
+
+  /**
+   * Waits until the job is not running (after {@link #stop}: it has snapshotted and ended, or
+   * never started and never will); false when {@code ms} passed first.
+   */
+  boolean awaitIdle(long ms) {
+    long deadline = System.currentTimeMillis() + ms;
+    synchronized (runLock) {
+      while (active) {
+        long left = deadline - System.currentTimeMillis();
+        if (left <= 0) {
+          return false;
+        }
+        try {
+          runLock.wait(left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
   @Override
   public void run() {
-    if (state == State.STOPPING || state == State.STOPPED) {
-      state = State.STOPPED;
-      return;
+    synchronized (runLock) {
+      if (state == State.STOPPING || state == State.STOPPED) {
+        state = State.STOPPED;
+        return;
+      }
+      active = true;
     }
+    try {
+      runOnce();
+    } finally {
+      synchronized (runLock) {
+        active = false;
+        runLock.notifyAll();
+      }
+    }
+  }
+
+  private void runOnce() {
     try {
       NetParameter net = Prototxt.parseNet(spec.net(), spec.model() + " net");
       String waitingFor = DataSources.notReady(clients, net);
@@ -167,6 +218,7 @@ final class Job implements Runnable {
         host.retryLater(this);
         return;
       }
+      partitionsOf = DataSources.partitions(clients, net);
       message = "";
       state = State.RUNNING;
       startedMs = System.currentTimeMillis();
@@ -230,6 +282,14 @@ final class Job implements Runnable {
           if (last.isEmpty()) {
             throw new IllegalArgumentException("resume_from: run '" + spec.resumeFrom() + "' has no checkpoint");
           }
+        }
+        if (last.isPresent() && last.get().getRun().equals(id) && last.get().getIteration() >= sp.getMaxIter()) {
+          // Its final checkpoint is out (the replica that ran it stopped before recording that): done.
+          iteration = last.get().getIteration();
+          state = State.FINISHED;
+          LOG.info("{}: job {} reached iteration {} before; recorded FINISHED", spec.model(), id, iteration);
+          host.finished(this, "FINISHED", "");
+          return;
         }
         if (last.isPresent()) {
           Checkpoint cp = last.get();
@@ -364,7 +424,12 @@ final class Job implements Runnable {
         .addAllLabelNames(contract.getLabelNamesList()).setContract(contract).putAllMetrics(metrics());
     for (Layer l : s.net().layers()) {
       if (l instanceof Resumable r && l.param().hasDataParam() && l.param().getDataParam().getBackend() == DB.KAFKA) {
-        c.addOffsets(PartitionOffset.newBuilder().setTopic(r.readSource()).setPartition(0).setOffset(r.readPosition()));
+        // The solver state holds the layer's grid point; here it is spelled out per partition.
+        int partitions = Math.max(1, partitionsOf.getOrDefault(r.readSource(), 1));
+        for (int q = 0; q < partitions; q++) {
+          c.addOffsets(PartitionOffset.newBuilder().setTopic(r.readSource()).setPartition(q)
+              .setOffset(KafkaDatumCursor.offsetIn(r.readPosition(), q, partitions)));
+        }
       }
     }
     Checkpoint checkpoint = c.build();

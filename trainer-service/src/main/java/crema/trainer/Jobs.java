@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,8 +34,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -43,12 +47,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The jobs of this trainer, kept on {@code crema.jobs} (key = job id): a job is recorded there
- * before it is acknowledged, and every state change after it (STOPPED, FINISHED, FAILED). A
- * restarted trainer replays the topic and resumes every job whose newest state is not final, each
- * from its own newest checkpoint; jobs that arrive meanwhile, by HTTP or from any Kafka client,
- * are started as they come. Runs go one at a time in the order submitted; a job whose topics hold
- * no records yet waits (WAITING, saying for what) without holding up the ones behind it.
+ * The jobs of the trainer replicas, kept on {@code crema.jobs} (key = job id): a job is recorded
+ * there before it is acknowledged, and every state change after it (STOPPED, FINISHED, FAILED), in
+ * the partition of its first record.
+ *
+ * <p><b>Which replica runs a job.</b> Replicas share {@code crema.jobs} through one consumer group
+ * ({@code crema.trainer.group-id}); a job runs on the replica that owns its partition. When a
+ * partition is assigned to this replica, it reads the partition from its beginning and runs every
+ * job there whose newest state is not final, each from its own newest checkpoint; jobs that
+ * arrive later in its partitions, by HTTP to any replica or from any Kafka client, are started as
+ * they come. When a partition is taken away (a rebalance, this replica stopping), its jobs stop
+ * after their current iteration and snapshot before the partition moves on (the rebalance waits
+ * for the listener), unrecorded, so the next owner resumes them; a replica that dies loses its
+ * partitions after {@code crema.trainer.session-timeout-ms} and its jobs resume elsewhere from
+ * their newest checkpoints. Kafka's group protocol is the only coordination.
+ *
+ * <p>Up to {@code crema.trainer.max-concurrent-jobs} run at once here, the others queued in the
+ * order they came; a job whose topics hold no records yet waits (WAITING, saying for what) without
+ * holding up the ones behind it.
+ *
+ * <p>Every replica also reads all of {@code crema.jobs} (no group) to list every job: one it runs
+ * shows its progress, another one its newest recorded state (QUEUED until it ends).
  */
 // Created at start-up (not on first request) so unfinished jobs resume at once.
 // Off when crema up runs this service beside the others in one process and this context is another's.
@@ -62,10 +81,16 @@ public class Jobs {
   private final KafkaProducer<String, byte[]> producer;
   private final TrainerConfig config;
   private final MeterRegistry meters;
+  /** Every job known: those run here, and the others as crema.jobs tells them. */
   private final Map<String, Job> jobs = new LinkedHashMap<>();
-  private final ExecutorService runner = Executors.newSingleThreadExecutor(r -> daemon(r, "crema-trainer-jobs"));
+  /** The crema.jobs partition of each job's records. */
+  private final Map<String, Integer> partitionOf = new HashMap<>();
+  /** The partitions of crema.jobs this replica owns, each with the jobs it runs from there. */
+  private final Map<Integer, Set<String>> owned = new HashMap<>();
+  private final ExecutorService runner;
   private final ScheduledExecutorService waiting =
       Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "crema-trainer-waiting"));
+  private Thread owner;
   private volatile boolean following = true;
 
   /** Creates and checks this service's topics (crema.topics.*). */
@@ -77,6 +102,8 @@ public class Jobs {
     this.producer = producer;
     this.config = config;
     this.meters = meters;
+    this.runner = Executors.newFixedThreadPool(Math.max(1, config.getMaxConcurrentJobs()),
+        r -> daemon(r, "crema-trainer-jobs"));
     // Data layers with `backend: KAFKA` read the topic their `source` names.
     DatumSources.register(DB.KAFKA, p -> new KafkaDatumCursor(clients, p.getSource(), config.getDataWaitMs(), meters));
   }
@@ -96,6 +123,8 @@ public class Jobs {
         TopicKind.CHECKPOINTS.named(config.getCheckpointTopic()),
         TopicKind.TRAIN_EVENTS.named(config.getEventsTopic()));
     daemon(this::follow, "crema-trainer-jobs-topic").start();
+    owner = daemon(this::own, "crema-trainer-jobs-owner");
+    owner.start();
   }
 
   private void follow() {
@@ -108,14 +137,19 @@ public class Jobs {
       Map<String, crema.proto.Job> replayed = new LinkedHashMap<>();
       while (following && tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
         for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-          parse(r).ifPresent(j -> replayed.merge(j.getId(), j, (a, b) -> b.toBuilder()
-              .setSubmittedMs(a.getSubmittedMs()).build()));
+          parse(r).ifPresent(j -> {
+            placed(j.getId(), r.partition());
+            replayed.merge(j.getId(), j, (a, b) -> b.toBuilder().setSubmittedMs(a.getSubmittedMs()).build());
+          });
         }
       }
       replay(replayed.values());
       while (following) {
         for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-          parse(r).ifPresent(this::onRecord);
+          parse(r).ifPresent(j -> {
+            placed(j.getId(), r.partition());
+            onRecord(j);
+          });
         }
       }
     } catch (RuntimeException e) {
@@ -125,55 +159,199 @@ public class Jobs {
     }
   }
 
+  /** Where a job's records are: the partition of its first. */
+  private synchronized void placed(String id, int partition) {
+    partitionOf.putIfAbsent(id, partition);
+  }
+
   /**
-   * Takes over the jobs the topic holds: ended ones are listed as they ended, the others resume
-   * (or, when their final checkpoint is out already, are recorded FINISHED).
+   * Lists the jobs the topic holds as they stand: ended ones as they ended (with the iteration
+   * their checkpoints reached), the others queued until a replica (maybe this one) runs them.
    */
   private void replay(Collection<crema.proto.Job> replayed) {
     if (replayed.isEmpty()) {
       return;
     }
     Map<String, Integer> reached = new HashMap<>();
-    TopicLog.readToEnd(clients, "crema-trainer-resume", config.getCheckpointTopic(), Duration.ofSeconds(120), r -> {
-      try {
-        Checkpoint cp = r.value() == null ? null : Checkpoint.parseFrom(r.value());
-        // A part is not a checkpoint: a torn write's iteration was never reached.
-        if (cp != null && !cp.hasPart()) {
-          reached.merge(cp.getRun(), cp.getIteration(), Math::max);
+    if (replayed.stream().anyMatch(j -> FINAL.contains(j.getState()))) {
+      TopicLog.readToEnd(clients, "crema-trainer-resume", config.getCheckpointTopic(), Duration.ofSeconds(120), r -> {
+        try {
+          Checkpoint cp = r.value() == null ? null : Checkpoint.parseFrom(r.value());
+          // A part is not a checkpoint: a torn write's iteration was never reached.
+          if (cp != null && !cp.hasPart()) {
+            reached.merge(cp.getRun(), cp.getIteration(), Math::max);
+          }
+        } catch (InvalidProtocolBufferException e) {
+          // not a checkpoint
         }
-      } catch (InvalidProtocolBufferException e) {
-        // not a checkpoint
-      }
-    });
+      });
+    }
     for (crema.proto.Job j : replayed) {
-      if (FINAL.contains(j.getState())) {
-        synchronized (this) {
-          jobs.putIfAbsent(j.getId(), Job.ended(j.getId(), spec(j), Job.State.valueOf(j.getState()), j.getMessage(),
-              reached.getOrDefault(j.getId(), 0)));
+      synchronized (this) {
+        Job known = jobs.get(j.getId());
+        if (known != null && known.local()) {
+          continue;
         }
-        continue;
-      }
-      int maxIter;
-      try {
-        maxIter = Prototxt.parseSolver(j.getSolverPrototxt(), j.getModel()).getMaxIter();
-      } catch (RuntimeException e) {
-        continue;
-      }
-      if (reached.getOrDefault(j.getId(), -1) >= maxIter) {
-        // Its final checkpoint is out; only the FINISHED record was lost.
-        record(j, "FINISHED", "");
-      } else {
-        startIfNew(j);
+        if (FINAL.contains(j.getState())) {
+          jobs.put(j.getId(), Job.ended(j.getId(), spec(j), Job.State.valueOf(j.getState()), j.getMessage(),
+              reached.getOrDefault(j.getId(), 0)));
+        } else {
+          jobs.putIfAbsent(j.getId(), Job.ended(j.getId(), spec(j), Job.State.QUEUED, "", 0));
+        }
       }
     }
   }
 
-  private void onRecord(crema.proto.Job j) {
+  /** A record after the replay: a new job is listed, an end is shown (unless this replica runs it). */
+  private synchronized void onRecord(crema.proto.Job j) {
+    Job known = jobs.get(j.getId());
+    if (known != null && known.local() && known.state() != Job.State.STOPPED) {
+      return;
+    }
+    if (FINAL.contains(j.getState())) {
+      jobs.put(j.getId(), Job.ended(j.getId(), spec(j), Job.State.valueOf(j.getState()), j.getMessage(),
+          known == null ? 0 : known.iteration()));
+    } else if (known == null) {
+      jobs.put(j.getId(), Job.ended(j.getId(), spec(j), Job.State.QUEUED, "", 0));
+    }
+  }
+
+  /**
+   * The replica's share of the jobs: a member of the trainer group on crema.jobs, running the
+   * unfinished jobs of the partitions assigned to it (see the class comment).
+   */
+  private void own() {
+    String topic = config.getJobsTopic();
+    int session = (int) Math.max(6000, config.getSessionTimeoutMs());
+    Map<String, Object> group = Map.of(
+        ConsumerConfig.GROUP_ID_CONFIG, config.getGroupId(),
+        // Moves only the partitions that must move: a replica joining does not stop every job.
+        ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName(),
+        ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, session,
+        ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(500, session / 5),
+        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 100);
+    KafkaConsumer<String, byte[]> c = clients.consumer("crema-trainer-replica", group);
+    try {
+      topicsReady.join();
+      // Per newly assigned partition: its end when assigned, and its jobs' newest states read so far.
+      Map<TopicPartition, Long> catchingUp = new HashMap<>();
+      Map<Integer, Map<String, crema.proto.Job>> newest = new HashMap<>();
+      c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> parts) {
+          if (parts.isEmpty()) {
+            return;
+          }
+          LOG.info("jobs: this trainer runs the jobs of {} partition(s) {} of {}", parts.size(),
+              parts.stream().map(TopicPartition::partition).sorted().toList(), topic);
+          c.seekToBeginning(parts);
+          Map<TopicPartition, Long> end = c.endOffsets(parts);
+          for (TopicPartition tp : parts) {
+            synchronized (Jobs.this) {
+              owned.put(tp.partition(), new LinkedHashSet<>());
+            }
+            catchingUp.put(tp, end.get(tp));
+            newest.put(tp.partition(), new LinkedHashMap<>());
+          }
+        }
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> parts) {
+          release(parts, catchingUp, newest);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> parts) {
+          release(parts, catchingUp, newest);
+        }
+      });
+      while (following) {
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+          TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+          parse(r).ifPresent(j -> {
+            placed(j.getId(), r.partition());
+            if (catchingUp.containsKey(tp)) {
+              newest.get(r.partition()).merge(j.getId(), j, (a, b) -> b);
+            } else {
+              onOwnedRecord(j, r.partition());
+            }
+          });
+        }
+        for (var it = catchingUp.entrySet().iterator(); it.hasNext(); ) {
+          var e = it.next();
+          if (c.position(e.getKey()) >= e.getValue()) {
+            it.remove();
+            for (crema.proto.Job j : newest.remove(e.getKey().partition()).values()) {
+              if (!FINAL.contains(j.getState())) {
+                runHere(j, e.getKey().partition());
+              }
+            }
+          }
+        }
+      }
+      // Stopping: this replica's jobs snapshot and stop before it leaves the group on close (whose
+      // own call of the listener then finds nothing left to stop).
+      release(c.assignment(), catchingUp, newest);
+    } catch (RuntimeException e) {
+      if (following) {
+        LOG.error("jobs topic (trainer group {}): {}", config.getGroupId(), e.getMessage());
+      }
+    } finally {
+      // Leaving the group hands the partitions on at once; with Kafka gone, stopping takes no longer than this.
+      c.close(CloseOptions.timeout(Duration.ofSeconds(10)));
+    }
+  }
+
+  /**
+   * Partitions taken from this replica: their jobs stop after the current iteration and snapshot
+   * (unrecorded: they are not over), and this returns once they have, so that the rebalance hands
+   * the partitions on only then.
+   */
+  private void release(Collection<TopicPartition> parts, Map<TopicPartition, Long> catchingUp,
+      Map<Integer, Map<String, crema.proto.Job>> newest) {
+    List<Job> stopping = new ArrayList<>();
+    synchronized (this) {
+      for (TopicPartition tp : parts) {
+        catchingUp.remove(tp);
+        newest.remove(tp.partition());
+        for (String id : owned.getOrDefault(tp.partition(), Set.of())) {
+          Job j = jobs.get(id);
+          if (j != null && j.local() && !FINAL.contains(j.state().name())) {
+            j.stop();
+            stopping.add(j);
+          }
+        }
+        owned.remove(tp.partition());
+      }
+    }
+    if (!parts.isEmpty()) {
+      LOG.info("jobs: partition(s) {} of {} move to another trainer; stopping {} job(s) here",
+          parts.stream().map(TopicPartition::partition).sorted().toList(), config.getJobsTopic(), stopping.size());
+    }
+    for (Job j : stopping) {
+      if (!j.awaitIdle(HANDOVER_MS)) {
+        LOG.warn("{}: job {} did not stop within {} s; its partition moves on", j.spec().model(), j.id(),
+            HANDOVER_MS / 1000);
+      }
+      synchronized (this) {
+        if (jobs.get(j.id()) == j && j.state() == Job.State.STOPPED) {
+          // Run elsewhere from now on: listed as the topic tells it.
+          jobs.put(j.id(), Job.ended(j.id(), j.spec(), Job.State.QUEUED, "", j.iteration()));
+        }
+      }
+    }
+  }
+
+  /** How long a partition taken away waits for its jobs to snapshot and stop. */
+  static final long HANDOVER_MS = 120_000;
+
+  /** A record in a partition this replica owns, after the partition's replay. */
+  private void onOwnedRecord(crema.proto.Job j, int partition) {
     if (j.getState().isEmpty() || j.getState().equals("SUBMITTED")) {
-      startIfNew(j);
+      runHere(j, partition);
     } else if (j.getState().equals("STOPPED")) {
-      // A stop sent by another client, or by another replica.
-      get(j.getId()).ifPresent(Job::stop);
+      // A stop sent through another replica, or by another client.
+      get(j.getId()).filter(Job::local).ifPresent(Job::stop);
     }
   }
 
@@ -201,16 +379,21 @@ public class Jobs {
         j.getResumeFrom().isEmpty() ? null : j.getResumeFrom());
   }
 
-  private synchronized void startIfNew(crema.proto.Job j) {
-    if (jobs.containsKey(j.getId())) {
+  /** Runs a job of an owned partition here, unless it runs here already or has ended here. */
+  private synchronized void runHere(crema.proto.Job j, int partition) {
+    Set<String> mine = owned.get(partition);
+    Job known = jobs.get(j.getId());
+    if (mine == null || (known != null && known.local() && known.state() != Job.State.STOPPED)) {
       return;
     }
+    mine.add(j.getId());
     try {
       JobPolicy.check(spec(j), config.getMaxPrototxtBytes());
     } catch (RuntimeException e) {
       // A job record from any Kafka client meets the same rules as one sent over HTTP.
       LOG.error("{}: job {} on {} refused: {}", j.getModel(), j.getId(), config.getJobsTopic(), e.getMessage());
       record(j, "FAILED", "refused: " + e.getMessage());
+      jobs.put(j.getId(), Job.ended(j.getId(), spec(j), Job.State.FAILED, "refused: " + e.getMessage(), 0));
       return;
     }
     start(j.getId(), spec(j));
@@ -243,9 +426,11 @@ public class Jobs {
       throw new IllegalStateException("the trainer's topics are not ready (is Kafka up?): " + e.getMessage());
     }
     String id = UUID.randomUUID().toString();
-    send(Job.record(id, spec).toBuilder().setSubmittedMs(System.currentTimeMillis()).setState("SUBMITTED").build());
-    // The follower sees the record come back and skips it: this lock is held until the job is known.
-    return start(id, spec);
+    int partition = send(Job.record(id, spec).toBuilder().setSubmittedMs(System.currentTimeMillis())
+        .setState("SUBMITTED").build());
+    partitionOf.putIfAbsent(id, partition);
+    // The replica that owns its partition (maybe this one) runs it; listed here meanwhile.
+    return jobs.computeIfAbsent(id, k -> Job.ended(id, spec, Job.State.QUEUED, "", 0));
   }
 
   /** A job naming a topic that does not exist is refused, naming the layer and the topic. */
@@ -299,7 +484,10 @@ public class Jobs {
     Optional<Job> job = get(id);
     job.filter(j -> !FINAL.contains(j.state().name())).ifPresent(j -> {
       record(j.record(), "STOPPED", "stopped on request");
-      j.stop();
+      if (j.local()) {
+        j.stop();
+      }
+      // Otherwise the replica that runs it stops it when the record reaches it.
     });
     return job;
   }
@@ -312,9 +500,15 @@ public class Jobs {
     }
   }
 
-  private void send(crema.proto.Job j) {
+  /** Records {@code j} in its job's partition (by key for a new one); returns the partition. */
+  private int send(crema.proto.Job j) {
+    Integer partition;
+    synchronized (this) {
+      partition = partitionOf.get(j.getId());
+    }
     try {
-      producer.send(new ProducerRecord<>(config.getJobsTopic(), j.getId(), j.toByteArray())).get(60, TimeUnit.SECONDS);
+      return producer.send(new ProducerRecord<>(config.getJobsTopic(), partition, j.getId(), j.toByteArray()))
+          .get(60, TimeUnit.SECONDS).partition();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while recording the job");
@@ -332,11 +526,27 @@ public class Jobs {
     return Optional.ofNullable(jobs.get(id));
   }
 
+  /**
+   * Stops: leaving the trainer group stops this replica's jobs (each snapshots) before their
+   * partitions move to the other replicas, or wait for this one's restart.
+   */
   @PreDestroy
   void close() {
     following = false;
     waiting.shutdownNow();
-    all().forEach(Job::stop);
+    if (topicsReady != null) {
+      // Kafka never answered: the threads waiting for the topics stop waiting.
+      topicsReady.cancel(false);
+    }
+    all().stream().filter(Job::local).forEach(Job::stop);
+    Thread t = owner;
+    if (t != null) {
+      try {
+        t.join(HANDOVER_MS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     runner.shutdown();
   }
 }

@@ -11,7 +11,9 @@ import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.Deque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,35 +24,56 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * A Data layer's source on a topic of Datum records ({@code backend: KAFKA}, {@code source:} the
- * topic), read in offset order and cycled like Caffe's LMDB cursor: at the end of the log it starts
- * again from the beginning, so rows appended meanwhile join the next pass (within 200 ms: see
- * {@link #wrapAtEnd}).
+ * topic), every partition read in one deterministic interleave and cycled like Caffe's LMDB
+ * cursor: at the end of a pass it starts again from the beginning, so rows appended meanwhile join
+ * the next pass (within 200 ms: see {@link #current}).
  *
- * <p>Datum topics have one partition (the pipeline creates them so), which makes the position
- * simply the next offset to read: the trainer stores it in its checkpoints and seeks back to it.
+ * <p><b>The interleave.</b> A topic of P partitions is read in the order of its records' grid
+ * points, {@code offset × P + partition}: offset 0 of partitions 0, 1, ..., P-1, then offset 1 of
+ * each, and so on; a partition with no record at an offset is passed over. The order depends on
+ * nothing but the records' offsets, so two runs read the same sequence, and the read position is
+ * one number, the grid point of the next record to read ({@link #position()}; for one partition
+ * simply the next offset, as before partitions): the next offset of partition q is the smallest
+ * with {@code offset × P + q ≥ position} ({@link #offsetIn}). The trainer stores the position in
+ * its solver state and the per-partition offsets beside it in the checkpoint; seeking back to the
+ * position seeks every partition. Rows appended to a partition behind the read position (at grid
+ * points already passed) join the next pass; rows at grid points ahead of it join this one once
+ * the cursor has asked for the log's end, as with one partition.
  *
- * <p>For the Data layer's cache a record's key is its offset less the first offset this cursor
- * found ({@link #recordKey()}): the same on every pass, however far retention has moved the log's
- * start. {@link #skip()} passes a record the layer kept without fetching it; the consumer is moved
- * to the read position only when a record must be fetched again.
+ * <p>For the Data layer's cache a record's key is its grid point less the first grid point this
+ * cursor found ({@link #recordKey()}): the same on every pass, however far retention has moved the
+ * log's start, and dense when the partitions are filled evenly (ingest spreads rows by key).
+ * {@link #skip()} passes a record the layer kept without fetching it; a partition's consumer is
+ * moved to its read position only when one of its records must be fetched again.
  */
 final class KafkaDatumCursor implements DatumCursor {
   private static final Duration POLL = Duration.ofMillis(100);
+  /** Records fetched ahead per partition before that partition's fetching pauses. */
+  private static final int AHEAD = 2048;
 
   private final String topic;
-  private final TopicPartition partition;
+  private final int partitions;
+  private final TopicPartition[] tps;
   private final KafkaConsumer<String, byte[]> consumer;
-  private final Deque<ConsumerRecord<String, byte[]>> buffer = new ArrayDeque<>();
+  /** Per partition, records fetched and not yet read, in offset order. */
+  private final ArrayDeque<ConsumerRecord<String, byte[]>>[] buffer;
   private final long waitMs;
-  /** The log's start when this cursor opened: record keys count from it. */
-  private final long firstOffset;
-  private long next;
+  /** The grid point of the log's first record when this cursor opened: record keys count from it. */
+  private final long firstGrid;
+  /** The grid point of the next record to read. */
+  private long pos;
+  /**
+   * Per partition, an offset below which (down to the position's offset) it holds no record, as a
+   * fetch found (offsets without a record: transaction markers); 0 when nothing is known.
+   */
+  private final long[] floor;
   /** Records skipped since the lag gauge was last set. */
   private int skipped;
-  /** The log end as last asked; asked again only when the cursor reaches it (an RPC per pass, not per poll). */
-  private long knownEnd = -1;
-  /** The log start as last asked, where a pass wraps to. */
-  private long knownStart;
+  /** The log ends as last asked (asked again only when a pass runs out: an RPC per pass, not per poll). */
+  private final long[] knownEnd;
+  private boolean boundsKnown;
+  /** The log starts as last asked, where a pass wraps to. */
+  private final long[] knownStart;
   /** When the bounds were last asked (System.nanoTime). */
   private long boundsAskedAt;
   static final long BOUNDS_TTL_NS = 200_000_000L;
@@ -63,6 +86,7 @@ final class KafkaDatumCursor implements DatumCursor {
   private final KafkaClientMetrics kafkaMeters;
   private static final Map<String, Double> LAG = new ConcurrentHashMap<>();
 
+  @SuppressWarnings("unchecked")
   KafkaDatumCursor(KafkaClients clients, String topic, long waitMs, MeterRegistry meters) {
     this.topic = topic;
     this.waitMs = waitMs;
@@ -76,18 +100,51 @@ final class KafkaDatumCursor implements DatumCursor {
     // The Kafka client's own metrics (kafka_consumer_*: fetch rate and latency, records lag).
     this.kafkaMeters = new KafkaClientMetrics(consumer);
     kafkaMeters.bindTo(meters);
-    List<PartitionInfo> parts = waitForTopic();
-    if (parts.size() != 1) {
-      consumer.close();
-      throw new DataException("topic '" + topic + "' has " + parts.size() + " partitions; Datum topics"
-          + " read by a Data layer need exactly one, so that the read position is one offset");
+    List<PartitionInfo> parts = new ArrayList<>(waitForTopic());
+    parts.sort(Comparator.comparingInt(PartitionInfo::partition));
+    partitions = parts.size();
+    tps = new TopicPartition[partitions];
+    for (int q = 0; q < partitions; q++) {
+      if (parts.get(q).partition() != q) {
+        consumer.close();
+        throw new DataException("topic '" + topic + "': partitions " + parts.stream().map(PartitionInfo::partition)
+            .toList() + " are not numbered 0 to " + (partitions - 1));
+      }
+      tps[q] = new TopicPartition(topic, q);
     }
-    partition = new TopicPartition(topic, 0);
-    consumer.assign(List.of(partition));
-    next = beginning();
-    knownStart = next;
-    firstOffset = next;
-    consumer.seek(partition, next);
+    buffer = new ArrayDeque[partitions];
+    for (int q = 0; q < partitions; q++) {
+      buffer[q] = new ArrayDeque<>();
+    }
+    floor = new long[partitions];
+    knownEnd = new long[partitions];
+    knownStart = new long[partitions];
+    consumer.assign(Arrays.asList(tps));
+    askStarts();
+    pos = wrapPoint();
+    firstGrid = pos;
+    for (int q = 0; q < partitions; q++) {
+      consumer.seek(tps[q], knownStart[q]);
+    }
+  }
+
+  /**
+   * The offset of partition {@code partition} that a cursor at grid point {@code position} reads
+   * next from it, on a topic of {@code partitions} partitions: the smallest offset whose grid point
+   * is at or after the position. What a checkpoint records per partition.
+   */
+  static long offsetIn(long position, int partition, int partitions) {
+    return Math.max(0, Math.floorDiv(position - partition + partitions - 1, partitions));
+  }
+
+  /** The grid point of a record: its place in the interleave. */
+  static long gridPoint(long offset, int partition, int partitions) {
+    return offset * partitions + partition;
+  }
+
+  /** The partitions read. */
+  int partitions() {
+    return partitions;
   }
 
   private List<PartitionInfo> waitForTopic() {
@@ -105,12 +162,29 @@ final class KafkaDatumCursor implements DatumCursor {
     }
   }
 
-  private long beginning() {
-    return consumer.beginningOffsets(List.of(partition)).get(partition);
+  private void askStarts() {
+    Map<TopicPartition, Long> b = consumer.beginningOffsets(Arrays.asList(tps));
+    for (int q = 0; q < partitions; q++) {
+      knownStart[q] = b.get(tps[q]);
+    }
   }
 
-  private long end() {
-    return consumer.endOffsets(List.of(partition)).get(partition);
+  private void askEnds() {
+    Map<TopicPartition, Long> e = consumer.endOffsets(Arrays.asList(tps));
+    for (int q = 0; q < partitions; q++) {
+      knownEnd[q] = Math.max(knownEnd[q], e.get(tps[q]));
+    }
+    boundsKnown = true;
+    boundsAskedAt = System.nanoTime();
+  }
+
+  /** Where a pass starts: the grid point of offset min(start) of partition 0. */
+  private long wrapPoint() {
+    long min = Long.MAX_VALUE;
+    for (long s : knownStart) {
+      min = Math.min(min, s);
+    }
+    return gridPoint(min, 0, partitions);
   }
 
   private static void sleep() {
@@ -122,74 +196,148 @@ final class KafkaDatumCursor implements DatumCursor {
     }
   }
 
+  /** The smallest offset of partition {@code q} the pass may still read (it may hold no record). */
+  private long lower(int q) {
+    return Math.max(Math.max(offsetIn(pos, q, partitions), knownStart[q]), floor[q]);
+  }
+
+  /** Partition {@code q}'s next offset in this pass: its first fetched record's, else its lower bound. */
+  private long offsetAt(int q) {
+    long low = lower(q);
+    ArrayDeque<ConsumerRecord<String, byte[]>> b = buffer[q];
+    while (!b.isEmpty() && b.peekFirst().offset() < low) {
+      b.removeFirst();
+    }
+    return b.isEmpty() ? low : b.peekFirst().offset();
+  }
+
+  /** The partition of the next record in the interleave, as far as the known ends say; -1 at a pass end. */
+  private int choose() {
+    if (!boundsKnown) {
+      return -1;
+    }
+    int best = -1;
+    long bestGrid = Long.MAX_VALUE;
+    for (int q = 0; q < partitions; q++) {
+      long o = offsetAt(q);
+      if (o < knownEnd[q]) {
+        long g = gridPoint(o, q, partitions);
+        if (g < bestGrid) {
+          bestGrid = g;
+          best = q;
+        }
+      }
+    }
+    return best;
+  }
+
   /**
-   * At the end of the log (as last asked), asks for the end again and, when nothing was appended,
-   * wraps {@link #next} to the beginning; waits while the topic is empty. Drops fetched records
-   * the cursor has skipped past.
+   * The partition of the next record; at the end of a pass (as last asked) asks for the ends
+   * again and, when nothing was appended ahead of the position, wraps to the beginning; waits
+   * while the topic is empty.
    *
    * <p>The log's bounds asked less than {@link #BOUNDS_TTL_NS} ago are used as they are: a pass
    * served from the Data layer's cache takes milliseconds, and two requests to the broker at every
    * pass end cost the layer a fifth of its speed (measured). Records appended therefore join a pass
    * that starts at most that long after the bounds were last asked, not always the very next one.
    */
-  private void wrapAtEnd() {
-    if (next >= knownEnd) {
-      long deadline = System.currentTimeMillis() + waitMs;
-      boolean ask = knownEnd < 0 || System.nanoTime() - boundsAskedAt >= BOUNDS_TTL_NS;
-      while (next >= knownEnd) {
-        if (ask) {
-          knownEnd = end();
-          boundsAskedAt = System.nanoTime();
-          if (next < knownEnd) {
-            break;
-          }
-          knownStart = beginning();
-        }
-        ask = true;
-        if (knownStart >= knownEnd) {
-          if (System.currentTimeMillis() > deadline) {
-            throw new DataException("topic '" + topic + "' holds no records");
-          }
-          sleep();
-          continue;
-        }
-        next = knownStart;
-        buffer.clear();
-      }
+  private int current() {
+    int q = choose();
+    if (q >= 0) {
+      return q;
     }
-    while (!buffer.isEmpty() && buffer.peekFirst().offset() < next) {
-      buffer.removeFirst();
+    long deadline = System.currentTimeMillis() + waitMs;
+    boolean ask = !boundsKnown || System.nanoTime() - boundsAskedAt >= BOUNDS_TTL_NS;
+    while (true) {
+      if (ask) {
+        askEnds();
+        q = choose();
+        if (q >= 0) {
+          return q;
+        }
+        askStarts();
+      }
+      ask = true;
+      boolean empty = true;
+      for (int p = 0; p < partitions; p++) {
+        empty &= knownStart[p] >= knownEnd[p];
+      }
+      if (empty) {
+        if (System.currentTimeMillis() > deadline) {
+          throw new DataException("topic '" + topic + "' holds no records");
+        }
+        sleep();
+        continue;
+      }
+      pos = wrapPoint();
+      for (int p = 0; p < partitions; p++) {
+        buffer[p].clear();
+        floor[p] = 0;
+      }
+      q = choose();
+      if (q >= 0) {
+        return q;
+      }
     }
   }
 
-  /** The record at {@link #next}, fetching (and wrapping to the beginning) as needed. */
+  /**
+   * Fetches for every partition the pass still reads whose fetched records are used up, from its
+   * lower bound; the others are paused, so that a partition far ahead does not fill memory.
+   */
+  private void fetch() {
+    List<TopicPartition> wanted = new ArrayList<>();
+    List<TopicPartition> paused = new ArrayList<>();
+    for (int q = 0; q < partitions; q++) {
+      long low = offsetAt(q);
+      if (low < knownEnd[q] && buffer[q].size() < AHEAD) {
+        long from = buffer[q].isEmpty() ? low : buffer[q].peekLast().offset() + 1;
+        // Skipped records leave the consumer behind the read position; a wrap leaves it ahead.
+        if (consumer.position(tps[q]) != from) {
+          consumer.seek(tps[q], from);
+        }
+        wanted.add(tps[q]);
+      } else {
+        paused.add(tps[q]);
+      }
+    }
+    consumer.pause(paused);
+    consumer.resume(wanted);
+    for (ConsumerRecord<String, byte[]> r : consumer.poll(POLL)) {
+      int q = r.partition();
+      ArrayDeque<ConsumerRecord<String, byte[]>> b = buffer[q];
+      // Records past the known end (appended since it was asked) wait in the buffer: the pass
+      // ends where the partitions ended, and only asking again at its end lets them in.
+      if (r.offset() >= lower(q) && (b.isEmpty() || r.offset() > b.peekLast().offset())) {
+        b.add(r);
+      }
+    }
+    long behind = 0;
+    for (TopicPartition tp : wanted) {
+      int q = tp.partition();
+      long fetched = consumer.position(tp);
+      if (buffer[q].isEmpty() && fetched > lower(q)) {
+        // Offsets without a record (transaction markers): its next record is at or after these.
+        floor[q] = fetched;
+      }
+    }
+    for (int q = 0; q < partitions; q++) {
+      behind += Math.max(0, knownEnd[q] - lower(q));
+    }
+    LAG.put(topic, (double) behind);
+    if (Thread.currentThread().isInterrupted()) {
+      throw new DataException("interrupted while reading " + topic);
+    }
+  }
+
+  /** The record at the cursor, fetching (and wrapping to the beginning) as needed. */
   private ConsumerRecord<String, byte[]> head() {
     while (true) {
-      wrapAtEnd();
-      if (!buffer.isEmpty()) {
-        return buffer.peekFirst();
+      int q = current();
+      if (!buffer[q].isEmpty()) {
+        return buffer[q].peekFirst();
       }
-      // Skipped records leave the consumer behind the read position; a wrap leaves it ahead.
-      if (consumer.position(partition) != next) {
-        consumer.seek(partition, next);
-      }
-      for (ConsumerRecord<String, byte[]> r : consumer.poll(POLL).records(partition)) {
-        if (r.offset() >= next) {
-          buffer.add(r);
-        }
-      }
-      long fetched = consumer.position(partition);
-      if (buffer.isEmpty() && fetched > next) {
-        // Offsets without a record (transaction markers): the next record is at or after these.
-        next = fetched;
-      }
-      long behind = consumer.currentLag(partition).orElse(-1);
-      if (behind >= 0) {
-        LAG.put(topic, (double) (behind + buffer.size()));
-      }
-      if (Thread.currentThread().isInterrupted()) {
-        throw new DataException("interrupted while reading " + topic);
-      }
+      fetch();
     }
   }
 
@@ -197,7 +345,8 @@ final class KafkaDatumCursor implements DatumCursor {
     try {
       return Datum.parseFrom(r.value());
     } catch (InvalidProtocolBufferException e) {
-      throw new DataException("topic '" + topic + "', offset " + r.offset() + ": not a Datum: " + e.getMessage());
+      throw new DataException("topic '" + topic + "', partition " + r.partition() + ", offset " + r.offset()
+          + ": not a Datum: " + e.getMessage());
     }
   }
 
@@ -209,8 +358,8 @@ final class KafkaDatumCursor implements DatumCursor {
   @Override
   public Datum next() {
     ConsumerRecord<String, byte[]> r = head();
-    buffer.removeFirst();
-    next = r.offset() + 1;
+    buffer[r.partition()].removeFirst();
+    pos = gridPoint(r.offset(), r.partition(), partitions) + 1;
     return parse(r);
   }
 
@@ -221,49 +370,57 @@ final class KafkaDatumCursor implements DatumCursor {
   }
 
   /**
-   * The record's offset less the first offset found; the offset of the record fetched at the
-   * cursor when there is one (offsets may have gaps), else the read position. -1 for a position
-   * before the first offset (a seek there; never kept).
+   * The record's grid point less the first grid point found; that of the record fetched at the
+   * cursor when there is one (offsets may have gaps), else of the next offset the position names.
+   * -1 for a position before the first grid point (a seek there; never kept).
    */
   @Override
   public long recordKey() {
-    wrapAtEnd();
-    long offset = buffer.isEmpty() ? next : buffer.peekFirst().offset();
-    return offset >= firstOffset ? offset - firstOffset : -1;
+    int q = current();
+    long g = gridPoint(offsetAt(q), q, partitions);
+    return g >= firstGrid ? g - firstGrid : -1;
   }
 
   /** Past the record {@link #recordKey()} named, fetched or not. */
   @Override
   public void skip() {
-    wrapAtEnd();
-    if (!buffer.isEmpty()) {
-      next = buffer.removeFirst().offset() + 1;
-    } else {
-      next++;
+    int q = current();
+    long o = offsetAt(q);
+    if (!buffer[q].isEmpty()) {
+      buffer[q].removeFirst();
     }
+    pos = gridPoint(o, q, partitions) + 1;
     if (++skipped >= 4096) {
       // The gauge follows reads from memory too: the records left in this pass.
       skipped = 0;
-      LAG.put(topic, (double) Math.max(0, knownEnd - next));
+      long behind = 0;
+      for (int p = 0; p < partitions; p++) {
+        behind += Math.max(0, knownEnd[p] - lower(p));
+      }
+      LAG.put(topic, (double) behind);
     }
   }
 
-  /** The next offset to read. */
+  /** The grid point of the next record to read ({@code offset × partitions + partition}). */
   @Override
   public long position() {
-    return next;
+    return pos;
   }
 
+  /** Reads next from grid point {@code position}: every partition from its {@link #offsetIn offset}. */
   @Override
-  public void seek(long offset) {
-    buffer.clear();
-    next = offset;
-    consumer.seek(partition, offset);
+  public void seek(long position) {
+    pos = position;
+    for (int q = 0; q < partitions; q++) {
+      buffer[q].clear();
+      floor[q] = 0;
+    }
   }
 
   @Override
   public String key() {
-    return buffer.isEmpty() ? "" : String.valueOf(buffer.peekFirst().key());
+    int q = choose();
+    return q < 0 || buffer[q].isEmpty() ? "" : String.valueOf(buffer[q].peekFirst().key());
   }
 
   @Override

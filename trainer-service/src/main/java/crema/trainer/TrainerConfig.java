@@ -20,6 +20,42 @@ public class TrainerConfig {
   private long dataWaitMs = 60_000;
   /** Largest solver, net or deploy prototxt a job may send, in bytes. Default 1048576. */
   private long maxPrototxtBytes = 1 << 20;
+  /** Jobs this replica runs at once; the others wait in order. Default 2. */
+  private int maxConcurrentJobs = 2;
+  /** The consumer group the trainer replicas share crema.jobs' partitions in. Default crema-trainer. */
+  private String groupId = "crema-trainer";
+  /**
+   * How long a replica may go unheard before the group moves its jobs to the others, in ms (at
+   * least the broker's group.min.session.timeout.ms, 6000 by default). Default 10000.
+   */
+  private long sessionTimeoutMs = 10_000;
+
+  public int getMaxConcurrentJobs() {
+    return maxConcurrentJobs;
+  }
+
+  public void setMaxConcurrentJobs(int maxConcurrentJobs) {
+    if (maxConcurrentJobs < 1) {
+      throw new IllegalArgumentException("crema.trainer.max-concurrent-jobs must be at least 1, not " + maxConcurrentJobs);
+    }
+    this.maxConcurrentJobs = maxConcurrentJobs;
+  }
+
+  public String getGroupId() {
+    return groupId;
+  }
+
+  public void setGroupId(String groupId) {
+    this.groupId = groupId;
+  }
+
+  public long getSessionTimeoutMs() {
+    return sessionTimeoutMs;
+  }
+
+  public void setSessionTimeoutMs(long sessionTimeoutMs) {
+    this.sessionTimeoutMs = sessionTimeoutMs;
+  }
 
   public long getMaxPrototxtBytes() {
     return maxPrototxtBytes;
