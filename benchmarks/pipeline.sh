@@ -9,7 +9,9 @@
 # `pipeline.sh ingest [ROUNDS]`: ingest against the producer only, ROUNDS (5) alternating rounds after
 # three warm-ups each, each round's figures and CPU time and the medians (results/pipeline/ingest.txt);
 # with CREMA_BENCH_BASE_INGEST_JAR=path/to/crema-ingest.jar another ingest build runs in the same
-# rounds (this build / base). CREMA_BENCH_SERVICE_OPTS: JVM options for the services (a profiler).
+# rounds (this build / base); CREMA_BENCH_BASE_INGEST_ARGS gives the base its own settings: with the
+# same jar and -crema.topics.datums-partitions=1 it is ingest with P = 1 against P = 4 (the default),
+# in one run. CREMA_BENCH_SERVICE_OPTS: JVM options for the services (a profiler).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for this run (preset, they slow OpenBLAS by half on this CPU)."

@@ -79,9 +79,16 @@ public final class PipelineLoad {
       String baseJar = System.getenv("CREMA_BENCH_BASE_INGEST_JAR");
       Process baseIngest = null;
       if (ingestOnly && baseJar != null && !baseJar.isBlank()) {
-        baseIngest = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar", baseJar, "-micronaut.server.port=" + BASE_PORT,
-            "-kafka.bootstrap.servers=" + broker.bootstrapServers())
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+            .toString(), "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar", baseJar,
+            "-micronaut.server.port=" + BASE_PORT, "-kafka.bootstrap.servers=" + broker.bootstrapServers()));
+        // CREMA_BENCH_BASE_INGEST_ARGS: the base's own settings, e.g. -crema.topics.datums-partitions=1
+        // to set one partition (the base's datasets) against this build's default of four.
+        String baseArgs = System.getenv("CREMA_BENCH_BASE_INGEST_ARGS");
+        if (baseArgs != null && !baseArgs.isBlank()) {
+          command.addAll(List.of(baseArgs.strip().split("\\s+")));
+        }
+        baseIngest = new ProcessBuilder(command)
             .redirectErrorStream(true).redirectOutput(work.resolve("ingest-base.log").toFile()).start();
         services.add(baseIngest);
         await("http://localhost:" + BASE_PORT + "/health/liveness");
@@ -156,7 +163,9 @@ public final class PipelineLoad {
         lines.add("  each round's ratio: " + java.util.Arrays.toString(java.util.Arrays.stream(ratios)
             .map(r -> Math.round(r * 100) / 100.0).toArray()));
         if (baseIngest != null) {
-          lines.add(String.format("%-56s %16.0f", "base ingest (" + Path.of(baseJar).getFileName() + ") (rows/s)",
+          String baseArgs = System.getenv("CREMA_BENCH_BASE_INGEST_ARGS");
+          lines.add(String.format("%-56s %16.0f", "base ingest (" + Path.of(baseJar).getFileName()
+              + (baseArgs == null || baseArgs.isBlank() ? "" : " " + baseArgs.strip()) + ") (rows/s)",
               median(baseRates)));
           lines.add(String.format("%-56s %16.2f", "this ingest / base, median of the rounds' ratios", median(overBase)));
           lines.add("  each round's ratio: " + java.util.Arrays.toString(java.util.Arrays.stream(overBase)
