@@ -1,22 +1,17 @@
 package crema.bus;
 
+import crema.client.RecordsByOffset;
 import crema.proto.Checkpoint;
 import crema.proto.CheckpointParts;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,8 +24,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class CheckpointLog implements CheckpointParts.PartReader, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointLog.class);
-  /** How long a read may go without receiving a record before it fails. */
-  private static final Duration STALL = Duration.ofSeconds(30);
 
   private final KafkaClients clients;
   private final String clientId;
@@ -111,49 +104,7 @@ public final class CheckpointLog implements CheckpointParts.PartReader, AutoClos
     if (consumer == null) {
       consumer = clients.consumer(clientId);
     }
-    TopicPartition tp = new TopicPartition(topic, partition);
-    Map<Long, Integer> wanted = new HashMap<>();
-    for (int i = 0; i < offsets.size(); i++) {
-      wanted.put(offsets.get(i), i);
-    }
-    long first = offsets.stream().mapToLong(Long::longValue).min().getAsLong();
-    long last = offsets.stream().mapToLong(Long::longValue).max().getAsLong();
-    byte[][] out = new byte[offsets.size()][];
-    int found = 0;
-    consumer.assign(List.of(tp));
-    consumer.seek(tp, first);
-    long stalled = System.nanoTime() + STALL.toNanos();
-    while (found < out.length) {
-      boolean progress = false;
-      for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-        progress = true;
-        Integer i = wanted.get(r.offset());
-        if (i != null && out[i] == null) {
-          out[i] = r.value();
-          found++;
-        }
-      }
-      if (found < out.length && consumer.position(tp) > last) {
-        throw new IllegalStateException("the record at " + tp + "@" + missing(offsets, out)
-            + " could not be read back (deleted by retention?)");
-      }
-      if (progress) {
-        stalled = System.nanoTime() + STALL.toNanos();
-      } else if (System.nanoTime() > stalled) {
-        throw new IllegalStateException("reading " + tp + "@" + missing(offsets, out) + " back received nothing for "
-            + STALL.toSeconds() + " s");
-      }
-    }
-    return new ArrayList<>(Arrays.asList(out));
-  }
-
-  private static long missing(List<Long> offsets, byte[][] out) {
-    for (int i = 0; i < out.length; i++) {
-      if (out[i] == null) {
-        return offsets.get(i);
-      }
-    }
-    return -1;
+    return RecordsByOffset.read(consumer, topic, partition, offsets);
   }
 
   @Override
