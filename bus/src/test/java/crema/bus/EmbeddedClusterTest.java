@@ -44,13 +44,13 @@ class EmbeddedClusterTest {
       KafkaClients clients = new KafkaClients(cluster.bootstrapServers(), Map.of());
       TopicSetup setup = new TopicSetup(clients, new TopicsConfig());
       assertEquals(List.of(), setup.ensure(TopicKind.PREDICT_REQUESTS.spec()), "created, nothing to report");
-      TopicDescription d = admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC);
+      TopicDescription d = FreshTopics.known(() -> admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC));
       for (TopicPartitionInfo p : d.partitions()) {
         assertEquals(3, p.replicas().size(), "replication factor 3 on partition " + p.partition());
         assertEquals(3, p.isr().size());
       }
       ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, TOPIC);
-      Config c = admin.describeConfigs(List.of(r)).all().get().get(r);
+      Config c = FreshTopics.known(() -> admin.describeConfigs(List.of(r)).all().get().get(r));
       assertEquals("2", c.get("min.insync.replicas").value());
 
       Map<String, Integer> written = new HashMap<>();
@@ -97,7 +97,7 @@ class EmbeddedClusterTest {
     long deadline = System.currentTimeMillis() + 90_000;
     List<Integer> isr = List.of();
     while (System.currentTimeMillis() < deadline) {
-      TopicDescription d = admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC);
+      TopicDescription d = FreshTopics.known(() -> admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC));
       isr = d.partitions().stream().map(p -> p.isr().size()).toList();
       if (isr.stream().allMatch(s -> s == size)) {
         return;

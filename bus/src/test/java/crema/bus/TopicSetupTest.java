@@ -78,20 +78,7 @@ class TopicSetupTest {
 
   static Config configOf(String topic) throws Exception {
     ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-    // A topic created a moment ago may not be known yet to the broker that answers (KRaft
-    // metadata reaches it a little later), as TopicSetup itself allows for.
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (true) {
-      try {
-        return admin.describeConfigs(List.of(r)).all().get().get(r);
-      } catch (java.util.concurrent.ExecutionException e) {
-        if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)
-            || System.nanoTime() > deadline) {
-          throw e;
-        }
-        Thread.sleep(50);
-      }
-    }
+    return FreshTopics.known(() -> admin.describeConfigs(List.of(r)).all().get().get(r));
   }
 
   @Test
