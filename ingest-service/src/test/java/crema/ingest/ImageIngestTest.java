@@ -41,7 +41,9 @@ class ImageIngestTest implements TestPropertyProvider {
 
   @Override
   public Map<String, String> getProperties() {
-    return Map.of("micronaut.server.port", "-1", "kafka.bootstrap.servers",
+    // One partition: these tests check the records in the order ingest sent them (how Kafka
+    // spreads them over partitions is the pipeline tests' subject).
+    return Map.of("crema.topics.datums-partitions", "1", "micronaut.server.port", "-1", "kafka.bootstrap.servers",
         EmbeddedBroker.shared().bootstrapServers());
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import crema.bus.EmbeddedBroker;
 import crema.bus.KafkaClients;
+import crema.bus.TopicLog;
 import crema.bus.Topics;
 import crema.proto.DatasetSchema;
 import crema.proto.DeadLetter;
@@ -21,8 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -36,25 +35,21 @@ class IngestServiceTest implements TestPropertyProvider {
 
   @Override
   public Map<String, String> getProperties() {
-    return Map.of("micronaut.server.port", "-1", "kafka.bootstrap.servers",
+    // One partition: these tests check the records in the order ingest sent them (how Kafka
+    // spreads them over partitions is the pipeline tests' subject).
+    return Map.of("crema.topics.datums-partitions", "1", "micronaut.server.port", "-1", "kafka.bootstrap.servers",
         EmbeddedBroker.shared().bootstrapServers(),
         "crema.ingest.max-line-bytes", "200");
   }
 
+  /** Every record of {@code topic}, every partition, in partition and then offset order. */
   static List<ConsumerRecord<String, byte[]>> readAll(String topic) {
-    KafkaClients clients = new KafkaClients(EmbeddedBroker.shared().bootstrapServers(), Map.of());
-    try (KafkaConsumer<String, byte[]> c = clients.consumer("test-reader")) {
-      TopicPartition tp = new TopicPartition(topic, 0);
-      c.assign(List.of(tp));
-      c.seekToBeginning(List.of(tp));
-      long end = c.endOffsets(List.of(tp)).get(tp);
-      List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-      long deadline = System.currentTimeMillis() + 30000;
-      while (c.position(tp) < end && System.currentTimeMillis() < deadline) {
-        c.poll(Duration.ofMillis(200)).forEach(out::add);
-      }
-      return out;
-    }
+    List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+    TopicLog.readToEnd(new KafkaClients(EmbeddedBroker.shared().bootstrapServers(), Map.of()), "test-reader", topic,
+        Duration.ofSeconds(30), out::add);
+    out.sort(java.util.Comparator.<ConsumerRecord<String, byte[]>>comparingInt(ConsumerRecord::partition)
+        .thenComparingLong(ConsumerRecord::offset));
+    return out;
   }
 
   @Test
