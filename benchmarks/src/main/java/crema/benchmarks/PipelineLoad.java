@@ -50,8 +50,10 @@ public final class PipelineLoad {
       int[] ports = {18081, 18082, 18083};
       String[] names = {"ingest", "trainer", "inference"};
       for (int i = 0; i < 3; i++) {
+        // Each service's GC pauses are logged beside its console log (<name>-gc.log): a predict tail
+        // can be read against them.
         services.add(new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar",
+            "--add-opens=java.base/java.nio=ALL-UNNAMED", "-Xlog:gc:file=" + work.resolve(names[i] + "-gc.log"), "-jar",
             repo.resolve(names[i] + "-service/target/crema-" + names[i] + ".jar").toString(),
             "-micronaut.server.port=" + ports[i], "-kafka.bootstrap.servers=" + broker.bootstrapServers())
             .redirectErrorStream(true).redirectOutput(work.resolve(names[i] + ".log").toFile()).start());
