@@ -63,10 +63,7 @@ public final class PipelineLoad {
       String[] names = {"ingest", "trainer", "inference"};
       for (int i = 0; i < (ingestOnly ? 1 : 3); i++) {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-            .toString(), "--add-opens=java.base/java.nio=ALL-UNNAMED",
-            // Each service's GC pauses are logged beside its console log (<name>-gc.log): a predict
-            // tail can be read against them.
-            "-Xlog:gc:file=" + work.resolve(names[i] + "-gc.log")));
+            .toString(), "--add-opens=java.base/java.nio=ALL-UNNAMED"));
         // CREMA_BENCH_SERVICE_OPTS: JVM options for the services (a profiler: -XX:StartFlightRecording=...).
         String opts = System.getenv("CREMA_BENCH_SERVICE_OPTS");
         if (opts != null && !opts.isBlank()) {
