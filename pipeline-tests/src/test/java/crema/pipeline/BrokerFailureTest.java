@@ -183,8 +183,7 @@ class BrokerFailureTest {
 
   static Optional<Checkpoint> newest(EmbeddedBroker cluster, String model) throws Exception {
     Checkpoint best = null;
-    for (var r : PipelineSupport.readAll(cluster, Topics.CHECKPOINTS)) {
-      Checkpoint c = Checkpoint.parseFrom(r.value());
+    for (Checkpoint c : PipelineSupport.checkpoints(cluster.bootstrapServers())) {
       if (c.getModel().equals(model) && (best == null || c.getIteration() >= best.getIteration())) {
         best = c;
       }

@@ -9,7 +9,6 @@ import crema.bus.KafkaClients;
 import crema.bus.Topics;
 import crema.cli.Crema;
 import crema.proto.Checkpoint;
-import crema.proto.CheckpointAssembler;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.client.HttpClient;
@@ -81,6 +80,7 @@ class DigitsPipelineTest {
   static void stop() throws Exception {
     Files.writeString(Path.of("target/digits-trainer.log"), trainer.log());
     Files.writeString(Path.of("target/digits-inference.log"), inference.log());
+    Files.writeString(Path.of("target/digits-ingest.log"), ingest.log());
     http.close();
     inference.close();
     trainer.close();
@@ -192,15 +192,10 @@ class DigitsPipelineTest {
     }
 
     // The same checkpoint's weights through `crema predict` give the same probabilities.
-    // A checkpoint may be parts plus a manifest: reassembled and verified, as every reader does.
     Checkpoint newest = null;
-    CheckpointAssembler assembler = new CheckpointAssembler();
-    for (var r : readAll(Topics.CHECKPOINTS)) {
-      Checkpoint c = assembler.offer(r.partition(), r.offset(), r.value());
-      if (c != null && c.getModel().equals("digits")) {
-        newest = assembler.complete(c, (partition, offsets) -> {
-          throw new IllegalStateException("parts read in topic order are all kept: " + partition + "@" + offsets);
-        });
+    for (Checkpoint c : PipelineSupport.checkpoints(broker.bootstrapServers())) {
+      if (c.getModel().equals("digits")) {
+        newest = c;
       }
     }
     assertEquals(served.get("sha256"), newest.getSha256());

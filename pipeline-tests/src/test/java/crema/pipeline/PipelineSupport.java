@@ -24,7 +24,11 @@ final class PipelineSupport {
 
   static synchronized HttpClient http() {
     if (http == null) {
-      http = HttpClient.create(null);
+      // 60 s, not Micronaut's 10: CI runs these services on two cores beside the build, and an
+      // ingest that takes 8 s on a quiet run has taken over 10 there.
+      var config = new io.micronaut.http.client.DefaultHttpClientConfiguration();
+      config.setReadTimeout(Duration.ofSeconds(60));
+      http = HttpClient.create(null, config);
     }
     return http;
   }
@@ -70,6 +74,29 @@ final class PipelineSupport {
         Duration.ofSeconds(120), out::add);
     out.sort(java.util.Comparator.<ConsumerRecord<String, byte[]>>comparingLong(ConsumerRecord::offset)
         .thenComparingInt(ConsumerRecord::partition));
+    return out;
+  }
+
+  /**
+   * Every checkpoint on {@code crema.checkpoints}, in topic order, as every reader sees them: one
+   * in parts reassembled from them; a torn write (parts with no manifest) is no checkpoint, and
+   * nor is a record that does not verify.
+   */
+  static List<crema.proto.Checkpoint> checkpoints(String bootstrapServers) {
+    crema.proto.CheckpointAssembler assembler = new crema.proto.CheckpointAssembler();
+    List<crema.proto.Checkpoint> out = new ArrayList<>();
+    for (var r : readAll(bootstrapServers, crema.bus.Topics.CHECKPOINTS)) {
+      try {
+        crema.proto.Checkpoint c = assembler.offer(r.partition(), r.offset(), r.value());
+        if (c != null) {
+          out.add(assembler.complete(c, (partition, offsets) -> {
+            throw new IllegalStateException("parts read in topic order are all kept: " + partition + "@" + offsets);
+          }));
+        }
+      } catch (IllegalArgumentException e) {
+        // not a checkpoint, or one that does not verify (the tests corrupt some on purpose)
+      }
+    }
     return out;
   }
 

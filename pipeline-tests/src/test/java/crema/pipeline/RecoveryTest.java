@@ -80,16 +80,10 @@ class RecoveryTest {
   }
 
   static Optional<Checkpoint> newest(String model) {
-    KafkaClients clients = new KafkaClients(broker.bootstrapServers(), Map.of());
     Checkpoint best = null;
-    for (var r : PipelineSupport.readAll(broker, Topics.CHECKPOINTS)) {
-      try {
-        Checkpoint c = Checkpoint.parseFrom(r.value());
-        if (c.getModel().equals(model) && (best == null || c.getIteration() >= best.getIteration())) {
-          best = c;
-        }
-      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-        // not a checkpoint
+    for (Checkpoint c : PipelineSupport.checkpoints(broker.bootstrapServers())) {
+      if (c.getModel().equals(model) && (best == null || c.getIteration() >= best.getIteration())) {
+        best = c;
       }
     }
     return Optional.ofNullable(best);
