@@ -46,6 +46,11 @@ public final class KafkaClients {
     p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 300_000);
+    // One request in flight per broker: with five, a fresh partition whose first batch met
+    // NOT_LEADER_OR_FOLLOWER while later ones went on had every retry refused as
+    // OUT_OF_ORDER_SEQUENCE_NUMBER until the delivery timeout (ingest hung; Kafka 4.3 clients and
+    // broker, 4-partition datum topics).
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     // crema.datasets takes schemas up to 16 MiB; every other topic still holds its records to
     // Kafka's default through its own max.message.bytes, which the broker enforces.
     p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicKind.DATASETS.maxMessageBytes());
