@@ -154,9 +154,6 @@ public class TopicSetup {
           check.add(t);  // created meanwhile by another service: check it like any existing one
         }
       }
-      if (created != null) {
-        awaitLeaders(admin, new ArrayList<>(created.keySet()));
-      }
       if (!check.isEmpty()) {
         differences.addAll(check(admin, check, rf, minIsr));
       }
@@ -250,30 +247,6 @@ public class TopicSetup {
         throw new IllegalStateException("interrupted while talking to Kafka", e);
       }
     }
-  }
-
-  /**
-   * Waits, up to 10 s, until every partition of topics just created has a leader with itself in
-   * sync. Writing to a partition whose leader is not yet up answers NOT_LEADER_OR_FOLLOWER, and an
-   * idempotent producer's retries of the first batches of a fresh 4-partition topic were then
-   * refused as out of order (seen once in crema up, where ingest writes the moment it creates).
-   */
-  private void awaitLeaders(Admin admin, List<String> names) {
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (System.currentTimeMillis() < deadline) {
-      boolean ready = describe(admin, names).values().stream().flatMap(d -> d.partitions().stream())
-          .allMatch(p -> p.leader() != null && !p.leader().isEmpty() && p.isr().contains(p.leader()));
-      if (ready) {
-        return;
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while talking to Kafka", e);
-      }
-    }
-    LOG.warn("topics {}: not every partition has a leader 10 s after their creation", names);
   }
 
   private static String warn(String message) {
