@@ -10,27 +10,17 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Publishing checkpoints (key = model): whole in one record when they fit a part, else as parts
- * and then their manifest ({@link CheckpointParts}); and finding a run's newest one.
+ * Finding a run's newest checkpoint, whole or reassembled from its parts ({@link CheckpointParts});
+ * they are published by {@link CheckpointLog#publish}.
  */
 final class Checkpoints {
   private static final Logger LOG = LoggerFactory.getLogger(Checkpoints.class);
 
   private Checkpoints() {}
-
-  /**
-   * Sends and waits for the broker's acknowledgement: a checkpoint is published or it is not. One
-   * in parts is published once its manifest is acknowledged; parts without one are ignored by
-   * every reader.
-   */
-  static void publish(KafkaProducer<String, byte[]> producer, String topic, Checkpoint c, int partBytes) {
-    CheckpointLog.publish(producer, topic, c, partBytes);
-  }
 
   /** A whole checkpoint or a manifest, and where it lies. */
   private record Candidate(Checkpoint record, int partition, long offset) {}

@@ -8,6 +8,7 @@ import caffe.Caffe.SolverState;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.UnsafeByteOperations;
 import crema.bus.CheckpointDigest;
+import crema.bus.CheckpointLog;
 import crema.bus.KafkaClients;
 import crema.bus.TopicLog;
 import crema.engine.Blob;
@@ -433,7 +434,7 @@ final class Job implements Runnable {
       }
     }
     Checkpoint checkpoint = c.build();
-    Checkpoints.publish(producer, config.getCheckpointTopic(), checkpoint, config.getCheckpointPartBytes());
+    CheckpointLog.publish(producer, config.getCheckpointTopic(), checkpoint, config.getCheckpointPartBytes());
     meters.checkpointPublish.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     meters.checkpointSize.record(checkpoint.getSerializedSize());
     iteration = s.iter();
