@@ -269,32 +269,66 @@ abstract class BaseConvolutionLayer extends Layer {
       int c) {
     int ld = c * convOutSpatialDim;
     int outs = convOutChannels / group;
-    float[] in = src;
-    int inOff = n0 * srcDim;
     if (c > 1) {
-      in = scratch(PRODUCT, productSize);
-      inOff = 0;
-      gatherProduct(src, srcDim, n0, c, in);
+      float[] product = scratch(PRODUCT, productSize);
+      gatherProduct(src, srcDim, n0, c, product);
+      backwardGathered(weights, product, dst, dstDim, n0, c);
+      return;
     }
-    boolean direct = c == 1 && window.isOneByOne();
+    boolean direct = window.isOneByOne();
     float[] col = direct ? null : scratch(COL, colSize);
     float[] out = direct ? dst : col;
     int outOff = direct ? n0 * dstDim : 0;
     for (int g = 0; g < group; g++) {
-      math().gemm(true, false, kernelDim, ld, outs, 1f, weights, weightOffset * g, in, inOff + outs * ld * g,
+      math().gemm(true, false, kernelDim, ld, outs, 1f, weights, weightOffset * g, src, n0 * srcDim + outs * ld * g,
           0f, out, outOff + kernelDim * ld * g);
     }
-    if (direct) {
-      return;
-    }
-    if (c == 1) {
+    if (!direct) {
       window.col2im(col, 0, convInChannels, inHeight, inWidth, dst, n0 * dstDim);
-    } else if (window.isOneByOne()) {
+    }
+  }
+
+  /** The column side of a chunk of c > 1 images from its gathered product side (see backwardProduct). */
+  private void backwardGathered(float[] weights, float[] product, float[] dst, int dstDim, int n0, int c) {
+    int ld = c * convOutSpatialDim;
+    int outs = convOutChannels / group;
+    float[] col = scratch(COL, colSize);
+    for (int g = 0; g < group; g++) {
+      math().gemm(true, false, kernelDim, ld, outs, 1f, weights, weightOffset * g, product, outs * ld * g,
+          0f, col, kernelDim * ld * g);
+    }
+    if (window.isOneByOne()) {
       window.unpack(col, c, convInChannels, inHeight, inWidth, dst, n0 * dstDim, dstDim);
     } else {
       float[] packed = scratch(PACKED, packedSize);
       window.columnsToPacked(col, c, convInChannels, inHeight, inWidth, packed);
       window.unpack(packed, c, convInChannels, inHeight, inWidth, dst, n0 * dstDim, dstDim);
+    }
+  }
+
+  /**
+   * The backward pass of images [n0, n0 + c) taken as one chunk (c > 1): the weight gradient
+   * dW += dY · columnsᵀ as one GEMM per group over all the chunk's positions, then, when
+   * {@code dx} is given, the data gradient as {@link #backwardProduct} makes it. The columns are
+   * lowered once for both, where Caffe lowers every image again for its per-image weight GEMM; the
+   * chunk's sum adds the same products in another order (to rounding, within the fixtures' 1e-5).
+   */
+  final void backwardChunk(float[] weights, float[] x, float[] dy, float[] dx, float[] weightDiff,
+      int n0, int c) {
+    int ld = c * convOutSpatialDim;
+    int outs = convOutChannels / group;
+    float[] product = scratch(PRODUCT, productSize);
+    gatherProduct(dy, topDim, n0, c, product);
+    if (weightDiff != null) {
+      toColumns(x, bottomDim, n0, c);
+      for (int g = 0; g < group; g++) {
+        math().gemm(false, true, outs, kernelDim, ld, 1f, product, outs * ld * g, cols,
+            colsOff + kernelDim * ld * g, 1f, weightDiff, weightOffset * g);
+      }
+      cols = null;
+    }
+    if (dx != null) {
+      backwardGathered(weights, product, dx, bottomDim, n0, c);
     }
   }
 

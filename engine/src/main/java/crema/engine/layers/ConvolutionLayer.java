@@ -52,6 +52,14 @@ final class ConvolutionLayer extends BaseConvolutionLayer {
       }
       float[] dy = top.get(i).diff();
       float[] x = bottom.get(i).data();
+      if (chunk > 1) {
+        // Short output rows: the weight and data gradients of a chunk from one lowering.
+        for (int n0 = 0; n0 < num; n0 += chunk) {
+          backwardChunk(weights, x, dy, propagateDown[i] ? bottom.get(i).diff() : null,
+              weightDiff ? blobs().get(0).diff() : null, n0, Math.min(chunk, num - n0));
+        }
+        continue;
+      }
       if (weightDiff) {
         for (int n = 0; n < num; n++) {
           weightGradient(x, bottomDim, dy, topDim, n, blobs().get(0).diff());
