@@ -104,7 +104,8 @@ record Pool2d(PoolMethod method, int kernelH, int kernelW, int padH, int padW, i
   private boolean maxForwardSelect(float[] in, float[] out, int[] mask, int p) {
     int inBase = p * planeSize();
     int outBase = p * pooledSize();
-    // Windows wholly inside the row, [lo, hi): 2×2 ones (LeNet's, and most nets') are unrolled.
+    // Windows wholly inside the row, [lo, hi): 2×2 and 3×3 ones (LeNet's, CIFAR-10's, AlexNet's)
+    // are unrolled.
     int lo = 0;
     while (lo < pooledW && lo * strideW - padW < 0) {
       lo++;
@@ -114,6 +115,7 @@ record Pool2d(PoolMethod method, int kernelH, int kernelW, int padH, int padW, i
       hi++;
     }
     boolean twoByTwo = kernelH == 2 && kernelW == 2;
+    boolean threeByThree = kernelH == 3 && kernelW == 3;
     boolean exact = true;
     for (int ph = 0; ph < pooledH; ph++) {
       int hstart = ph * strideH - padH;
@@ -121,6 +123,7 @@ record Pool2d(PoolMethod method, int kernelH, int kernelW, int padH, int padW, i
       hstart = Math.max(hstart, 0);
       int outRow = outBase + ph * pooledW;
       boolean unrolled = twoByTwo && hend - hstart == 2;
+      boolean unrolled3 = threeByThree && hend - hstart == 3;
       for (int pw = 0; pw < pooledW; pw++) {
         int wstart = pw * strideW - padW;
         float best;
@@ -137,6 +140,38 @@ record Pool2d(PoolMethod method, int kernelH, int kernelW, int padH, int padW, i
           bestIndex = c == best ? i2 : bestIndex;
           bestIndex = b == best ? i0 + 1 : bestIndex;
           bestIndex = a == best ? i0 : bestIndex;
+        } else if (unrolled3 && pw >= lo && pw < hi) {
+          // A 3×3 window as a tournament: the maxima with Math.max, the winner's index with a
+          // select that keeps the earlier input on a tie, so the first of equal maxima wins; four
+          // rounds deep instead of a chain of nine.
+          int i0 = hstart * width + wstart;
+          int i3 = i0 + width;
+          int i6 = i3 + width;
+          float a = in[inBase + i0];
+          float b = in[inBase + i0 + 1];
+          float c = in[inBase + i0 + 2];
+          float d = in[inBase + i3];
+          float e = in[inBase + i3 + 1];
+          float f = in[inBase + i3 + 2];
+          float g = in[inBase + i6];
+          float h = in[inBase + i6 + 1];
+          float i = in[inBase + i6 + 2];
+          int iab = b > a ? i0 + 1 : i0;
+          float ab = Math.max(a, b);
+          int icd = d > c ? i3 : i0 + 2;
+          float cd = Math.max(c, d);
+          int ief = f > e ? i3 + 2 : i3 + 1;
+          float ef = Math.max(e, f);
+          int igh = h > g ? i6 + 1 : i6;
+          float gh = Math.max(g, h);
+          int iad = cd > ab ? icd : iab;
+          float ad = Math.max(ab, cd);
+          int ieh = gh > ef ? igh : ief;
+          float eh = Math.max(ef, gh);
+          int iah = eh > ad ? ieh : iad;
+          float ah = Math.max(ad, eh);
+          bestIndex = i > ah ? i6 + 2 : iah;
+          best = Math.max(ah, i);
         } else {
           int wend = Math.min(wstart + kernelW, width);
           wstart = Math.max(wstart, 0);
