@@ -75,7 +75,11 @@ public final class PipelineLoad {
         if (opts != null && !opts.isBlank()) {
           command.addAll(List.of(opts.strip().split("\\s+")));
         }
-        // CREMA_BENCH_INFERENCE_OPTS: JVM options for this build's inference service only (a GC to compare).
+        if (i == 2) {
+          // The inference service as its image runs it (its collector).
+          command.addAll(shippedInferenceOptions(repo));
+        }
+        // CREMA_BENCH_INFERENCE_OPTS: JVM options for this build's inference service only (a profiler).
         String own = System.getenv("CREMA_BENCH_INFERENCE_OPTS");
         if (i == 2 && own != null && !own.isBlank()) {
           command.addAll(List.of(own.strip().split("\\s+")));
@@ -353,6 +357,27 @@ public final class PipelineLoad {
   private static long[] cpuMillis(Process service) {
     return new long[] {service.info().totalCpuDuration().map(Duration::toMillis).orElse(-1L),
         ProcessHandle.current().info().totalCpuDuration().map(Duration::toMillis).orElse(-1L)};
+  }
+
+  /**
+   * The JVM options of inference-service/Dockerfile's ENTRYPOINT (between "java" and "-jar"), which
+   * both compose files build: the benchmark runs the service as it is shipped.
+   */
+  private static List<String> shippedInferenceOptions(Path repo) throws IOException {
+    for (String line : Files.readAllLines(repo.resolve("inference-service/Dockerfile"))) {
+      if (line.startsWith("ENTRYPOINT")) {
+        List<String> args = new ArrayList<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"([^\"]*)\"").matcher(line);
+        while (m.find()) {
+          args.add(m.group(1));
+        }
+        int jar = args.indexOf("-jar");
+        if (jar > 1) {
+          return args.subList(1, jar);
+        }
+      }
+    }
+    return List.of();
   }
 
   private static int freePort() {
