@@ -282,6 +282,7 @@ public final class PipelineLoad {
         double[] s = load(many.toString(), c, 10, inferencePort, false);
         lines.add(String.format("%-56s %16.0f", "predict batch 256, " + c + " concurrent (rows/s)", s[2] * 256));
       }
+      lines.add(String.format("%-56s %16d", "predict requests failed, all loads above", failed.get()));
       // Last, on a warm service: 20 checkpoints, each published and then watched for by predicting.
       List<Long> servedDelays = checkpointToServed(clients, base, one.toString(), 20);
       List<Long> sorted = new ArrayList<>(servedDelays);
