@@ -108,7 +108,7 @@ public class DatasetIngest {
     return t;
   });
 
-  public DatasetIngest(KafkaProducer<String, byte[]> producer, IngestConfig config,
+  public DatasetIngest(@jakarta.inject.Named("upload") KafkaProducer<String, byte[]> producer, IngestConfig config,
       MeterRegistry meters, KafkaClients clients) {
     this.producer = producer;
     AtomicInteger n = new AtomicInteger();
@@ -245,15 +245,20 @@ public class DatasetIngest {
   public Result ingest(Request r, InputStream body) throws IOException {
     Topics.checkName(r.dataset(), "dataset");
     Result result;
+    long start = System.nanoTime();
+    // When the last row was handed to the producer, and when the producer had every record acknowledged.
+    long[] ends = new long[2];
     synchronized (locks.computeIfAbsent(r.dataset(), d -> new Object())) {
-      result = ingestLocked(r, body);
+      result = ingestLocked(r, body, ends);
     }
-    // One line per request once it is in (crema up's progress), never one per row or batch.
+    // One line per request once it is in (crema up's progress), never one per row or batch; with
+    // where its time went: reading, parsing and sending the rows, then waiting for the broker.
     StringBuilder splits = new StringBuilder();
     result.perSplit().forEach((split, n) -> splits.append(splits.isEmpty() ? "" : ", ").append(split).append(' ')
         .append(n));
-    LOG.info("{}: ingested {} rows from {} ({}), {} rejected", result.dataset(), result.accepted(), r.source(),
-        splits, result.rejected());
+    LOG.info("{}: ingested {} rows from {} ({}), {} rejected, in {} ms ({} ms reading, parsing and sending, {} ms"
+        + " waiting for the broker)", result.dataset(), result.accepted(), r.source(), splits, result.rejected(),
+        (ends[1] - start) / 1_000_000, (ends[0] - start) / 1_000_000, (ends[1] - ends[0]) / 1_000_000);
     return result;
   }
 
@@ -282,7 +287,7 @@ public class DatasetIngest {
     }
   }
 
-  private Result ingestLocked(Request r, InputStream body) throws IOException {
+  private Result ingestLocked(Request r, InputStream body, long[] ends) throws IOException {
     if (r.testFraction() < 0 || r.testFraction() >= 1) {
       throw new IllegalArgumentException("test_fraction must be in [0, 1), got " + r.testFraction());
     }
@@ -300,9 +305,6 @@ public class DatasetIngest {
     Map<String, Long> perSplit = new LinkedHashMap<>();
     Map<String, long[]> classCounts = new LinkedHashMap<>();
     Map<String, long[]> splitCounts = new LinkedHashMap<>();
-    Map<String, int[]> seenPerClass = new HashMap<>();
-    Map<String, Double> phase = new HashMap<>();
-    Random random = new Random(r.seed());
     long received = 0;
     long accepted = 0;
     long rejected = 0;
@@ -358,8 +360,7 @@ public class DatasetIngest {
           () -> chunkParser(rowSchema, labels, fixedLabels, r.log1p(), config.getMaxLineBytes(), r.shape()))) {
         Parsed next;
         long lineNumber = 1;
-        // Topic names are checked when made; once per split is enough.
-        Map<String, String> topicOf = new HashMap<>();
+        Routes routes = new Routes(r, split, splitCounts, classCounts, sendError, acked);
         // The meters are counted here and added every few thousand rows: once per row was a
         // measurable share of this thread, which every row passes through.
         long bytesToCount = 0;
@@ -387,44 +388,13 @@ public class DatasetIngest {
             moments.merge(merged);
           }
           if (next instanceof Rejected rej) {
-            RowRejectedException e = rej.error();
             rejected++;
-            rows(r.dataset(), "rejected", e.kind()).increment();
-            if (reasons.size() < 10) {
-              reasons.add("line " + lineNumber + ": " + e.getMessage());
-            }
-            DeadLetter dl = DeadLetter.newBuilder().setSource(r.source()).setLineNumber(lineNumber)
-                .setRawLine(new String(line, StandardCharsets.UTF_8)).setReason(e.getMessage())
-                .setDataset(r.dataset()).setTimeMs(System.currentTimeMillis()).build();
-            send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), sendError, acked);
+            deadLetter(r, lineNumber, line, rej.error(), reasons, sendError, acked);
             continue;
           }
-          Accepted ok = (Accepted) next;
-          RowDatums.Row row = ok.row();
           accepted++;
           acceptedToCount++;
-          String target = split;
-          if (target == null) {
-            // Exact stratification on a stream: within each class, every 1/F-th row (with a seeded
-            // phase) goes to test.
-            String c = row.label() == null ? "" : row.label();
-            double ph = phase.computeIfAbsent(c, k -> random.nextDouble() / r.testFraction());
-            int k = seenPerClass.computeIfAbsent(c, x -> new int[1])[0]++;
-            boolean test = Math.floor((k + 1 + ph) * r.testFraction()) > Math.floor((k + ph) * r.testFraction());
-            target = test ? "test" : "train";
-          }
-          splitCounts.computeIfAbsent(target, t -> new long[1])[0]++;
-          if (row.label() != null) {
-            long[] counts = classCounts.computeIfAbsent(target, t -> new long[0]);
-            int label = row.labelIndex();
-            if (counts.length <= label) {
-              counts = Arrays.copyOf(counts, label + 1);
-              classCounts.put(target, counts);
-            }
-            counts[label]++;
-          }
-          send(new ProducerRecord<>(topicOf.computeIfAbsent(target, t -> Topics.datums(r.dataset(), t)), row.id(),
-              row.datum()), sendError, acked);
+          routes.send(((Accepted) next).row());
         }
         bytes.increment(bytesToCount);
         acceptedRows.increment(acceptedToCount);
@@ -439,8 +409,81 @@ public class DatasetIngest {
       s.addFeatures(FeatureStats.newBuilder().setName(schema.featureNames().get(j))
           .setMin(moments.min(j)).setMax(moments.max(j)).setMean(moments.mean(j)).setStd(moments.std(j)));
     }
-    return publishSchema(r, s, known, labels, classCounts, sendError, acked,
+    ends[0] = System.nanoTime();
+    Result result = publishSchema(r, s, known, labels, classCounts, sendError, acked,
         new Result(r.dataset(), received, accepted, rejected, perSplit, List.of(), reasons));
+    ends[1] = System.nanoTime();
+    return result;
+  }
+
+  /**
+   * Where an upload's accepted rows go, in line order on the request's thread: the split (exact
+   * stratification on a stream: within each class, every 1/F-th row, with a seeded phase, goes to
+   * test), the split's and class's counts, and the send. A small method of its own rather than
+   * the body of the upload's loop: the JIT compiles it whole and quickly, where the loop inside the
+   * long upload method was compiled on stack (seconds of C2 on shared cores), and recompiled after
+   * each deoptimisation while the rows ran in slower code.
+   */
+  private final class Routes {
+    private final Request r;
+    /** The one split of every row, or null to stratify by test_fraction. */
+    private final String split;
+    private final Map<String, long[]> splitCounts;
+    private final Map<String, long[]> classCounts;
+    private final AtomicReference<Exception> sendError;
+    private final AtomicLong acked;
+    private final Map<String, int[]> seenPerClass = new HashMap<>();
+    private final Map<String, Double> phase = new HashMap<>();
+    private final Random random;
+    /** Topic names are checked when made; once per split is enough. */
+    private final Map<String, String> topicOf = new HashMap<>();
+
+    Routes(Request r, String split, Map<String, long[]> splitCounts, Map<String, long[]> classCounts,
+        AtomicReference<Exception> sendError, AtomicLong acked) {
+      this.r = r;
+      this.split = split;
+      this.splitCounts = splitCounts;
+      this.classCounts = classCounts;
+      this.sendError = sendError;
+      this.acked = acked;
+      this.random = new Random(r.seed());
+    }
+
+    void send(RowDatums.Row row) {
+      String target = split;
+      if (target == null) {
+        String c = row.label() == null ? "" : row.label();
+        double ph = phase.computeIfAbsent(c, k -> random.nextDouble() / r.testFraction());
+        int k = seenPerClass.computeIfAbsent(c, x -> new int[1])[0]++;
+        boolean test = Math.floor((k + 1 + ph) * r.testFraction()) > Math.floor((k + ph) * r.testFraction());
+        target = test ? "test" : "train";
+      }
+      splitCounts.computeIfAbsent(target, t -> new long[1])[0]++;
+      if (row.label() != null) {
+        long[] counts = classCounts.computeIfAbsent(target, t -> new long[0]);
+        int label = row.labelIndex();
+        if (counts.length <= label) {
+          counts = Arrays.copyOf(counts, label + 1);
+          classCounts.put(target, counts);
+        }
+        counts[label]++;
+      }
+      DatasetIngest.this.send(new ProducerRecord<>(topicOf.computeIfAbsent(target, t -> Topics.datums(r.dataset(), t)),
+          row.id(), row.datum()), sendError, acked);
+    }
+  }
+
+  /** A refused row to the dead-letter topic with its line and reason, counted by reason kind. */
+  private void deadLetter(Request r, long lineNumber, byte[] line, RowRejectedException e, List<String> reasons,
+      AtomicReference<Exception> sendError, AtomicLong acked) {
+    rows(r.dataset(), "rejected", e.kind()).increment();
+    if (reasons.size() < 10) {
+      reasons.add("line " + lineNumber + ": " + e.getMessage());
+    }
+    DeadLetter dl = DeadLetter.newBuilder().setSource(r.source()).setLineNumber(lineNumber)
+        .setRawLine(new String(line, StandardCharsets.UTF_8)).setReason(e.getMessage())
+        .setDataset(r.dataset()).setTimeMs(System.currentTimeMillis()).build();
+    send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), sendError, acked);
   }
 
   /**
