@@ -40,8 +40,11 @@ import org.apache.kafka.common.TopicPartition;
 public final class PipelineLoad {
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-  /** Whole ingests (and as many producer runs) before the measured ones. */
-  private static final int WARMUPS = 3;
+  /**
+   * Whole ingests (and as many producer runs) before the measured ones: 3, or
+   * CREMA_BENCH_WARMUPS (on loaded cores both JITs are still compiling after three).
+   */
+  private static final int WARMUPS = Integer.parseInt(System.getenv().getOrDefault("CREMA_BENCH_WARMUPS", "3"));
   /**
    * CREMA_BENCH_INGEST_PRODUCER="key=value ...": producer settings for the ingest service under test
    * (as crema.ingest.producer.*) and for the reference producer alike.

@@ -42,8 +42,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,7 +88,7 @@ public class DatasetIngest {
   private static final int LATENCY_SAMPLE = 64;
   /** A record batch's header and one record's framing around key and value, rounded up. */
   private static final int RECORD_OVERHEAD_BYTES = 128;
-  private final AtomicLong sends = new AtomicLong();
+  private final AtomicLong sent = new AtomicLong();
   private final KafkaClients clients;
   /**
    * Each dataset's schema as this service last wrote it, read from {@code crema.datasets} on first
@@ -299,8 +301,7 @@ public class DatasetIngest {
       labels.addAll(r.labels());
     }
     boolean fixedLabels = r.labels() != null && !r.labels().isEmpty();
-    AtomicReference<Exception> sendError = new AtomicReference<>();
-    AtomicLong acked = new AtomicLong();
+    Sends sendError = new Sends();
     List<String> reasons = new ArrayList<>();
     Map<String, Long> perSplit = new LinkedHashMap<>();
     Map<String, long[]> classCounts = new LinkedHashMap<>();
@@ -360,7 +361,7 @@ public class DatasetIngest {
           () -> chunkParser(rowSchema, labels, fixedLabels, r.log1p(), config.getMaxLineBytes(), r.shape()))) {
         Parsed next;
         long lineNumber = 1;
-        Routes routes = new Routes(r, split, splitCounts, classCounts, sendError, acked);
+        Routes routes = new Routes(r, split, splitCounts, classCounts, sendError);
         // The meters are counted here and added every few thousand rows: once per row was a
         // measurable share of this thread, which every row passes through.
         long bytesToCount = 0;
@@ -389,7 +390,7 @@ public class DatasetIngest {
           }
           if (next instanceof Rejected rej) {
             rejected++;
-            deadLetter(r, lineNumber, line, rej.error(), reasons, sendError, acked);
+            deadLetter(r, lineNumber, line, rej.error(), reasons, sendError);
             continue;
           }
           accepted++;
@@ -410,7 +411,7 @@ public class DatasetIngest {
           .setMin(moments.min(j)).setMax(moments.max(j)).setMean(moments.mean(j)).setStd(moments.std(j)));
     }
     ends[0] = System.nanoTime();
-    Result result = publishSchema(r, s, known, labels, classCounts, sendError, acked,
+    Result result = publishSchema(r, s, known, labels, classCounts, sendError,
         new Result(r.dataset(), received, accepted, rejected, perSplit, List.of(), reasons));
     ends[1] = System.nanoTime();
     return result;
@@ -430,8 +431,7 @@ public class DatasetIngest {
     private final String split;
     private final Map<String, long[]> splitCounts;
     private final Map<String, long[]> classCounts;
-    private final AtomicReference<Exception> sendError;
-    private final AtomicLong acked;
+    private final Sends sendError;
     private final Map<String, int[]> seenPerClass = new HashMap<>();
     private final Map<String, Double> phase = new HashMap<>();
     private final Random random;
@@ -439,13 +439,12 @@ public class DatasetIngest {
     private final Map<String, String> topicOf = new HashMap<>();
 
     Routes(Request r, String split, Map<String, long[]> splitCounts, Map<String, long[]> classCounts,
-        AtomicReference<Exception> sendError, AtomicLong acked) {
+        Sends sendError) {
       this.r = r;
       this.split = split;
       this.splitCounts = splitCounts;
       this.classCounts = classCounts;
       this.sendError = sendError;
-      this.acked = acked;
       this.random = new Random(r.seed());
     }
 
@@ -469,13 +468,13 @@ public class DatasetIngest {
         counts[label]++;
       }
       DatasetIngest.this.send(new ProducerRecord<>(topicOf.computeIfAbsent(target, t -> Topics.datums(r.dataset(), t)),
-          row.id(), row.datum()), sendError, acked);
+          row.id(), row.datum()), sendError);
     }
   }
 
   /** A refused row to the dead-letter topic with its line and reason, counted by reason kind. */
   private void deadLetter(Request r, long lineNumber, byte[] line, RowRejectedException e, List<String> reasons,
-      AtomicReference<Exception> sendError, AtomicLong acked) {
+      Sends sendError) {
     rows(r.dataset(), "rejected", e.kind()).increment();
     if (reasons.size() < 10) {
       reasons.add("line " + lineNumber + ": " + e.getMessage());
@@ -483,7 +482,7 @@ public class DatasetIngest {
     DeadLetter dl = DeadLetter.newBuilder().setSource(r.source()).setLineNumber(lineNumber)
         .setRawLine(new String(line, StandardCharsets.UTF_8)).setReason(e.getMessage())
         .setDataset(r.dataset()).setTimeMs(System.currentTimeMillis()).build();
-    send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), sendError, acked);
+    send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), sendError);
   }
 
   /**
@@ -492,8 +491,7 @@ public class DatasetIngest {
    * {@code counts} with the dataset's label names.
    */
   private Result publishSchema(Request r, DatasetSchema.Builder s, Optional<DatasetSchema> known,
-      List<String> labels, Map<String, long[]> classCounts, AtomicReference<Exception> sendError,
-      AtomicLong acked, Result counts) {
+      List<String> labels, Map<String, long[]> classCounts, Sends sendError, Result counts) {
     synchronized (labels) {
       s.addAllLabelNames(labels);
     }
@@ -506,7 +504,7 @@ public class DatasetIngest {
     }
     DatasetSchema merged = known.map(k -> DatasetSchemas.merge(k, s.build())).orElse(s.build());
     schemas.put(r.dataset(), merged);
-    send(new ProducerRecord<>(Topics.DATASETS, r.dataset(), merged.toByteArray()), sendError, acked);
+    send(new ProducerRecord<>(Topics.DATASETS, r.dataset(), merged.toByteArray()), sendError);
     producer.flush();
     if (sendError.get() != null) {
       throw new IllegalStateException("Kafka did not accept every record: " + sendError.get().getMessage(),
@@ -637,8 +635,7 @@ public class DatasetIngest {
       labelOf.values().stream().filter(l -> !l.isEmpty()).distinct().sorted(DatasetIngest::labelOrder)
           .forEach(l -> labelIndex(labels, l, false));
     }
-    AtomicReference<Exception> sendError = new AtomicReference<>();
-    AtomicLong acked = new AtomicLong();
+    Sends sendError = new Sends();
     List<String> reasons = new ArrayList<>();
     Map<String, Long> perSplit = new LinkedHashMap<>();
     Map<String, long[]> classCounts = new LinkedHashMap<>();
@@ -739,10 +736,10 @@ public class DatasetIngest {
           stats[3][j] += delta * (v - stats[2][j]);
         }
         send(new ProducerRecord<>(topicOf.computeIfAbsent(target, t -> Topics.datums(r.dataset(), t)), name,
-            d.toByteArray()), sendError, acked);
+            d.toByteArray()), sendError);
       } catch (ImageRejected e) {
         counts[2]++;
-        deadLetter(r, ordinal, name, e, reasons, sendError, acked);
+        deadLetter(r, ordinal, name, e, reasons, sendError);
       }
     });
     if (listed != null) {
@@ -751,7 +748,7 @@ public class DatasetIngest {
           counts[0]++;
           counts[2]++;
           deadLetter(r, counts[0], path, new ImageRejected("missing", path + ": listed in " + o.listFile()
-              + " but not in the archive"), reasons, sendError, acked);
+              + " but not in the archive"), reasons, sendError);
         }
       }
     }
@@ -773,57 +770,67 @@ public class DatasetIngest {
             .setMean(stats[2][j]).setStd(accepted > 1 ? Math.sqrt(stats[3][j] / (accepted - 1)) : 0));
       }
     }
-    return publishSchema(r, s, known, labels, classCounts, sendError, acked,
+    return publishSchema(r, s, known, labels, classCounts, sendError,
         new Result(r.dataset(), counts[0], accepted, counts[2], perSplit, List.of(), reasons));
   }
 
   private void deadLetter(Request r, long ordinal, String name, ImageRejected e, List<String> reasons,
-      AtomicReference<Exception> sendError, AtomicLong acked) {
+      Sends sendError) {
     rows(r.dataset(), "rejected", e.kind).increment();
     if (reasons.size() < 10) {
       reasons.add(e.getMessage());
     }
     DeadLetter dl = DeadLetter.newBuilder().setSource(r.source()).setLineNumber(ordinal).setRawLine(name)
         .setReason(e.getMessage()).setDataset(r.dataset()).setTimeMs(System.currentTimeMillis()).build();
-    send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), sendError, acked);
+    send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), sendError);
   }
 
   /** Puts every line of a batch that could not be read at all on the dead-letter topic. */
   void rejectAll(Request r, byte[] body, String reason) {
     String[] lines = new String(body, StandardCharsets.UTF_8).split("\n", -1);
-    AtomicReference<Exception> error = new AtomicReference<>();
-    AtomicLong acked = new AtomicLong();
+    Sends error = new Sends();
     // Line 1 is the header the batch was given; the rows follow it.
     for (int i = 1; i < lines.length - 1; i++) {
       DeadLetter dl = DeadLetter.newBuilder().setSource(r.source()).setLineNumber(i + 1).setRawLine(lines[i])
           .setReason(reason).setDataset(r.dataset()).setTimeMs(System.currentTimeMillis()).build();
-      send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), error, acked);
+      send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), error);
     }
     producer.flush();
   }
 
-  private void send(ProducerRecord<String, byte[]> record, AtomicReference<Exception> error, AtomicLong acked) {
+  /**
+   * An upload's sends: the first failure any of them met. One callback for all of an upload's
+   * records (the records' acknowledgements all pass through the producer's one network thread;
+   * a callback made per record, and a count of acknowledgements nobody read, were its work too).
+   */
+  private static final class Sends implements Callback {
+    private final AtomicReference<Exception> first = new AtomicReference<>();
+
+    @Override
+    public void onCompletion(RecordMetadata metadata, Exception e) {
+      if (e != null) {
+        first.compareAndSet(null, e);
+      }
+    }
+
+    Exception get() {
+      return first.get();
+    }
+  }
+
+  private void send(ProducerRecord<String, byte[]> record, Sends sends) {
     topics.ensureOnce(record.topic());
-    if ((sends.getAndIncrement() & (LATENCY_SAMPLE - 1)) != 0) {
-      producer.send(record, (meta, e) -> {
-        if (e != null) {
-          error.compareAndSet(null, e);
-        } else {
-          acked.incrementAndGet();
-        }
-      });
+    if ((sent.getAndIncrement() & (LATENCY_SAMPLE - 1)) != 0) {
+      producer.send(record, sends);
       return;
     }
     long start = System.nanoTime();
     producer.send(record, (meta, e) -> {
       producerLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-      if (e != null) {
-        error.compareAndSet(null, e);
-      } else {
-        acked.incrementAndGet();
-      }
+      sends.onCompletion(meta, e);
     });
   }
+
 
   /**
    * A label's index: from the request's label list when given; else integers name their own index
