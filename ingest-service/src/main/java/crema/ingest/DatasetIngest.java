@@ -140,8 +140,8 @@ public class DatasetIngest {
   }
 
   /**
-   * A valid row, its Datum serialised and its features as a plain array, both done on the parse
-   * thread, which also added its features to its chunk's {@code moments}.
+   * A valid row, its Datum serialised on the parse thread, which also added its features to its
+   * chunk's {@code moments} (the row's features array is the parser's own, reused for the next line).
    */
   private record Accepted(byte[] line, RowDatums.Row row, FeatureMoments moments) implements Parsed {}
 
