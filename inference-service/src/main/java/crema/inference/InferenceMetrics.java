@@ -38,9 +38,23 @@ public class InferenceMetrics {
   }
 
   void request(String model, int status) {
-    Counter.builder("crema.inference.requests").description("Predict requests by model and HTTP status")
-        .tags("model", model, "status", Integer.toString(status)).register(registry).increment();
+    // Each counter looked up once, then kept: a builder and registry lookup per request allocated
+    // its tags and id on every predict's path.
+    Counter[] byStatus = requestCounters.computeIfAbsent(model, m -> new Counter[600]);
+    boolean cached = status >= 0 && status < byStatus.length;
+    Counter c = cached ? byStatus[status] : null;
+    if (c == null) {
+      c = Counter.builder("crema.inference.requests").description("Predict requests by model and HTTP status")
+          .tags("model", model, "status", Integer.toString(status)).register(registry);
+      if (cached) {
+        byStatus[status] = c;
+      }
+    }
+    c.increment();
   }
+
+  /** crema.inference.requests by model, then by status (a racing first look-up registers the same counter). */
+  private final Map<String, Counter[]> requestCounters = new ConcurrentHashMap<>();
 
   /**
    * One model's latency and batch meters, looked up once when the model is loaded rather than on

@@ -105,13 +105,17 @@ public class ModelController {
    * feature order, or an object keyed by feature name (and, optionally, the id and label columns).
    */
   /*
-   * On the blocking pool, as the other endpoints: a small request is then answered on a lane of
-   * the model on this same thread (no further hand-off), a larger or queued one by a future. (Run
-   * on the event loop instead, the JDK's HTTP client saw a few connections closed without a reply
-   * under load: one request in 30,000 to 60,000; not kept until understood.)
+   * On the event loop that read the request: a small request is answered on a lane of the model
+   * right here (a batch-1 forward pass is microseconds), with no hand-off to another thread and
+   * back; a larger one, or one that finds every lane busy, is queued for the model's worker and
+   * answered by a future, so the loop never waits on it. The hop to the blocking pool that was here
+   * cost two thread wake-ups per request, and on two shared cores each wake-up can wait a
+   * scheduler slice: that was most of the p99. (The 1 request in 6,000 to 18,000 that JDK 17's HttpClient
+   * lost against this was that client's own race: its pool closes a connection that a new request
+   * has just taken when the reply comes back fast, "connection closed locally" in its log; see
+   * PipelineLoad.Http1Connection, a plain HTTP/1.1 client, which lost none.)
    */
   @Post(value = "/{name}:predict", consumes = MediaType.APPLICATION_JSON)
-  @ExecuteOn(TaskExecutors.BLOCKING)
   public CompletableFuture<HttpResponse<?>> predictJson(@PathVariable String name, @Nullable @QueryValue String id,
       @Nullable @QueryValue String label, @Nullable @QueryValue Boolean log1p, @Nullable @QueryValue Boolean strict,
       @Body Map<String, Object> body) {

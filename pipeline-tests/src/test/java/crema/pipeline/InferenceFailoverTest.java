@@ -152,7 +152,7 @@ class InferenceFailoverTest {
               body.append("]]}");
               HttpResponse<String> resp = null;
               try {
-                resp = predict(http, target, model, body.toString());
+                resp = predictPastClientRace(http, target, model, body.toString());
                 if (target == b) {
                   httpToB.incrementAndGet();
                 }
@@ -166,7 +166,7 @@ class InferenceFailoverTest {
               try {
                 if (resp == null || (target == b && resp.statusCode() == 503)) {
                   httpRerouted.incrementAndGet();
-                  resp = predict(http, a, model, body.toString());
+                  resp = predictPastClientRace(http, a, model, body.toString());
                 }
               } catch (Exception e) {
                 failures.add("the live replica did not answer a rerouted request: " + e);
@@ -245,6 +245,27 @@ class InferenceFailoverTest {
             + " before the kill), each answered once; " + httpAnswered + " HTTP requests answered, " + httpRerouted
             + " of them rerouted from b");
       }
+    }
+  }
+
+  /**
+   * {@link #predict}, sent once more when JDK 17's HttpClient closed the connection itself: its pool
+   * can hand a connection to a new request while a clean-up reader is still subscribed to it, and
+   * when the reply comes back fast that reader takes it for stray data and closes the connection
+   * ("connection closed locally" in the client's log, "header parser received no bytes" to the
+   * caller; JDK 25 guards against it). The server answered; the client dropped the answer. About 1
+   * request in 10,000 at a few concurrent clients meets it against the event-loop predict path. Any
+   * other failure, or the same one twice, still fails the test.
+   */
+  static HttpResponse<String> predictPastClientRace(HttpClient http, ServiceProcess s, String model,
+      String body) throws IOException, InterruptedException {
+    try {
+      return predict(http, s, model, body);
+    } catch (IOException e) {
+      if (String.valueOf(e.getMessage()).contains("header parser received no bytes")) {
+        return predict(http, s, model, body);
+      }
+      throw e;
     }
   }
 

@@ -53,9 +53,24 @@ final class ConvolutionLayer extends BaseConvolutionLayer {
       float[] dy = top.get(i).diff();
       float[] x = bottom.get(i).data();
       if (weightDiff) {
-        for (int n = 0; n < num; n++) {
-          weightGradient(x, bottomDim, dy, topDim, n, blobs().get(0).diff());
+        beginWeightGradient();
+      }
+      if (chunk > 1) {
+        // Short output rows: the weight and data gradients of a chunk from one lowering.
+        for (int n0 = 0; n0 < num; n0 += chunk) {
+          backwardChunk(weights, x, dy, propagateDown[i] ? bottom.get(i).diff() : null, weightDiff,
+              n0, Math.min(chunk, num - n0));
         }
+      } else if (weightDiff) {
+        for (int n = 0; n < num; n++) {
+          weightGradient(x, bottomDim, dy, topDim, n);
+        }
+      }
+      if (weightDiff) {
+        endWeightGradient(blobs().get(0).diff());
+      }
+      if (chunk > 1) {
+        continue;
       }
       if (propagateDown[i]) {
         for (int n0 = 0; n0 < num; n0 += chunk) {

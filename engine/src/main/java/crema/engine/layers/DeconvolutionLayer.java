@@ -57,9 +57,11 @@ final class DeconvolutionLayer extends BaseConvolutionLayer {
       float[] dy = top.get(i).diff();
       float[] x = bottom.get(i).data();
       if (weightDiff) {
+        beginWeightGradient();
         for (int n = 0; n < num; n++) {
-          weightGradient(dy, topDim, x, bottomDim, n, blobs().get(0).diff());
+          weightGradient(dy, topDim, x, bottomDim, n);
         }
+        endWeightGradient(blobs().get(0).diff());
       }
       if (propagateDown[i]) {
         for (int n0 = 0; n0 < num; n0 += chunk) {

@@ -82,12 +82,30 @@ record Pool2d(PoolMethod method, int kernelH, int kernelW, int padH, int padW, i
    * MAX: each output is its window's largest input (the first one on ties, padding never counts);
    * {@code mask} gets its index in the plane (h·W + w), −1 for an empty window (whose output is
    * −FLT_MAX, as Caffe's).
+   *
+   * <p>Caffe's loop asks {@code v > best} of every input, a branch that after a convolution (signs
+   * at random) is mispredicted about every other time; that was most of LeNet's pooling time. Here
+   * a window's maximum is taken with {@link Math#max} and its index is the first input equal to
+   * it, chosen by selects, all without data-dependent branches; that is Caffe's maximum and index
+   * (the first of equal values, −0 and +0 alike), and the output is read back from that input so
+   * a zero keeps its sign. Where the two could differ (a NaN, which Caffe's comparison never
+   * takes, or a window with nothing above Caffe's −FLT_MAX start), the plane is pooled again by
+   * Caffe's own loop.
    */
   void maxForward(float[] in, float[] out, int[] mask, int planes) {
-    // Columns whose window lies wholly inside the row: [lo, hi). Those are pooled a row of windows
-    // at a time, the kernel's columns outside and the windows inside, which the JIT keeps in tight
-    // loops; each window still sees its inputs in Caffe's order (row by row, left to right), so
-    // the maximum and its index are Caffe's. Border windows take the general loop.
+    for (int p = 0; p < planes; p++) {
+      if (!maxForwardSelect(in, out, mask, p)) {
+        maxForwardCaffe(in, out, mask, p);
+      }
+    }
+  }
+
+  /** Plane {@code p} without branches on the data; false where it needs Caffe's loop (see above). */
+  private boolean maxForwardSelect(float[] in, float[] out, int[] mask, int p) {
+    int inBase = p * planeSize();
+    int outBase = p * pooledSize();
+    // Windows wholly inside the row, [lo, hi): 2×2 and 3×3 ones (LeNet's, CIFAR-10's, AlexNet's)
+    // are unrolled.
     int lo = 0;
     while (lo < pooledW && lo * strideW - padW < 0) {
       lo++;
@@ -96,47 +114,114 @@ record Pool2d(PoolMethod method, int kernelH, int kernelW, int padH, int padW, i
     while (hi < pooledW && hi * strideW - padW + kernelW <= width) {
       hi++;
     }
-    float[] best = new float[pooledW];
-    int[] bestIndex = new int[pooledW];
-    for (int p = 0; p < planes; p++) {
-      int inBase = p * planeSize();
-      int outBase = p * pooledSize();
-      for (int ph = 0; ph < pooledH; ph++) {
-        int hstart = ph * strideH - padH;
-        int hend = Math.min(hstart + kernelH, height);
-        hstart = Math.max(hstart, 0);
-        for (int pw = 0; pw < pooledW; pw++) {
-          best[pw] = -Float.MAX_VALUE;
-          bestIndex[pw] = -1;
-        }
-        for (int h = hstart; h < hend; h++) {
-          for (int k = 0; k < kernelW; k++) {
-            int first = h * width + lo * strideW - padW + k;
-            for (int pw = lo, index = first; pw < hi; pw++, index += strideW) {
-              float v = in[inBase + index];
-              if (v > best[pw]) {
-                best[pw] = v;
-                bestIndex[pw] = index;
-              }
-            }
-          }
-          for (int pw = 0; pw < pooledW; pw++) {
-            if (pw >= lo && pw < hi) {
-              continue;
-            }
-            int wstart = Math.max(pw * strideW - padW, 0);
-            int wend = Math.min(pw * strideW - padW + kernelW, width);
+    boolean twoByTwo = kernelH == 2 && kernelW == 2;
+    boolean threeByThree = kernelH == 3 && kernelW == 3;
+    boolean exact = true;
+    for (int ph = 0; ph < pooledH; ph++) {
+      int hstart = ph * strideH - padH;
+      int hend = Math.min(hstart + kernelH, height);
+      hstart = Math.max(hstart, 0);
+      int outRow = outBase + ph * pooledW;
+      boolean unrolled = twoByTwo && hend - hstart == 2;
+      boolean unrolled3 = threeByThree && hend - hstart == 3;
+      for (int pw = 0; pw < pooledW; pw++) {
+        int wstart = pw * strideW - padW;
+        float best;
+        int bestIndex;
+        if (unrolled && pw >= lo && pw < hi) {
+          int i0 = hstart * width + wstart;
+          int i2 = i0 + width;
+          float a = in[inBase + i0];
+          float b = in[inBase + i0 + 1];
+          float c = in[inBase + i2];
+          float d = in[inBase + i2 + 1];
+          best = Math.max(Math.max(a, b), Math.max(c, d));
+          bestIndex = i2 + 1;
+          bestIndex = c == best ? i2 : bestIndex;
+          bestIndex = b == best ? i0 + 1 : bestIndex;
+          bestIndex = a == best ? i0 : bestIndex;
+        } else if (unrolled3 && pw >= lo && pw < hi) {
+          // A 3×3 window as a tournament: the maxima with Math.max, the winner's index with a
+          // select that keeps the earlier input on a tie, so the first of equal maxima wins; four
+          // rounds deep instead of a chain of nine.
+          int i0 = hstart * width + wstart;
+          int i3 = i0 + width;
+          int i6 = i3 + width;
+          float a = in[inBase + i0];
+          float b = in[inBase + i0 + 1];
+          float c = in[inBase + i0 + 2];
+          float d = in[inBase + i3];
+          float e = in[inBase + i3 + 1];
+          float f = in[inBase + i3 + 2];
+          float g = in[inBase + i6];
+          float h = in[inBase + i6 + 1];
+          float i = in[inBase + i6 + 2];
+          int iab = b > a ? i0 + 1 : i0;
+          float ab = Math.max(a, b);
+          int icd = d > c ? i3 : i0 + 2;
+          float cd = Math.max(c, d);
+          int ief = f > e ? i3 + 2 : i3 + 1;
+          float ef = Math.max(e, f);
+          int igh = h > g ? i6 + 1 : i6;
+          float gh = Math.max(g, h);
+          int iad = cd > ab ? icd : iab;
+          float ad = Math.max(ab, cd);
+          int ieh = gh > ef ? igh : ief;
+          float eh = Math.max(ef, gh);
+          int iah = eh > ad ? ieh : iad;
+          float ah = Math.max(ad, eh);
+          bestIndex = i > ah ? i6 + 2 : iah;
+          best = Math.max(ah, i);
+        } else {
+          int wend = Math.min(wstart + kernelW, width);
+          wstart = Math.max(wstart, 0);
+          best = in[inBase + hstart * width + wstart];
+          for (int h = hstart; h < hend; h++) {
             for (int w = wstart; w < wend; w++) {
+              best = Math.max(best, in[inBase + h * width + w]);
+            }
+          }
+          bestIndex = -1;
+          for (int h = hend - 1; h >= hstart; h--) {
+            for (int w = wend - 1; w >= wstart; w--) {
               int index = h * width + w;
-              if (in[inBase + index] > best[pw]) {
-                best[pw] = in[inBase + index];
-                bestIndex[pw] = index;
-              }
+              bestIndex = in[inBase + index] == best ? index : bestIndex;
             }
           }
         }
-        System.arraycopy(best, 0, out, outBase + ph * pooledW, pooledW);
-        System.arraycopy(bestIndex, 0, mask, outBase + ph * pooledW, pooledW);
+        exact &= best > -Float.MAX_VALUE;
+        out[outRow + pw] = exact ? in[inBase + bestIndex] : best;
+        mask[outRow + pw] = bestIndex;
+      }
+    }
+    return exact;
+  }
+
+  /** Plane {@code p} by Caffe's loop: {@code v > best} from −FLT_MAX, window by window. */
+  private void maxForwardCaffe(float[] in, float[] out, int[] mask, int p) {
+    int inBase = p * planeSize();
+    int outBase = p * pooledSize();
+    for (int ph = 0; ph < pooledH; ph++) {
+      int hstart = ph * strideH - padH;
+      int hend = Math.min(hstart + kernelH, height);
+      hstart = Math.max(hstart, 0);
+      for (int pw = 0; pw < pooledW; pw++) {
+        int wstart = pw * strideW - padW;
+        int wend = Math.min(wstart + kernelW, width);
+        wstart = Math.max(wstart, 0);
+        float best = -Float.MAX_VALUE;
+        int bestIndex = -1;
+        for (int h = hstart; h < hend; h++) {
+          for (int w = wstart; w < wend; w++) {
+            int index = h * width + w;
+            if (in[inBase + index] > best) {
+              best = in[inBase + index];
+              bestIndex = index;
+            }
+          }
+        }
+        out[outBase + ph * pooledW + pw] = best;
+        mask[outBase + ph * pooledW + pw] = bestIndex;
       }
     }
   }

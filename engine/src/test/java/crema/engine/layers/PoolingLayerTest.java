@@ -52,6 +52,60 @@ class PoolingLayerTest {
     }
   }
 
+  /**
+   * MAX takes its maximum without branching on the data (Pool2d.maxForward); on values where that
+   * could part from Caffe's {@code v > best} loop from −FLT_MAX (ties, −0 beside +0, NaN, −∞,
+   * −FLT_MAX itself, padding, clipped windows) output and mask are still Caffe's, bit for bit.
+   */
+  @Test
+  void maxMatchesCaffesLoopOnTiesSignedZerosNaNAndInfinities() {
+    float[] awkward = {0f, -0f, 1f, 1f, -1f, Float.NaN, Float.NEGATIVE_INFINITY, -Float.MAX_VALUE,
+        Float.POSITIVE_INFINITY, 2.5f};
+    java.util.Random random = new java.util.Random(7);
+    for (String geometry : new String[] {"kernel_size: 2 stride: 2", "kernel_size: 3 stride: 2",
+        "kernel_size: 3 stride: 2 pad: 1", "kernel_size: 2 stride: 1", "kernel_h: 2 kernel_w: 3 stride: 2"}) {
+      for (int trial = 0; trial < 20; trial++) {
+        Blob bottom = new Blob(2, 3, 7, 9);
+        float[] x = bottom.data();
+        for (int i = 0; i < x.length; i++) {
+          // Mostly a few distinct values (ties), some planes with NaN and infinities too.
+          x[i] = trial % 2 == 0 ? awkward[random.nextInt(5)] : awkward[random.nextInt(awkward.length)];
+        }
+        List<Blob> top = run("type: 'Pooling' pooling_param { pool: MAX " + geometry + " }", bottom, 2);
+        int pooledH = top.get(0).shape(2);
+        int pooledW = top.get(0).shape(3);
+        int stride = geometry.contains("stride: 1") ? 1 : 2;
+        int pad = geometry.contains("pad: 1") ? 1 : 0;
+        int kh = geometry.contains("kernel_h") ? 2 : geometry.contains("kernel_size: 3") ? 3 : 2;
+        int kw = geometry.contains("kernel_w: 3") ? 3 : kh;
+        for (int p = 0; p < 6; p++) {
+          for (int ph = 0; ph < pooledH; ph++) {
+            for (int pw = 0; pw < pooledW; pw++) {
+              int hs = ph * stride - pad;
+              int ws = pw * stride - pad;
+              int he = Math.min(hs + kh, 7);
+              int we = Math.min(ws + kw, 9);
+              float best = -Float.MAX_VALUE;
+              int index = -1;
+              for (int h = Math.max(hs, 0); h < he; h++) {
+                for (int w = Math.max(ws, 0); w < we; w++) {
+                  if (x[p * 63 + h * 9 + w] > best) {
+                    best = x[p * 63 + h * 9 + w];
+                    index = h * 9 + w;
+                  }
+                }
+              }
+              int o = p * pooledH * pooledW + ph * pooledW + pw;
+              String at = geometry + ", trial " + trial + ", plane " + p + ", output " + ph + "," + pw;
+              assertEquals(Float.floatToRawIntBits(best), Float.floatToRawIntBits(top.get(0).data()[o]), at);
+              assertEquals(index, top.get(1).data()[o], at);
+            }
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void maxBackwardRoutesEachGradientToItsArgmax() {
     Layer layer = layer("type: 'Pooling' pooling_param { pool: MAX kernel_size: 2 stride: 1 }");
