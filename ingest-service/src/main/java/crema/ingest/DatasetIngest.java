@@ -27,7 +27,6 @@ import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -36,8 +35,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -106,12 +103,6 @@ public class DatasetIngest {
 
   /** Parses and validates rows in parallel (see {@link ParallelRows}); shared by all requests. */
   private final ExecutorService parsePool;
-  /** Creates or checks an upload's split topics while its rows are read and parsed (see {@code Routes}). */
-  private final ExecutorService topicPool = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "ingest-topics");
-    t.setDaemon(true);
-    return t;
-  });
   /** Reads each request's body ahead of its thread (see {@link BodyReadAhead}): one thread per upload in progress. */
   private final ExecutorService bodyPool = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "ingest-body");
@@ -141,7 +132,6 @@ public class DatasetIngest {
   void stop() {
     parsePool.shutdownNow();
     bodyPool.shutdownNow();
-    topicPool.shutdownNow();
   }
 
   /** One line's outcome on a parse thread. */
@@ -407,7 +397,6 @@ public class DatasetIngest {
           acceptedToCount++;
           routes.send(((Accepted) next).row());
         }
-        routes.drain(true);
         bytes.increment(bytesToCount);
         acceptedRows.increment(acceptedToCount);
       }
@@ -436,9 +425,6 @@ public class DatasetIngest {
    * long upload method was compiled on stack (seconds of C2 on shared cores), and recompiled after
    * each deoptimisation while the rows ran in slower code.
    */
-  /** Rows held while their topic is being created, per upload, before the upload waits for it (bytes of Datums). */
-  private static final long MAX_WAITING_BYTES = 32L << 20;
-
   private final class Routes {
     private final Request r;
     /** The one split of every row, or null to stratify by test_fraction. */
@@ -451,15 +437,6 @@ public class DatasetIngest {
     private final Random random;
     /** Topic names are checked when made; once per split is enough. */
     private final Map<String, String> topicOf = new HashMap<>();
-    /**
-     * Each split topic's creation (or check), begun on another thread at its first row: creating a
-     * topic took 0.1 to 0.4 s of the broker's controller, and the upload's rows went on being read
-     * and parsed meanwhile instead of waiting for it.
-     */
-    private final Map<String, CompletableFuture<Void>> ready = new HashMap<>();
-    /** Rows waiting for their topic, in line order (so sent in line order); at most {@link #MAX_WAITING_BYTES}. */
-    private final ArrayDeque<ProducerRecord<String, byte[]>> waiting = new ArrayDeque<>();
-    private long waitingBytes;
 
     Routes(Request r, String split, Map<String, long[]> splitCounts, Map<String, long[]> classCounts,
         Sends sendError) {
@@ -490,40 +467,8 @@ public class DatasetIngest {
         }
         counts[label]++;
       }
-      String topic = topicOf.computeIfAbsent(target, t -> Topics.datums(r.dataset(), t));
-      ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, row.id(), row.datum());
-      CompletableFuture<Void> f = ready.computeIfAbsent(topic,
-          t -> CompletableFuture.runAsync(() -> topics.ensureOnce(t), topicPool));
-      if (waiting.isEmpty() && f.isDone()) {
-        DatasetIngest.this.send(record, sendError);
-        return;
-      }
-      waiting.add(record);
-      waitingBytes += record.value().length;
-      drain(waitingBytes > MAX_WAITING_BYTES);
-    }
-
-    /** Sends the waiting rows, in order, as far as their topics are ready; with {@code block}, all of them. */
-    void drain(boolean block) {
-      while (!waiting.isEmpty()) {
-        ProducerRecord<String, byte[]> head = waiting.peek();
-        CompletableFuture<Void> f = ready.get(head.topic());
-        if (!block && !f.isDone()) {
-          return;
-        }
-        try {
-          f.join();
-        } catch (CompletionException e) {
-          // What the topic's creation threw (Kafka not answering), as a send on this thread would have.
-          if (e.getCause() instanceof RuntimeException cause) {
-            throw cause;
-          }
-          throw e;
-        }
-        waiting.poll();
-        waitingBytes -= head.value().length;
-        DatasetIngest.this.send(head, sendError);
-      }
+      DatasetIngest.this.send(new ProducerRecord<>(topicOf.computeIfAbsent(target, t -> Topics.datums(r.dataset(), t)),
+          row.id(), row.datum()), sendError);
     }
   }
 
