@@ -40,8 +40,38 @@ import org.apache.kafka.common.TopicPartition;
 public final class PipelineLoad {
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-  /** Whole ingests (and as many producer runs) before the measured ones. */
-  private static final int WARMUPS = 3;
+  /**
+   * Whole ingests (and as many producer runs) before the measured ones: 3, or
+   * CREMA_BENCH_WARMUPS (on loaded cores both JITs are still compiling after three).
+   */
+  private static final int WARMUPS = Integer.parseInt(System.getenv().getOrDefault("CREMA_BENCH_WARMUPS", "3"));
+  /**
+   * CREMA_BENCH_INGEST_PRODUCER="key=value ...": producer settings for the ingest service under test
+   * (as crema.ingest.producer.*) and for the reference producer alike.
+   */
+  private static final Map<String, String> UPLOAD_PRODUCER = settings(System.getenv("CREMA_BENCH_INGEST_PRODUCER"));
+  /**
+   * The reference topics' partitions: a datums topic's (4) unless CREMA_BENCH_REFERENCE_PARTITIONS
+   * says otherwise (1 was the broker's default for a topic made by its first write).
+   */
+  private static final int REFERENCE_PARTITIONS = Integer.parseInt(
+      System.getenv().getOrDefault("CREMA_BENCH_REFERENCE_PARTITIONS", "4"));
+
+  /** CREMA_BENCH_INGEST_EXISTING=1: the measured ingests go to a dataset whose topic exists (see main). */
+  private static final boolean INGEST_EXISTING = "1".equals(System.getenv("CREMA_BENCH_INGEST_EXISTING"));
+
+  private static Map<String, String> settings(String text) {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    if (text != null) {
+      for (String kv : text.strip().split("\\s+")) {
+        if (kv.contains("=")) {
+          out.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+        }
+      }
+    }
+    return out;
+  }
+
   /** The port of the base ingest service (CREMA_BENCH_BASE_INGEST_JAR). */
   private static final int BASE_PORT = freePort();
   private static int ingestPort;
@@ -86,6 +116,10 @@ public final class PipelineLoad {
         }
         command.addAll(List.of("-jar", repo.resolve(names[i] + "-service/target/crema-" + names[i] + ".jar").toString(),
             "-micronaut.server.port=" + ports[i], "-kafka.bootstrap.servers=" + broker.bootstrapServers()));
+        if (i == 0) {
+          // The upload producer's settings under test go to the reference producer as well.
+          UPLOAD_PRODUCER.forEach((k, v) -> command.add("-crema.ingest.producer." + k + "=" + v));
+        }
         services.add(new ProcessBuilder(command)
             .redirectErrorStream(true).redirectOutput(work.resolve(names[i] + ".log").toFile()).start());
       }
@@ -152,7 +186,13 @@ public final class PipelineLoad {
       double[] ratios = new double[rounds];
       double[] baseRates = new double[rounds];
       double[] overBase = new double[rounds];
-      try (KafkaProducer<String, byte[]> p = clients.producer("reference")) {
+      // The reference producer has the ingest service's producer settings (KafkaClients'
+      // uploadProducerConfig and CREMA_BENCH_INGEST_PRODUCER) and writes to topics of a datums
+      // topic's partition count, made before its timed sends as ingest's are made within its own.
+      try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(clients.uploadProducerConfig("reference",
+          UPLOAD_PRODUCER), new org.apache.kafka.common.serialization.StringSerializer(),
+          new org.apache.kafka.common.serialization.ByteArraySerializer());
+          var admin = clients.admin("reference-topics")) {
         // Three times each: the service's JIT compiler is still busy after one (a third of its CPU
         // in the next ingest went to C2), the producer's path is short and warm after one.
         for (int w = 0; w < (predictOnly ? 0 : WARMUPS); w++) {
@@ -160,25 +200,48 @@ public final class PipelineLoad {
           if (baseIngest != null) {
             ingest(BASE_PORT, otto.resolve("train.csv"), "otto_base_warmup" + w);
           }
-          produce(p, "reference_warmup" + w, value);
+          produce(p, admin, "reference_warmup" + w, value);
         }
         for (int i = 0; i < rounds; i++) {
           // CPU time too (the ingest service's process; this one's, which holds the broker and the
           // reference producer): on shared cores it shows where the work is when wall time is noise.
+          Map<String, Long> threads0 = threadCpu(services.get(0).pid());
+          Map<String, Long> driver0 = threadCpu(ProcessHandle.current().pid());
           long[] cpu0 = cpuMillis(services.get(0));
-          ingestRates[i] = 61878 / ingest(otto.resolve("train.csv"), i == 0 ? "otto" : "otto_round" + i);
+          // CREMA_BENCH_INGEST_EXISTING=1: each round into the first warm-up's dataset, whose topic
+          // exists (as the reference's does before its timed sends): ingest without a new topic's creation.
+          ingestRates[i] = 61878 / ingest(otto.resolve("train.csv"), INGEST_EXISTING ? "otto_warmup0"
+              : i == 0 ? "otto" : "otto_round" + i);
           if (predictOnly) {
             // The model's data, once: predict's figures need no ingest or producer figures.
             break;
           }
           long[] cpu1 = cpuMillis(services.get(0));
-          producerRates[i] = 61878 / produce(p, i == 0 ? "reference" : "reference_round" + i, value);
+          Map<String, Long> threads1 = threadCpu(services.get(0).pid());
+          Map<String, Long> driver1 = threadCpu(ProcessHandle.current().pid());
+          producerRates[i] = 61878 / produce(p, admin, i == 0 ? "reference" : "reference_round" + i, value);
           long[] cpu2 = cpuMillis(services.get(0));
+          Map<String, Long> driver2 = threadCpu(ProcessHandle.current().pid());
+          if (THREAD_CPU) {
+            System.out.println("  ingest service's threads, CPU ms: " + delta(threads0, threads1));
+            System.out.println("  driver's threads (broker, HTTP client) during ingest, CPU ms: " + delta(driver0, driver1));
+            System.out.println("  driver's threads (broker, producer) during the producer run, CPU ms: "
+                + delta(driver1, driver2));
+          }
           ratios[i] = ingestRates[i] / producerRates[i];
           if (baseIngest != null) {
+            Map<String, Long> baseThreads0 = threadCpu(baseIngest.pid());
+            Map<String, Long> baseDriver0 = threadCpu(ProcessHandle.current().pid());
             long[] b0 = cpuMillis(baseIngest);
-            baseRates[i] = 61878 / ingest(BASE_PORT, otto.resolve("train.csv"), "otto_base_round" + i);
+            baseRates[i] = 61878 / ingest(BASE_PORT, otto.resolve("train.csv"), INGEST_EXISTING ? "otto_base_warmup0"
+                : "otto_base_round" + i);
             long[] b1 = cpuMillis(baseIngest);
+            if (THREAD_CPU) {
+              System.out.println("  base ingest service's threads, CPU ms: " + delta(baseThreads0,
+                  threadCpu(baseIngest.pid())));
+              System.out.println("  driver's threads (broker, HTTP client) during the base ingest, CPU ms: "
+                  + delta(baseDriver0, threadCpu(ProcessHandle.current().pid())));
+            }
             overBase[i] = ingestRates[i] / baseRates[i];
             System.out.printf("round %d: base ingest %.0f rows/s (service CPU %d ms); this build / base %.2f%n", i + 1,
                 baseRates[i], b1[0] - b0[0], overBase[i]);
@@ -299,6 +362,54 @@ public final class PipelineLoad {
         p.waitFor(30, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /**
+   * CREMA_BENCH_THREAD_CPU=1: each round also prints CPU per thread (grouped by name, numbers
+   * dropped) of the ingest service and of this process (the broker, the HTTP client, the reference
+   * producer), from /proc: where an ingest's CPU goes, beside the reference's.
+   */
+  private static final boolean THREAD_CPU = "1".equals(System.getenv("CREMA_BENCH_THREAD_CPU"));
+
+  /** CPU ms so far of each thread of process {@code pid}, by name with digits dropped (empty where /proc is not there). */
+  private static Map<String, Long> threadCpu(long pid) {
+    Map<String, Long> out = new java.util.TreeMap<>();
+    if (!THREAD_CPU) {
+      return out;
+    }
+    long tick = 10; // ms per clock tick (USER_HZ 100 on Linux)
+    try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path t : (Iterable<Path>) tasks::iterator) {
+        try {
+          String stat = Files.readString(t.resolve("stat"));
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+", "N");
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          long ms = (Long.parseLong(f[11]) + Long.parseLong(f[12])) * tick;
+          out.merge(name, ms, Long::sum);
+        } catch (IOException | RuntimeException e) {
+          // The thread ended meanwhile.
+        }
+      }
+    } catch (IOException e) {
+      // No /proc.
+    }
+    return out;
+  }
+
+  /** The threads' CPU between two readings, largest first, those under 10 ms left out. */
+  private static String delta(Map<String, Long> before, Map<String, Long> after) {
+    List<Map.Entry<String, Long>> d = new ArrayList<>();
+    after.forEach((k, v) -> d.add(Map.entry(k, v - before.getOrDefault(k, 0L))));
+    d.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+    StringBuilder s = new StringBuilder();
+    long total = 0;
+    for (Map.Entry<String, Long> e : d) {
+      total += e.getValue();
+      if (e.getValue() >= 10) {
+        s.append(s.isEmpty() ? "" : ", ").append(e.getKey()).append(' ').append(e.getValue());
+      }
+    }
+    return "total " + total + ": " + s;
   }
 
   /**
@@ -429,8 +540,15 @@ public final class PipelineLoad {
   }
 
   /** Seconds to send 61,878 records to {@code topic} and have every one acknowledged. */
-  private static double produce(KafkaProducer<String, byte[]> p, String topic, byte[] value) throws Exception {
-    p.send(new ProducerRecord<>(topic, "warm", value)).get();
+  private static double produce(KafkaProducer<String, byte[]> p, org.apache.kafka.clients.admin.Admin admin,
+      String topic, byte[] value) throws Exception {
+    admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, REFERENCE_PARTITIONS, (short) 1)))
+        .all().get();
+    // One record to each partition first, so that every partition has a leader serving writes.
+    for (int k = 0; k < 64; k++) {
+      p.send(new ProducerRecord<>(topic, "warm" + k, value));
+    }
+    p.flush();
     long s = System.nanoTime();
     for (int i = 0; i < 61878; i++) {
       p.send(new ProducerRecord<>(topic, Integer.toString(i), value));

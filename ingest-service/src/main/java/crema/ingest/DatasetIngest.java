@@ -42,8 +42,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,7 +88,7 @@ public class DatasetIngest {
   private static final int LATENCY_SAMPLE = 64;
   /** A record batch's header and one record's framing around key and value, rounded up. */
   private static final int RECORD_OVERHEAD_BYTES = 128;
-  private final AtomicLong sends = new AtomicLong();
+  private final AtomicLong sent = new AtomicLong();
   private final KafkaClients clients;
   /**
    * Each dataset's schema as this service last wrote it, read from {@code crema.datasets} on first
@@ -108,7 +110,7 @@ public class DatasetIngest {
     return t;
   });
 
-  public DatasetIngest(KafkaProducer<String, byte[]> producer, IngestConfig config,
+  public DatasetIngest(@jakarta.inject.Named("upload") KafkaProducer<String, byte[]> producer, IngestConfig config,
       MeterRegistry meters, KafkaClients clients) {
     this.producer = producer;
     AtomicInteger n = new AtomicInteger();
@@ -138,8 +140,8 @@ public class DatasetIngest {
   }
 
   /**
-   * A valid row, its Datum serialised and its features as a plain array, both done on the parse
-   * thread, which also added its features to its chunk's {@code moments}.
+   * A valid row, its Datum serialised on the parse thread, which also added its features to its
+   * chunk's {@code moments} (the row's features array is the parser's own, reused for the next line).
    */
   private record Accepted(byte[] line, RowDatums.Row row, FeatureMoments moments) implements Parsed {}
 
@@ -245,15 +247,20 @@ public class DatasetIngest {
   public Result ingest(Request r, InputStream body) throws IOException {
     Topics.checkName(r.dataset(), "dataset");
     Result result;
+    long start = System.nanoTime();
+    // When the last row was handed to the producer, and when the producer had every record acknowledged.
+    long[] ends = new long[2];
     synchronized (locks.computeIfAbsent(r.dataset(), d -> new Object())) {
-      result = ingestLocked(r, body);
+      result = ingestLocked(r, body, ends);
     }
-    // One line per request once it is in (crema up's progress), never one per row or batch.
+    // One line per request once it is in (crema up's progress), never one per row or batch; with
+    // where its time went: reading, parsing and sending the rows, then waiting for the broker.
     StringBuilder splits = new StringBuilder();
     result.perSplit().forEach((split, n) -> splits.append(splits.isEmpty() ? "" : ", ").append(split).append(' ')
         .append(n));
-    LOG.info("{}: ingested {} rows from {} ({}), {} rejected", result.dataset(), result.accepted(), r.source(),
-        splits, result.rejected());
+    LOG.info("{}: ingested {} rows from {} ({}), {} rejected, in {} ms ({} ms reading, parsing and sending, {} ms"
+        + " waiting for the broker)", result.dataset(), result.accepted(), r.source(), splits, result.rejected(),
+        (ends[1] - start) / 1_000_000, (ends[0] - start) / 1_000_000, (ends[1] - ends[0]) / 1_000_000);
     return result;
   }
 
@@ -282,7 +289,7 @@ public class DatasetIngest {
     }
   }
 
-  private Result ingestLocked(Request r, InputStream body) throws IOException {
+  private Result ingestLocked(Request r, InputStream body, long[] ends) throws IOException {
     if (r.testFraction() < 0 || r.testFraction() >= 1) {
       throw new IllegalArgumentException("test_fraction must be in [0, 1), got " + r.testFraction());
     }
@@ -294,15 +301,11 @@ public class DatasetIngest {
       labels.addAll(r.labels());
     }
     boolean fixedLabels = r.labels() != null && !r.labels().isEmpty();
-    AtomicReference<Exception> sendError = new AtomicReference<>();
-    AtomicLong acked = new AtomicLong();
+    Sends sendError = new Sends();
     List<String> reasons = new ArrayList<>();
     Map<String, Long> perSplit = new LinkedHashMap<>();
     Map<String, long[]> classCounts = new LinkedHashMap<>();
     Map<String, long[]> splitCounts = new LinkedHashMap<>();
-    Map<String, int[]> seenPerClass = new HashMap<>();
-    Map<String, Double> phase = new HashMap<>();
-    Random random = new Random(r.seed());
     long received = 0;
     long accepted = 0;
     long rejected = 0;
@@ -358,8 +361,7 @@ public class DatasetIngest {
           () -> chunkParser(rowSchema, labels, fixedLabels, r.log1p(), config.getMaxLineBytes(), r.shape()))) {
         Parsed next;
         long lineNumber = 1;
-        // Topic names are checked when made; once per split is enough.
-        Map<String, String> topicOf = new HashMap<>();
+        Routes routes = new Routes(r, split, splitCounts, classCounts, sendError);
         // The meters are counted here and added every few thousand rows: once per row was a
         // measurable share of this thread, which every row passes through.
         long bytesToCount = 0;
@@ -387,44 +389,13 @@ public class DatasetIngest {
             moments.merge(merged);
           }
           if (next instanceof Rejected rej) {
-            RowRejectedException e = rej.error();
             rejected++;
-            rows(r.dataset(), "rejected", e.kind()).increment();
-            if (reasons.size() < 10) {
-              reasons.add("line " + lineNumber + ": " + e.getMessage());
-            }
-            DeadLetter dl = DeadLetter.newBuilder().setSource(r.source()).setLineNumber(lineNumber)
-                .setRawLine(new String(line, StandardCharsets.UTF_8)).setReason(e.getMessage())
-                .setDataset(r.dataset()).setTimeMs(System.currentTimeMillis()).build();
-            send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), sendError, acked);
+            deadLetter(r, lineNumber, line, rej.error(), reasons, sendError);
             continue;
           }
-          Accepted ok = (Accepted) next;
-          RowDatums.Row row = ok.row();
           accepted++;
           acceptedToCount++;
-          String target = split;
-          if (target == null) {
-            // Exact stratification on a stream: within each class, every 1/F-th row (with a seeded
-            // phase) goes to test.
-            String c = row.label() == null ? "" : row.label();
-            double ph = phase.computeIfAbsent(c, k -> random.nextDouble() / r.testFraction());
-            int k = seenPerClass.computeIfAbsent(c, x -> new int[1])[0]++;
-            boolean test = Math.floor((k + 1 + ph) * r.testFraction()) > Math.floor((k + ph) * r.testFraction());
-            target = test ? "test" : "train";
-          }
-          splitCounts.computeIfAbsent(target, t -> new long[1])[0]++;
-          if (row.label() != null) {
-            long[] counts = classCounts.computeIfAbsent(target, t -> new long[0]);
-            int label = row.labelIndex();
-            if (counts.length <= label) {
-              counts = Arrays.copyOf(counts, label + 1);
-              classCounts.put(target, counts);
-            }
-            counts[label]++;
-          }
-          send(new ProducerRecord<>(topicOf.computeIfAbsent(target, t -> Topics.datums(r.dataset(), t)), row.id(),
-              row.datum()), sendError, acked);
+          routes.send(((Accepted) next).row());
         }
         bytes.increment(bytesToCount);
         acceptedRows.increment(acceptedToCount);
@@ -439,8 +410,79 @@ public class DatasetIngest {
       s.addFeatures(FeatureStats.newBuilder().setName(schema.featureNames().get(j))
           .setMin(moments.min(j)).setMax(moments.max(j)).setMean(moments.mean(j)).setStd(moments.std(j)));
     }
-    return publishSchema(r, s, known, labels, classCounts, sendError, acked,
+    ends[0] = System.nanoTime();
+    Result result = publishSchema(r, s, known, labels, classCounts, sendError,
         new Result(r.dataset(), received, accepted, rejected, perSplit, List.of(), reasons));
+    ends[1] = System.nanoTime();
+    return result;
+  }
+
+  /**
+   * Where an upload's accepted rows go, in line order on the request's thread: the split (exact
+   * stratification on a stream: within each class, every 1/F-th row, with a seeded phase, goes to
+   * test), the split's and class's counts, and the send. A small method of its own rather than
+   * the body of the upload's loop: the JIT compiles it whole and quickly, where the loop inside the
+   * long upload method was compiled on stack (seconds of C2 on shared cores), and recompiled after
+   * each deoptimisation while the rows ran in slower code.
+   */
+  private final class Routes {
+    private final Request r;
+    /** The one split of every row, or null to stratify by test_fraction. */
+    private final String split;
+    private final Map<String, long[]> splitCounts;
+    private final Map<String, long[]> classCounts;
+    private final Sends sendError;
+    private final Map<String, int[]> seenPerClass = new HashMap<>();
+    private final Map<String, Double> phase = new HashMap<>();
+    private final Random random;
+    /** Topic names are checked when made; once per split is enough. */
+    private final Map<String, String> topicOf = new HashMap<>();
+
+    Routes(Request r, String split, Map<String, long[]> splitCounts, Map<String, long[]> classCounts,
+        Sends sendError) {
+      this.r = r;
+      this.split = split;
+      this.splitCounts = splitCounts;
+      this.classCounts = classCounts;
+      this.sendError = sendError;
+      this.random = new Random(r.seed());
+    }
+
+    void send(RowDatums.Row row) {
+      String target = split;
+      if (target == null) {
+        String c = row.label() == null ? "" : row.label();
+        double ph = phase.computeIfAbsent(c, k -> random.nextDouble() / r.testFraction());
+        int k = seenPerClass.computeIfAbsent(c, x -> new int[1])[0]++;
+        boolean test = Math.floor((k + 1 + ph) * r.testFraction()) > Math.floor((k + ph) * r.testFraction());
+        target = test ? "test" : "train";
+      }
+      splitCounts.computeIfAbsent(target, t -> new long[1])[0]++;
+      if (row.label() != null) {
+        long[] counts = classCounts.computeIfAbsent(target, t -> new long[0]);
+        int label = row.labelIndex();
+        if (counts.length <= label) {
+          counts = Arrays.copyOf(counts, label + 1);
+          classCounts.put(target, counts);
+        }
+        counts[label]++;
+      }
+      DatasetIngest.this.send(new ProducerRecord<>(topicOf.computeIfAbsent(target, t -> Topics.datums(r.dataset(), t)),
+          row.id(), row.datum()), sendError);
+    }
+  }
+
+  /** A refused row to the dead-letter topic with its line and reason, counted by reason kind. */
+  private void deadLetter(Request r, long lineNumber, byte[] line, RowRejectedException e, List<String> reasons,
+      Sends sendError) {
+    rows(r.dataset(), "rejected", e.kind()).increment();
+    if (reasons.size() < 10) {
+      reasons.add("line " + lineNumber + ": " + e.getMessage());
+    }
+    DeadLetter dl = DeadLetter.newBuilder().setSource(r.source()).setLineNumber(lineNumber)
+        .setRawLine(new String(line, StandardCharsets.UTF_8)).setReason(e.getMessage())
+        .setDataset(r.dataset()).setTimeMs(System.currentTimeMillis()).build();
+    send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), sendError);
   }
 
   /**
@@ -449,8 +491,7 @@ public class DatasetIngest {
    * {@code counts} with the dataset's label names.
    */
   private Result publishSchema(Request r, DatasetSchema.Builder s, Optional<DatasetSchema> known,
-      List<String> labels, Map<String, long[]> classCounts, AtomicReference<Exception> sendError,
-      AtomicLong acked, Result counts) {
+      List<String> labels, Map<String, long[]> classCounts, Sends sendError, Result counts) {
     synchronized (labels) {
       s.addAllLabelNames(labels);
     }
@@ -463,7 +504,7 @@ public class DatasetIngest {
     }
     DatasetSchema merged = known.map(k -> DatasetSchemas.merge(k, s.build())).orElse(s.build());
     schemas.put(r.dataset(), merged);
-    send(new ProducerRecord<>(Topics.DATASETS, r.dataset(), merged.toByteArray()), sendError, acked);
+    send(new ProducerRecord<>(Topics.DATASETS, r.dataset(), merged.toByteArray()), sendError);
     producer.flush();
     if (sendError.get() != null) {
       throw new IllegalStateException("Kafka did not accept every record: " + sendError.get().getMessage(),
@@ -594,8 +635,7 @@ public class DatasetIngest {
       labelOf.values().stream().filter(l -> !l.isEmpty()).distinct().sorted(DatasetIngest::labelOrder)
           .forEach(l -> labelIndex(labels, l, false));
     }
-    AtomicReference<Exception> sendError = new AtomicReference<>();
-    AtomicLong acked = new AtomicLong();
+    Sends sendError = new Sends();
     List<String> reasons = new ArrayList<>();
     Map<String, Long> perSplit = new LinkedHashMap<>();
     Map<String, long[]> classCounts = new LinkedHashMap<>();
@@ -696,10 +736,10 @@ public class DatasetIngest {
           stats[3][j] += delta * (v - stats[2][j]);
         }
         send(new ProducerRecord<>(topicOf.computeIfAbsent(target, t -> Topics.datums(r.dataset(), t)), name,
-            d.toByteArray()), sendError, acked);
+            d.toByteArray()), sendError);
       } catch (ImageRejected e) {
         counts[2]++;
-        deadLetter(r, ordinal, name, e, reasons, sendError, acked);
+        deadLetter(r, ordinal, name, e, reasons, sendError);
       }
     });
     if (listed != null) {
@@ -708,7 +748,7 @@ public class DatasetIngest {
           counts[0]++;
           counts[2]++;
           deadLetter(r, counts[0], path, new ImageRejected("missing", path + ": listed in " + o.listFile()
-              + " but not in the archive"), reasons, sendError, acked);
+              + " but not in the archive"), reasons, sendError);
         }
       }
     }
@@ -730,57 +770,67 @@ public class DatasetIngest {
             .setMean(stats[2][j]).setStd(accepted > 1 ? Math.sqrt(stats[3][j] / (accepted - 1)) : 0));
       }
     }
-    return publishSchema(r, s, known, labels, classCounts, sendError, acked,
+    return publishSchema(r, s, known, labels, classCounts, sendError,
         new Result(r.dataset(), counts[0], accepted, counts[2], perSplit, List.of(), reasons));
   }
 
   private void deadLetter(Request r, long ordinal, String name, ImageRejected e, List<String> reasons,
-      AtomicReference<Exception> sendError, AtomicLong acked) {
+      Sends sendError) {
     rows(r.dataset(), "rejected", e.kind).increment();
     if (reasons.size() < 10) {
       reasons.add(e.getMessage());
     }
     DeadLetter dl = DeadLetter.newBuilder().setSource(r.source()).setLineNumber(ordinal).setRawLine(name)
         .setReason(e.getMessage()).setDataset(r.dataset()).setTimeMs(System.currentTimeMillis()).build();
-    send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), sendError, acked);
+    send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), sendError);
   }
 
   /** Puts every line of a batch that could not be read at all on the dead-letter topic. */
   void rejectAll(Request r, byte[] body, String reason) {
     String[] lines = new String(body, StandardCharsets.UTF_8).split("\n", -1);
-    AtomicReference<Exception> error = new AtomicReference<>();
-    AtomicLong acked = new AtomicLong();
+    Sends error = new Sends();
     // Line 1 is the header the batch was given; the rows follow it.
     for (int i = 1; i < lines.length - 1; i++) {
       DeadLetter dl = DeadLetter.newBuilder().setSource(r.source()).setLineNumber(i + 1).setRawLine(lines[i])
           .setReason(reason).setDataset(r.dataset()).setTimeMs(System.currentTimeMillis()).build();
-      send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), error, acked);
+      send(new ProducerRecord<>(Topics.DEAD_LETTER, r.source(), dl.toByteArray()), error);
     }
     producer.flush();
   }
 
-  private void send(ProducerRecord<String, byte[]> record, AtomicReference<Exception> error, AtomicLong acked) {
+  /**
+   * An upload's sends: the first failure any of them met. One callback for all of an upload's
+   * records (the records' acknowledgements all pass through the producer's one network thread;
+   * a callback made per record, and a count of acknowledgements nobody read, were its work too).
+   */
+  private static final class Sends implements Callback {
+    private final AtomicReference<Exception> first = new AtomicReference<>();
+
+    @Override
+    public void onCompletion(RecordMetadata metadata, Exception e) {
+      if (e != null) {
+        first.compareAndSet(null, e);
+      }
+    }
+
+    Exception get() {
+      return first.get();
+    }
+  }
+
+  private void send(ProducerRecord<String, byte[]> record, Sends sends) {
     topics.ensureOnce(record.topic());
-    if ((sends.getAndIncrement() & (LATENCY_SAMPLE - 1)) != 0) {
-      producer.send(record, (meta, e) -> {
-        if (e != null) {
-          error.compareAndSet(null, e);
-        } else {
-          acked.incrementAndGet();
-        }
-      });
+    if ((sent.getAndIncrement() & (LATENCY_SAMPLE - 1)) != 0) {
+      producer.send(record, sends);
       return;
     }
     long start = System.nanoTime();
     producer.send(record, (meta, e) -> {
       producerLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-      if (e != null) {
-        error.compareAndSet(null, e);
-      } else {
-        acked.incrementAndGet();
-      }
+      sends.onCompletion(meta, e);
     });
   }
+
 
   /**
    * A label's index: from the request's label list when given; else integers name their own index

@@ -86,6 +86,15 @@ class RowDatumsTest {
   }
 
   @Test
+  void everyCountUnderAndPastTheLogTableAsTheGeneralReader() {
+    // The fast reader takes log1p of small counts from a table: each must be the general reader's value.
+    CsvSchema schema = CsvSchema.of(List.of("f1", "f2", "target"), null, "target");
+    for (int v = 0; v < 1100; v++) {
+      assertTrue(assertSame(schema, true, null, v + "," + (v * 31 % 1100) + ",a", 2), "count " + v);
+    }
+  }
+
+  @Test
   void manyFeaturesAndLargeLabelIndicesAsProtobufWritesThem() throws Exception {
     // 200 channels and label 300 are two-byte varints.
     List<String> header = new java.util.ArrayList<>();
