@@ -18,7 +18,7 @@ class CsvRowFuzzTest {
 
   @FuzzTest(maxDuration = "25s")
   void anyBytesAreRowsOrReasons(@NotNull byte[] input) {
-    long start = System.nanoTime();
+    long start = Fuzzing.start();
     RowParser parser = new RowParser(SCHEMA, new Labels(List.of("x", "y")), input.length % 2 == 0, 256);
     try (CsvLines lines = new CsvLines(new ByteArrayInputStream(input), 256)) {
       byte[] line;

@@ -13,7 +13,7 @@ class PrototxtFuzzTest {
       "input_param { shape { dim: 1 } }", "include { phase: TEST }", "inner_product_param { num_output: 3 }",
       "input_dim: 2", "input: \"x\"", "base_lr: 0.1", "solver_type: SGD", "#", "\\", "\""})
   void anyTextIsANetOrAnError(@NotNull String text) {
-    long start = System.nanoTime();
+    long start = Fuzzing.start();
     try {
       Prototxt.parseNet(text, "fuzz.prototxt");
     } catch (ProtoFormatException e) {
