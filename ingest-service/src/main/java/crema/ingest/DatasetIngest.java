@@ -395,7 +395,8 @@ public class DatasetIngest {
           }
           accepted++;
           acceptedToCount++;
-          routes.send(((Accepted) next).row());
+          RowDatums.Row row = ((Accepted) next).row();
+          routes.send(row.id(), row.label(), row.labelIndex(), row.datum());
         }
         bytes.increment(bytesToCount);
         acceptedRows.increment(acceptedToCount);
@@ -418,7 +419,7 @@ public class DatasetIngest {
   }
 
   /**
-   * Where an upload's accepted rows go, in line order on the request's thread: the split (exact
+   * Where an upload's accepted rows (CSV lines or images) go, in order on the request's thread: the split (exact
    * stratification on a stream: within each class, every 1/F-th row, with a seeded phase, goes to
    * test), the split's and class's counts, and the send. A small method of its own rather than
    * the body of the upload's loop: the JIT compiles it whole and quickly, where the loop inside the
@@ -448,27 +449,27 @@ public class DatasetIngest {
       this.random = new Random(r.seed());
     }
 
-    void send(RowDatums.Row row) {
+    /** Routes and sends one row; {@code label} null: the upload has no label column. */
+    void send(String key, String label, int labelIndex, byte[] datum) {
       String target = split;
       if (target == null) {
-        String c = row.label() == null ? "" : row.label();
+        String c = label == null ? "" : label;
         double ph = phase.computeIfAbsent(c, k -> random.nextDouble() / r.testFraction());
         int k = seenPerClass.computeIfAbsent(c, x -> new int[1])[0]++;
         boolean test = Math.floor((k + 1 + ph) * r.testFraction()) > Math.floor((k + ph) * r.testFraction());
         target = test ? "test" : "train";
       }
       splitCounts.computeIfAbsent(target, t -> new long[1])[0]++;
-      if (row.label() != null) {
+      if (label != null) {
         long[] counts = classCounts.computeIfAbsent(target, t -> new long[0]);
-        int label = row.labelIndex();
-        if (counts.length <= label) {
-          counts = Arrays.copyOf(counts, label + 1);
+        if (counts.length <= labelIndex) {
+          counts = Arrays.copyOf(counts, labelIndex + 1);
           classCounts.put(target, counts);
         }
-        counts[label]++;
+        counts[labelIndex]++;
       }
       DatasetIngest.this.send(new ProducerRecord<>(topicOf.computeIfAbsent(target, t -> Topics.datums(r.dataset(), t)),
-          row.id(), row.datum()), sendError);
+          key, datum), sendError);
     }
   }
 
@@ -639,14 +640,12 @@ public class DatasetIngest {
     List<String> reasons = new ArrayList<>();
     Map<String, Long> perSplit = new LinkedHashMap<>();
     Map<String, long[]> classCounts = new LinkedHashMap<>();
-    Map<String, Integer> seenPerClass = new HashMap<>();
-    Map<String, Double> phase = new HashMap<>();
-    Random random = new Random(r.seed());
+    Map<String, long[]> splitCounts = new LinkedHashMap<>();
+    Routes routes = new Routes(r, split, splitCounts, classCounts, sendError);
     long[] counts = new long[3]; // received, accepted, rejected
     int knownFeatures = known.map(DatasetSchema::getFeatureNamesCount).orElse(0);
     int[][] shape = {null};
     double[][] stats = {null, null, null, null}; // min, max, mean, m2
-    Map<String, String> topicOf = new HashMap<>();
     var acceptedRows = rows(r.dataset(), "accepted", "none");
     var bytes = Counter.builder("crema.ingest.bytes").description("CSV bytes received (lines and their line ends)")
         .baseUnit("bytes").tags("dataset", r.dataset()).register(meters);
@@ -712,20 +711,6 @@ public class DatasetIngest {
         }
         counts[1]++;
         acceptedRows.increment();
-        String target = split;
-        if (target == null) {
-          double ph = phase.computeIfAbsent(labelName, k -> random.nextDouble() / r.testFraction());
-          int k = seenPerClass.merge(labelName, 1, Integer::sum) - 1;
-          boolean test = Math.floor((k + 1 + ph) * r.testFraction()) > Math.floor((k + ph) * r.testFraction());
-          target = test ? "test" : "train";
-        }
-        perSplit.merge(target, 1L, Long::sum);
-        long[] cc = classCounts.computeIfAbsent(target, t -> new long[0]);
-        if (cc.length <= label) {
-          cc = Arrays.copyOf(cc, label + 1);
-          classCounts.put(target, cc);
-        }
-        cc[label]++;
         byte[] px = raw.getData().toByteArray();
         for (int j = 0; j < n; j++) {
           double v = px[j] & 0xff;
@@ -735,8 +720,7 @@ public class DatasetIngest {
           stats[2][j] += delta / counts[1];
           stats[3][j] += delta * (v - stats[2][j]);
         }
-        send(new ProducerRecord<>(topicOf.computeIfAbsent(target, t -> Topics.datums(r.dataset(), t)), name,
-            d.toByteArray()), sendError);
+        routes.send(name, labelName, label, d.toByteArray());
       } catch (ImageRejected e) {
         counts[2]++;
         deadLetter(r, ordinal, name, e, reasons, sendError);
@@ -752,6 +736,7 @@ public class DatasetIngest {
         }
       }
     }
+    splitCounts.forEach((target, n) -> perSplit.put(target, n[0]));
     long accepted = counts[1];
     List<String> featureNames = new ArrayList<>();
     if (knownFeatures > 0) {
@@ -830,7 +815,6 @@ public class DatasetIngest {
       sends.onCompletion(meta, e);
     });
   }
-
 
   /**
    * A label's index: from the request's label list when given; else integers name their own index

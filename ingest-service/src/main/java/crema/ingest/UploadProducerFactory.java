@@ -17,9 +17,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * The producer that sends uploads' rows: {@link KafkaClients#uploadProducerConfig}'s settings
- * (bigger, fuller batches than the other services' producer), with {@code crema.ingest.producer.*}
- * on top (any Kafka producer setting, e.g. {@code crema.ingest.producer.linger.ms}).
+ * The producer that sends uploads' rows: {@link KafkaClients#uploadProducerConfig}'s settings (the
+ * pipeline's producer settings), with {@code crema.ingest.producer.*} on top (any Kafka producer
+ * setting, e.g. {@code crema.ingest.producer.linger.ms}). Its client id is the application's with
+ * "-upload", so that beside the service's shared producer its JMX and Micrometer meters stay its own.
  */
 @Factory
 @Requires(property = "crema.services.ingest", notEquals = "false")
@@ -31,7 +32,8 @@ public class UploadProducerFactory {
   KafkaProducer<String, byte[]> uploadProducer(KafkaClients clients, MeterRegistry meters, Environment env,
       @Value("${micronaut.application.name:crema}") String application) {
     Map<String, Object> overrides = env.getProperties("crema.ingest.producer", StringConvention.RAW);
-    KafkaProducer<String, byte[]> producer = new KafkaProducer<>(clients.uploadProducerConfig(application, overrides),
+    KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
+        clients.uploadProducerConfig(application + "-upload", overrides),
         new StringSerializer(), new ByteArraySerializer());
     // The Kafka client's own metrics (kafka_producer_*: record rates, request latency, errors).
     new KafkaClientMetrics(producer).bindTo(meters);

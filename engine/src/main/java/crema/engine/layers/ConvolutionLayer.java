@@ -61,22 +61,16 @@ final class ConvolutionLayer extends BaseConvolutionLayer {
           backwardChunk(weights, x, dy, propagateDown[i] ? bottom.get(i).diff() : null, weightDiff,
               n0, Math.min(chunk, num - n0));
         }
-      } else if (weightDiff) {
-        for (int n = 0; n < num; n++) {
+      } else {
+        for (int n = 0; weightDiff && n < num; n++) {
           weightGradient(x, bottomDim, dy, topDim, n);
+        }
+        for (int n = 0; propagateDown[i] && n < num; n++) {
+          backwardProduct(weights, dy, topDim, bottom.get(i).diff(), bottomDim, n, 1);
         }
       }
       if (weightDiff) {
         endWeightGradient(blobs().get(0).diff());
-      }
-      if (chunk > 1) {
-        continue;
-      }
-      if (propagateDown[i]) {
-        for (int n0 = 0; n0 < num; n0 += chunk) {
-          int c = Math.min(chunk, num - n0);
-          backwardProduct(weights, dy, topDim, bottom.get(i).diff(), bottomDim, n0, c);
-        }
       }
     }
   }

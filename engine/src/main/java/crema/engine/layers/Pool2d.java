@@ -93,17 +93,6 @@ record Pool2d(PoolMethod method, int kernelH, int kernelW, int padH, int padW, i
    * Caffe's own loop.
    */
   void maxForward(float[] in, float[] out, int[] mask, int planes) {
-    for (int p = 0; p < planes; p++) {
-      if (!maxForwardSelect(in, out, mask, p)) {
-        maxForwardCaffe(in, out, mask, p);
-      }
-    }
-  }
-
-  /** Plane {@code p} without branches on the data; false where it needs Caffe's loop (see above). */
-  private boolean maxForwardSelect(float[] in, float[] out, int[] mask, int p) {
-    int inBase = p * planeSize();
-    int outBase = p * pooledSize();
     // Windows wholly inside the row, [lo, hi): 2×2 and 3×3 ones (LeNet's, CIFAR-10's, AlexNet's)
     // are unrolled.
     int lo = 0;
@@ -114,6 +103,20 @@ record Pool2d(PoolMethod method, int kernelH, int kernelW, int padH, int padW, i
     while (hi < pooledW && hi * strideW - padW + kernelW <= width) {
       hi++;
     }
+    for (int p = 0; p < planes; p++) {
+      if (!maxForwardSelect(in, out, mask, p, lo, hi)) {
+        maxForwardCaffe(in, out, mask, p);
+      }
+    }
+  }
+
+  /**
+   * Plane {@code p} without branches on the data, windows [lo, hi) of each row wholly inside it;
+   * false where it needs Caffe's loop (see above).
+   */
+  private boolean maxForwardSelect(float[] in, float[] out, int[] mask, int p, int lo, int hi) {
+    int inBase = p * planeSize();
+    int outBase = p * pooledSize();
     boolean twoByTwo = kernelH == 2 && kernelW == 2;
     boolean threeByThree = kernelH == 3 && kernelW == 3;
     boolean exact = true;
